@@ -1,0 +1,100 @@
+"""Every environment variable the project reads, with safe defaults, in one place.
+
+Nothing else in the project reads ``os.environ`` for configuration; it asks
+:func:`get_settings` instead.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| ``SENBOT_HOST`` | ``127.0.0.1`` | address all three services bind to |
+| ``SENBOT_RASA_PORT`` | ``5005`` | Rasa server (REST and socket.io channels) |
+| ``SENBOT_ACTIONS_PORT`` | ``5055`` | Rasa action server |
+| ``SENBOT_WIDGET_PORT`` | ``8000`` | Flask widget app |
+| ``SENBOT_RASA_URL`` | ``http://{host}:{rasa_port}`` | where the widget sends messages |
+| ``SENBOT_ACTIONS_URL`` | ``http://{host}:{actions_port}/webhook`` | where Rasa calls actions |
+| ``SENBOT_VAR_DIR`` | ``<repo>/var`` | git-ignored run-time data: tracker store, index, logs |
+| ``SENBOT_INDEX_DIR`` | ``<var>/index`` | knowledge index written by ``python -m bot.ingest`` |
+| ``SENBOT_KNOWLEDGE_DIR`` | ``<repo>/knowledge`` | the articles the index is built from |
+| ``SENBOT_TRACKER_DB`` | ``<var>/tracker.db`` | SQLite tracker store (when ``SENBOT_TRACKER_URL`` is unset) |
+| ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
+| ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def _port(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        port = int(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a port number, not {raw!r}") from err
+    if not 0 < port < 65536:
+        raise ValueError(f"{name} must be between 1 and 65535, not {port}")
+    return port
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-time configuration, read once from the environment."""
+
+    host: str
+    rasa_port: int
+    actions_port: int
+    widget_port: int
+    rasa_url: str
+    actions_url: str
+    var_dir: Path
+    index_dir: Path
+    knowledge_dir: Path
+    tracker_db: Path
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    embedding_model: str = ""
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        """Build settings from environment variables, falling back to defaults."""
+        host = _env("SENBOT_HOST", "127.0.0.1")
+        rasa_port = _port("SENBOT_RASA_PORT", 5005)
+        actions_port = _port("SENBOT_ACTIONS_PORT", 5055)
+        widget_port = _port("SENBOT_WIDGET_PORT", 8000)
+        var_dir = Path(_env("SENBOT_VAR_DIR", str(REPO_ROOT / "var")))
+        origins = _env(
+            "SENBOT_ALLOWED_ORIGINS",
+            f"http://127.0.0.1:{widget_port},http://localhost:{widget_port}",
+        )
+        return cls(
+            host=host,
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            widget_port=widget_port,
+            rasa_url=_env("SENBOT_RASA_URL", f"http://{host}:{rasa_port}"),
+            actions_url=_env(
+                "SENBOT_ACTIONS_URL", f"http://{host}:{actions_port}/webhook"
+            ),
+            var_dir=var_dir,
+            index_dir=Path(_env("SENBOT_INDEX_DIR", str(var_dir / "index"))),
+            knowledge_dir=Path(
+                _env("SENBOT_KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))
+            ),
+            tracker_db=Path(_env("SENBOT_TRACKER_DB", str(var_dir / "tracker.db"))),
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read from the environment once)."""
+    return Settings.from_env()
