@@ -15,6 +15,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_INDEX_DIR`` | ``<var>/index`` | knowledge index written by ``python -m bot.ingest`` |
 | ``SENBOT_KNOWLEDGE_DIR`` | ``<repo>/knowledge`` | the articles the index is built from |
 | ``SENBOT_TRACKER_DB`` | ``<var>/tracker.db`` | SQLite tracker store (when ``SENBOT_TRACKER_URL`` is unset) |
+| ``SENBOT_TRACKER_URL`` | empty | full database URL for the tracker store, e.g. ``postgresql://user:pw@host/db`` |
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
 """
@@ -59,6 +60,7 @@ class Settings:
     index_dir: Path
     knowledge_dir: Path
     tracker_db: Path
+    tracker_url: str
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     embedding_model: str = ""
 
@@ -89,6 +91,7 @@ class Settings:
                 _env("SENBOT_KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))
             ),
             tracker_db=Path(_env("SENBOT_TRACKER_DB", str(var_dir / "tracker.db"))),
+            tracker_url=_env("SENBOT_TRACKER_URL", ""),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
         )

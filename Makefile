@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) scripts/rasa_cli.py
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run test shell setup prepare ingest train lint benchmark clean
+
+## run: set up if needed, then start the action server, Rasa and the widget
+run: setup
+	$(PY) -m bot.stack run
+
+## test: set up if needed, then Rasa's checks, the test stories and pytest
+test: setup
+	scripts/ensure_chromium.sh
+	$(RASA) data validate --fail-on-warnings
+	$(PY) -m bot.stack prepare
+	$(RASA) test core --stories tests/stories --model var/models/senbot.tar.gz \
+		--fail-on-prediction-errors --out var/results
+	$(PY) -m pytest
+
+## shell: chat with the assistant in the terminal
+shell: setup
+	$(PY) -m bot.stack shell
+
+setup: $(VENV)/.installed-lock
+
+$(VENV)/.installed-lock: requirements/lock.txt scripts/setup_env.sh
+	VENV=$(VENV) scripts/setup_env.sh
+
+prepare ingest train: setup
+	$(PY) -m bot.stack prepare
+
+benchmark: setup
+	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf var/models var/index var/results

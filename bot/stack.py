@@ -1,0 +1,404 @@
+"""Start, watch and stop the three services: action server, Rasa server, widget.
+
+``python -m bot.stack run`` is what ``make run`` calls: it trains the Rasa model
+only when the training data changed, builds the knowledge index only when the
+articles changed, starts the three services on loopback, waits until each one
+answers, prints where they are, and stops them all on Ctrl-C.
+
+This module only starts processes and speaks HTTP to them; it imports neither
+Rasa nor Flask, so the integration tests use the same code to run the real stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from bot.settings import REPO_ROOT, Settings, get_settings
+
+RASA_CLI = REPO_ROOT / "scripts" / "rasa_cli.py"
+MODEL_NAME = "senbot"
+# What the trained model depends on: a change to any of these retrains it.
+TRAINING_INPUTS = ("data", "domain.yml", "config.yml", "nlu_components")
+
+
+def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for every child process: offline, no telemetry, our settings.
+
+    Args:
+        settings: Where the services listen and keep their data.
+        extra: Variables to add or override (tests use it for the network audit).
+
+    Returns:
+        A copy of ``os.environ`` with the project's variables filled in.
+    """
+    env = dict(os.environ)
+    pythonpath = [str(REPO_ROOT)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TOKENIZERS_PARALLELISM": "false",
+            "PYTHONPATH": os.pathsep.join(pythonpath),
+            "PYTHONUNBUFFERED": "1",
+            "SANIC_HOST": settings.host,  # rasa-sdk binds here (it has no --host flag)
+            "SENBOT_HOST": settings.host,
+            "SENBOT_RASA_PORT": str(settings.rasa_port),
+            "SENBOT_ACTIONS_PORT": str(settings.actions_port),
+            "SENBOT_WIDGET_PORT": str(settings.widget_port),
+            "SENBOT_RASA_URL": settings.rasa_url,
+            "SENBOT_ACTIONS_URL": settings.actions_url,
+            "SENBOT_VAR_DIR": str(settings.var_dir),
+            "SENBOT_INDEX_DIR": str(settings.index_dir),
+            "SENBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+            "SENBOT_TRACKER_DB": str(settings.tracker_db),
+            "SENBOT_TRACKER_URL": settings.tracker_url,
+            "SENBOT_ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
+        }
+    )
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _files(inputs: Iterable[str]) -> list[Path]:
+    found: list[Path] = []
+    for name in inputs:
+        path = REPO_ROOT / name
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts
+            )
+    return sorted(found)
+
+
+def training_fingerprint() -> str:
+    """Content hash of everything the Rasa model is trained from."""
+    digest = hashlib.sha256()
+    for path in _files(TRAINING_INPUTS):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def model_path(settings: Settings) -> Path:
+    """Where the trained Rasa model lives."""
+    return settings.var_dir / "models" / f"{MODEL_NAME}.tar.gz"
+
+
+def train_if_needed(settings: Settings, force: bool = False) -> bool:
+    """Train the Rasa model unless one from the same inputs exists.
+
+    Returns:
+        True when a model was trained, False when the existing one was kept.
+    """
+    model = model_path(settings)
+    stamp = model.with_suffix(".fingerprint")
+    fingerprint = training_fingerprint()
+    if not force and model.exists() and stamp.exists():
+        if stamp.read_text().strip() == fingerprint:
+            print(f"Rasa model is up to date ({model})", flush=True)
+            return False
+    model.parent.mkdir(parents=True, exist_ok=True)
+    print("Training the Rasa model (the training data changed)...", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            str(RASA_CLI),
+            "train",
+            "--config", "config.yml",
+            "--domain", "domain.yml",
+            "--data", "data",
+            "--out", str(model.parent),
+            "--fixed-model-name", MODEL_NAME,
+        ],
+        cwd=REPO_ROOT,
+        env=child_env(settings),
+        check=True,
+    )
+    stamp.write_text(fingerprint + "\n")
+    print(f"Trained in {time.monotonic() - started:.0f} s", flush=True)
+    return True
+
+
+def index_if_needed(settings: Settings) -> None:
+    """Rebuild the knowledge index when the articles changed."""
+    env = child_env(settings)
+    check = subprocess.run(
+        [sys.executable, "-m", "bot.ingest", "--check"], cwd=REPO_ROOT, env=env
+    )
+    if check.returncode == 0:
+        print(f"Knowledge index is up to date ({settings.index_dir})", flush=True)
+        return
+    print("Building the knowledge index (the articles changed)...", flush=True)
+    subprocess.run([sys.executable, "-m", "bot.ingest"], cwd=REPO_ROOT, env=env, check=True)
+
+
+@dataclass
+class Service:
+    """One child process and the URL that answers when it is ready."""
+
+    name: str
+    command: list[str]
+    health_url: str
+    public_url: str
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
+            return 200 <= response.status < 500
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@dataclass
+class Stack:
+    """The action server, the Rasa server and the widget, as child processes."""
+
+    settings: Settings
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        base = f"http://{s.host}"
+        py = sys.executable
+        self.services = {
+            "actions": Service(
+                "actions",
+                [py, "-m", "rasa_sdk", "--actions", "actions",
+                 "--port", str(s.actions_port), "--cors", s.rasa_url],
+                f"{base}:{s.actions_port}/health",
+                f"{base}:{s.actions_port}/webhook",
+            ),
+            "rasa": Service(
+                "rasa",
+                [py, str(RASA_CLI), "run",
+                 "--model", str(model_path(s)),
+                 "--endpoints", "endpoints.yml",
+                 "--credentials", "credentials.yml",
+                 "--interface", s.host, "--port", str(s.rasa_port),
+                 "--cors", *s.allowed_origins],
+                f"{base}:{s.rasa_port}/",
+                f"{base}:{s.rasa_port}/webhooks/rest/webhook",
+            ),
+            "widget": Service(
+                "widget",
+                [py, "-m", "web_widget"],
+                f"{base}:{s.widget_port}/healthz",
+                f"{base}:{s.widget_port}/demo",
+            ),
+        }
+
+    def start(self, names: Sequence[str] = ("actions", "rasa", "widget"),
+              timeout: float = 240.0) -> float:
+        """Start the named services and wait until each answers.
+
+        Returns:
+            Seconds from the first start to the last service answering.
+
+        Raises:
+            RuntimeError: A service exited or did not answer in time; its log
+                tail is in the message.
+        """
+        log_dir = self.settings.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        env = child_env(self.settings, self.extra_env)
+        started = time.monotonic()
+        for name in names:
+            service = self.services[name]
+            if service.running():
+                continue
+            service.log_path = log_dir / f"{name}.log"
+            log = open(service.log_path, "ab")  # noqa: SIM115 - owned by the child
+            service.process = subprocess.Popen(
+                service.command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches us, and we stop them in order
+            )
+            log.close()
+        pending = [self.services[n] for n in names]
+        while pending:
+            for service in list(pending):
+                if not service.running():
+                    raise RuntimeError(
+                        f"The {service.name} service stopped while starting.\n"
+                        + self.log_tail(service.name)
+                    )
+                if _answers(service.health_url):
+                    pending.remove(service)
+            if pending and time.monotonic() - started > timeout:
+                names_left = ", ".join(s.name for s in pending)
+                raise RuntimeError(
+                    f"Not ready after {timeout:.0f} s: {names_left}\n"
+                    + "\n".join(self.log_tail(s.name) for s in pending)
+                )
+            if pending:
+                time.sleep(0.25)
+        return time.monotonic() - started
+
+    def stop(self, names: Sequence[str] = ("widget", "rasa", "actions"),
+             grace: float = 15.0) -> None:
+        """Stop the named services: SIGTERM, then SIGKILL after ``grace`` seconds."""
+        for name in names:
+            service = self.services[name]
+            if service.running():
+                os.killpg(service.process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for name in names:
+            service = self.services[name]
+            if service.process is None:
+                continue
+            try:
+                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(service.process.pid, signal.SIGKILL)
+                service.process.wait()
+            service.process = None
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        """The last lines a service wrote, for error messages."""
+        path = self.services[name].log_path
+        if not path or not path.exists():
+            return f"({name}: no log)"
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- last lines of {path} ---\n" + "\n".join(text)
+
+    def dead(self) -> list[str]:
+        """Names of services that were started and have since exited."""
+        return [
+            s.name for s in self.services.values()
+            if s.process is not None and s.process.poll() is not None
+        ]
+
+
+def prepare(settings: Settings) -> None:
+    """Everything the services need before they start."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    index_if_needed(settings)
+    train_if_needed(settings)
+
+
+def run(settings: Settings) -> int:
+    """Prepare, start the three services, and keep them up until Ctrl-C."""
+    prepare(settings)
+    stack = Stack(settings)
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print("Starting the action server, the Rasa server and the widget...", flush=True)
+    try:
+        seconds = stack.start()
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        stack.stop()
+        return 1
+    s = stack.services
+    print(
+        f"\nReady in {seconds:.1f} s.\n"
+        f"  Rasa REST channel : {s['rasa'].public_url}\n"
+        f"  Rasa socket.io    : http://{settings.host}:{settings.rasa_port}/socket.io\n"
+        f"  Action server     : {s['actions'].public_url}\n"
+        f"  Widget demo page  : {s['widget'].public_url}\n"
+        f"  Logs              : {settings.var_dir / 'logs'}\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    code = 0
+    while not stopping:
+        dead = stack.dead()
+        if dead:
+            for name in dead:
+                print(f"The {name} service stopped unexpectedly.", file=sys.stderr)
+                print(stack.log_tail(name), file=sys.stderr)
+            code = 1
+            break
+        time.sleep(0.5)
+    print("\nStopping...", flush=True)
+    stack.stop()
+    print("Stopped.", flush=True)
+    return code
+
+
+def shell(settings: Settings) -> int:
+    """Chat in the terminal: action server in the background, ``rasa shell`` here."""
+    prepare(settings)
+    stack = Stack(settings)
+    try:
+        stack.start(("actions",))
+        return subprocess.run(
+            [sys.executable, str(RASA_CLI), "shell",
+             "--model", str(model_path(settings)),
+             "--endpoints", "endpoints.yml",
+             "--port", str(settings.rasa_port)],
+            cwd=REPO_ROOT,
+            env=child_env(settings),
+        ).returncode
+    finally:
+        stack.stop(("actions",))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m bot.stack {run,shell,train,prepare}``."""
+    parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="prepare and run all three services until Ctrl-C")
+    sub.add_parser("shell", help="chat in the terminal with the action server running")
+    train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even if up to date")
+    sub.add_parser("prepare", help="build the index and train the model if needed")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    try:
+        if args.command == "run":
+            return run(settings)
+        if args.command == "shell":
+            return shell(settings)
+        if args.command == "train":
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+            train_if_needed(settings, force=args.force)
+            return 0
+        prepare(settings)
+        return 0
+    except subprocess.CalledProcessError as err:
+        print(f"Failed: {' '.join(map(str, err.cmd))} (exit {err.returncode})", file=sys.stderr)
+        return err.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
