@@ -70,6 +70,9 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
         }
     )
     if extra:
+        extra = dict(extra)
+        if "PYTHONPATH" in extra:  # add to the project's path, never replace it
+            env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], extra.pop("PYTHONPATH")])
         env.update(extra)
     return env
 

@@ -1,0 +1,96 @@
+"""Rasa's REST channel with its input checked before Rasa sees it.
+
+Rasa 3.6's own REST channel answers a body that is not UTF-8 or not a JSON
+object with a 500, and treats an empty message as a real turn (the classifier
+then guesses an intent for nothing). Families meet this channel through the
+widget and other sites' clients, so every bad request gets a clear 4xx JSON
+error, and an empty message gets a kind reply without touching the
+conversation. The webhook URL stays ``/webhooks/rest/webhook``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Awaitable, Callable
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+MAX_MESSAGE_CHARS = 20_000
+MAX_SENDER_CHARS = 128
+EMPTY_MESSAGE_REPLY = (
+    "I didn't catch a question there. You can ask me anything about SEN Support, "
+    "for example: \"What is an EHC needs assessment?\""
+)
+
+
+def _error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | None]:
+    """Parse and check a webhook body.
+
+    Returns:
+        ``(payload, None)`` when the body may go on to Rasa, else
+        ``(None, response)`` with the reply to send instead.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, _error(400, "The request body must be UTF-8 encoded JSON.")
+    try:
+        payload = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError:
+        return None, _error(400, "The request body is not valid JSON.")
+    if not isinstance(payload, dict):
+        return None, _error(
+            400, 'Send a JSON object: {"sender": "...", "message": "..."}.'
+        )
+    sender = payload.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        return None, _error(400, "'sender' must be a non-empty string.")
+    if len(sender) > MAX_SENDER_CHARS:
+        return None, _error(400, f"'sender' must be at most {MAX_SENDER_CHARS} characters.")
+    message = payload.get("message")
+    if message is None:
+        message = ""
+    if not isinstance(message, str):
+        return None, _error(400, "'message' must be a string.")
+    if len(message) > MAX_MESSAGE_CHARS:
+        return None, _error(
+            413,
+            f"That message is {len(message):,} characters long; the limit is "
+            f"{MAX_MESSAGE_CHARS:,}. Please send it in shorter parts.",
+        )
+    metadata = payload.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return None, _error(400, "'metadata' must be a JSON object.")
+    if not message.strip():
+        return None, response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])
+    return payload, None
+
+
+class SafeRestInput(RestInput):
+    """The REST channel, answering bad requests before Rasa handles them."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.middleware("request")
+        async def check(request: Request) -> HTTPResponse | None:
+            if request.method != "POST":
+                return None
+            _payload, reply = check_request(request.body)
+            return reply
+
+        return webhook

@@ -1,0 +1,105 @@
+"""Fixtures shared by the whole suite, including the real running stack."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from bot.settings import REPO_ROOT, Settings
+from bot.stack import Stack, prepare
+
+NETAUDIT_DIR = Path(__file__).parent / "netaudit"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclasses.dataclass
+class LiveStack:
+    """The real action server, Rasa server and widget, started for the tests."""
+
+    stack: Stack
+    settings: Settings
+    audit_log: Path
+
+    @property
+    def rasa_url(self) -> str:
+        return self.settings.rasa_url
+
+    @property
+    def widget_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.widget_port}"
+
+    def post(self, path: str, body: bytes, content_type: str = "application/json",
+             base: str | None = None) -> tuple[int, Any]:
+        """POST raw bytes; returns (status, parsed JSON body)."""
+        request = urllib.request.Request(
+            (base or self.rasa_url) + path, data=body,
+            headers={"Content-Type": content_type}, method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=120) as reply:  # noqa: S310
+                return reply.status, json.loads(reply.read() or b"null")
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read() or b"null")
+
+    def say(self, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
+        """Send one message through the REST channel and return the bot's replies."""
+        payload = {"sender": sender, "message": message, **extra}
+        status, replies = self.post(
+            "/webhooks/rest/webhook", json.dumps(payload).encode("utf-8")
+        )
+        assert status == 200, replies
+        return replies
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    """Start the real three services once for the session, on free loopback ports.
+
+    The model and the index are the ones ``make test`` prepared in ``var/`` (built
+    here if missing); the conversation store is a fresh SQLite file. Every child
+    process records its network calls through ``tests/netaudit``.
+    """
+    tmp = tmp_path_factory.mktemp("stack")
+    host = "127.0.0.1"
+    rasa_port, actions_port, widget_port = free_port(), free_port(), free_port()
+    var_dir = REPO_ROOT / "var"
+    settings = Settings(
+        host=host,
+        rasa_port=rasa_port,
+        actions_port=actions_port,
+        widget_port=widget_port,
+        rasa_url=f"http://{host}:{rasa_port}",
+        actions_url=f"http://{host}:{actions_port}/webhook",
+        var_dir=var_dir,
+        index_dir=var_dir / "index",
+        knowledge_dir=REPO_ROOT / "knowledge",
+        tracker_db=tmp / "tracker.db",
+        tracker_url="",
+        allowed_origins=(f"http://{host}:{widget_port}",),
+    )
+    prepare(settings)
+    audit_log = tmp / "network.jsonl"
+    stack = Stack(
+        settings,
+        extra_env={
+            "PYTHONPATH": str(NETAUDIT_DIR),
+            "SENBOT_NET_AUDIT_LOG": str(audit_log),
+        },
+    )
+    try:
+        stack.start()
+        yield LiveStack(stack=stack, settings=settings, audit_log=audit_log)
+    finally:
+        stack.stop()
