@@ -167,6 +167,7 @@ class Service:
     public_url: str
     process: subprocess.Popen | None = None
     log_path: Path | None = None
+    ready_after: float | None = None  # seconds from start to first answer
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -259,6 +260,7 @@ class Stack:
                         + self.log_tail(service.name)
                     )
                 if _answers(service.health_url):
+                    service.ready_after = time.monotonic() - started
                     pending.remove(service)
             if pending and time.monotonic() - started > timeout:
                 names_left = ", ".join(s.name for s in pending)
