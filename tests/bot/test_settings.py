@@ -1,0 +1,32 @@
+"""Settings come from the environment, with safe loopback defaults."""
+
+import pytest
+
+from bot.settings import REPO_ROOT, Settings
+
+
+def test_defaults_bind_to_loopback_and_keep_data_in_var(monkeypatch):
+    for name in ("SENBOT_HOST", "SENBOT_RASA_PORT", "SENBOT_VAR_DIR", "SENBOT_TRACKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env()
+    assert settings.host == "127.0.0.1"
+    assert (settings.rasa_port, settings.actions_port, settings.widget_port) == (5005, 5055, 8000)
+    assert settings.var_dir == REPO_ROOT / "var"
+    assert settings.tracker_db == REPO_ROOT / "var" / "tracker.db"
+    assert settings.tracker_url == ""
+    assert settings.actions_url == "http://127.0.0.1:5055/webhook"
+
+
+def test_environment_overrides_ports_and_derived_urls(monkeypatch):
+    monkeypatch.setenv("SENBOT_RASA_PORT", "6005")
+    monkeypatch.setenv("SENBOT_ACTIONS_PORT", "6055")
+    settings = Settings.from_env()
+    assert settings.rasa_url == "http://127.0.0.1:6005"
+    assert settings.actions_url == "http://127.0.0.1:6055/webhook"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "70000"])
+def test_a_bad_port_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("SENBOT_RASA_PORT", value)
+    with pytest.raises(ValueError, match="SENBOT_RASA_PORT"):
+        Settings.from_env()
