@@ -14,7 +14,6 @@ run: setup
 
 ## test: set up if needed, then Rasa's checks, the test stories and pytest
 test: setup
-	scripts/ensure_chromium.sh
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m bot.stack prepare
 	$(RASA) test core --stories tests/stories --model var/models/senbot.tar.gz \

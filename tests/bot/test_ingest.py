@@ -1,0 +1,69 @@
+"""Ingest builds the index from the articles, reuses unchanged ones, and fails safe."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bot import ingest
+from bot.settings import REPO_ROOT
+
+ARTICLES = REPO_ROOT / "knowledge" / "articles"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ingest")
+    articles = root / "articles"
+    shutil.copytree(ARTICLES, articles)
+    index_dir = root / "index"
+    assert ingest.main([str(articles), "--index-dir", str(index_dir)]) == 0
+    return articles, index_dir
+
+
+def test_every_article_is_indexed_with_its_source(built):
+    articles, index_dir = built
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    assert manifest["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384
+    assert set(manifest["sources"]) == {p.name for p in articles.glob("*.md")}
+    passages = [json.loads(line) for line in (index_dir / "passages.jsonl").open()]
+    assert len(passages) == manifest["passages"]
+    funding = [p for p in passages if p["slug"] == "funding-elements"]
+    assert any("6,000" in p["text"] for p in funding)
+    assert all(p["source_title"] and p["source_publisher"] for p in passages)
+
+
+def test_check_says_up_to_date_until_an_article_changes(built):
+    articles, index_dir = built
+    assert ingest.main([str(articles), "--index-dir", str(index_dir), "--check"]) == 0
+    extra = articles / "zz-new.md"
+    extra.write_text("---\ntitle: New\narea: England\nsource_title: T\n"
+                     "source_publisher: P\n---\n## A heading\nSome new words here.\n")
+    try:
+        assert ingest.main([str(articles), "--index-dir", str(index_dir), "--check"]) == 1
+        assert ingest.main([str(articles), "--index-dir", str(index_dir)]) == 0
+        manifest = json.loads((index_dir / "manifest.json").read_text())
+        assert manifest["reused_sources"] == len(manifest["sources"]) - 1
+    finally:
+        extra.unlink()
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(b"", "empty"), (b"\x00\x01\x02binary", "binary"), (b"---\ntitle: \xe9\n---\n", "UTF-8"),
+     (b"no front matter here", "front matter")],
+)
+def test_a_bad_file_is_named_and_the_old_index_keeps_working(built, tmp_path, capsys,
+                                                            content, words):
+    articles, index_dir = built
+    before = (index_dir / "manifest.json").read_text()
+    bad = tmp_path / "bad.md"
+    bad.write_bytes(content)
+    assert ingest.main([str(articles), str(bad), "--index-dir", str(index_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.md" in err and words in err
+    assert (index_dir / "manifest.json").read_text() == before
+    assert (index_dir / "index.faiss").exists()
