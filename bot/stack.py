@@ -370,7 +370,7 @@ def shell(settings: Settings) -> int:
             [sys.executable, str(RASA_CLI), "shell",
              "--model", str(model_path(settings)),
              "--endpoints", "endpoints.yml",
-             "--port", str(settings.rasa_port)],
+             "--interface", settings.host, "--port", str(settings.rasa_port)],
             cwd=REPO_ROOT,
             env=child_env(settings),
         ).returncode
