@@ -103,3 +103,13 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         yield LiveStack(stack=stack, settings=settings, audit_log=audit_log)
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="session")
+def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A knowledge index built from the real articles, once per test session."""
+    from bot.ingest import build
+
+    index_dir = tmp_path_factory.mktemp("knowledge") / "index"
+    build([REPO_ROOT / "knowledge" / "articles"], index_dir)
+    return index_dir

@@ -1,0 +1,152 @@
+"""Find the passages that answer a question: BM25 and dense search, fused by rank.
+
+Reads the index that ``python -m bot.ingest`` writes; never writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.embeddings import DIMENSION, MODEL_NAME
+from bot.ingest import INDEX, MANIFEST, PASSAGES
+from bot.settings import get_settings
+
+RRF_K = 60  # the usual reciprocal-rank-fusion constant
+CANDIDATES = 30
+# Below this cosine for the best dense hit the question is declined. On
+# tests/retrieval_cases.yml, every unrelated question but a few scores under it,
+# and answerable ones rarely do (see tests/bot/test_retrieval.py for the figures).
+ABSTAIN_BELOW = 0.35
+MAX_ANSWER_WORDS = 120
+COUNTIES = {"Oxfordshire", "Buckinghamshire", "Cornwall"}
+_STOP = set(
+    "a an and are as at be by can do does for from how i if in is it me my of on or "
+    "our so that the their them there they this to we what when where which who why "
+    "will with you your he she his her get got".split()
+)
+_WORD = re.compile(r"[a-z0-9£]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens without common function words, for BM25."""
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+class IndexMismatch(RuntimeError):
+    """The index on disk was built with another model; rebuild it with bot.ingest."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One passage found for a question, with its scores and source."""
+
+    slug: str
+    title: str
+    heading: str
+    text: str
+    area: str
+    source_title: str
+    source_publisher: str
+    dense: float
+    bm25: float
+    fused: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A short answer and where it came from, or an honest abstention."""
+
+    abstained: bool
+    text: str = ""
+    hit: Hit | None = None
+
+
+class Retriever:
+    """Hybrid retriever over the knowledge index, loaded lazily once."""
+
+    def __init__(self, index_dir: Path | None = None) -> None:
+        self.index_dir = index_dir or get_settings().index_dir
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._loaded:
+                return
+            import faiss
+            from rank_bm25 import BM25Okapi
+
+            manifest = json.loads((self.index_dir / MANIFEST).read_text())
+            if manifest.get("model") != MODEL_NAME or manifest.get("dimension") != DIMENSION:
+                raise IndexMismatch(
+                    f"{self.index_dir} was built with {manifest.get('model')}, "
+                    f"not {MODEL_NAME}: run python -m bot.ingest"
+                )
+            self._index = faiss.read_index(str(self.index_dir / INDEX))
+            with open(self.index_dir / PASSAGES, encoding="utf-8") as lines:
+                self._passages = [json.loads(line) for line in lines]
+            self._bm25 = BM25Okapi(
+                [tokens(f"{p['title']} {p['heading']} {p['text']}") for p in self._passages]
+            )
+            self._loaded = True
+
+    def search(self, query: str, area: str | None = None, k: int = 5) -> list[Hit]:
+        """The ``k`` best passages for ``query``, another county's local facts demoted."""
+        import numpy as np
+
+        from bot.embeddings import embed
+
+        self._load()
+        n = len(self._passages)
+        scores, ids = self._index.search(embed([query]), min(CANDIDATES, n))
+        dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        bm25_all = self._bm25.get_scores(tokens(query))
+        bm25_top = [int(i) for i in np.argsort(-bm25_all)[:CANDIDATES] if bm25_all[i] > 0]
+        fused: dict[int, float] = {}
+        for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):
+            fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + rank)
+        for rank, i in enumerate(bm25_top):
+            fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + rank)
+        for i in fused:
+            passage_area = self._passages[i]["area"]
+            if area in COUNTIES and passage_area in COUNTIES and passage_area != area:
+                fused[i] *= 0.5
+        best = sorted(fused, key=fused.get, reverse=True)[:k]
+        vectors = None
+        hits = []
+        for i in best:
+            if i not in dense:  # found by BM25 alone: compute its cosine for the record
+                if vectors is None:
+                    vectors = embed([query])[0]
+                dense[i] = float(self._index.reconstruct(i) @ vectors)
+            p = self._passages[i]
+            hits.append(Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
+                            p["source_title"], p["source_publisher"],
+                            dense[i], float(bm25_all[i]), fused[i]))
+        return hits
+
+    def answer(self, query: str, area: str | None = None) -> Answer:
+        """A short answer from the best passage, or an abstention when unsure."""
+        if not query or not query.strip():
+            return Answer(abstained=True)
+        hits = self.search(query[:2000], area=area, k=3)
+        if not hits or max(h.dense for h in hits) < ABSTAIN_BELOW:
+            return Answer(abstained=True)
+        top = hits[0]
+        return Answer(abstained=False, text=shorten(top.text), hit=top)
+
+
+def shorten(text: str, limit: int = MAX_ANSWER_WORDS) -> str:
+    """Whole sentences up to ``limit`` words (at least the first sentence, cut)."""
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    kept: list[str] = []
+    for sentence in sentences:
+        if kept and len(" ".join(kept + [sentence]).split()) > limit:
+            break
+        kept.append(sentence)
+    words = " ".join(kept).split()
+    return " ".join(words[:limit]) + ("…" if len(words) > limit else "")

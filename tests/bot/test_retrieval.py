@@ -1,0 +1,79 @@
+"""Retrieval finds the right article for questions asked in parents' own words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from bot.retrieval import ABSTAIN_BELOW, IndexMismatch, Retriever, shorten
+from bot.settings import REPO_ROOT
+
+CASES = yaml.safe_load((REPO_ROOT / "tests" / "retrieval_cases.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def retriever(knowledge_index):
+    return Retriever(knowledge_index)
+
+
+def test_recall_at_3_is_at_least_0_90(retriever):
+    misses = []
+    reciprocal = 0.0
+    for case in CASES["cases"]:
+        slugs = [h.slug for h in retriever.search(case["q"], area=case.get("area"), k=3)]
+        if case["expect"] in slugs:
+            reciprocal += 1 / (slugs.index(case["expect"]) + 1)
+        else:
+            misses.append((case["q"], case["expect"], slugs))
+    n = len(CASES["cases"])
+    recall = 1 - len(misses) / n
+    print(f"recall@3 {recall:.3f}, MRR@3 {reciprocal / n:.3f} over {n} questions")
+    assert recall >= 0.90, misses
+
+
+def test_unrelated_questions_are_mostly_declined(retriever):
+    answered = [q for q in CASES["unrelated"] if not retriever.answer(q).abstained]
+    assert len(answered) / len(CASES["unrelated"]) <= 0.15, answered
+
+
+def test_who_pays_gets_the_funding_elements_with_their_source(retriever):
+    answer = retriever.answer("who pays for the extra help at school, them or the council?")
+    assert not answer.abstained
+    assert answer.hit.slug == "funding-elements"
+    assert "6,000" in answer.text
+    assert answer.hit.source_publisher
+    assert len(answer.text.split()) <= 121
+
+
+def test_empty_question_abstains_without_error(retriever):
+    assert retriever.answer("   ").abstained
+
+
+def test_threshold_is_a_real_cosine():
+    assert 0.0 < ABSTAIN_BELOW < 1.0
+
+
+def test_another_countys_local_facts_are_demoted(retriever):
+    question = "what does the council's special needs support service do for schools"
+    oxford = retriever.search(question, area="Oxfordshire", k=3)
+    cornwall = retriever.search(question, area="Cornwall", k=3)
+    assert oxford[0].area in ("Oxfordshire", "England")
+    assert cornwall[0].area in ("Cornwall", "England")
+
+
+def test_an_index_from_another_model_is_refused(knowledge_index, tmp_path):
+    for name in ("index.faiss", "passages.jsonl"):
+        (tmp_path / name).write_bytes((knowledge_index / name).read_bytes())
+    manifest = json.loads((knowledge_index / "manifest.json").read_text())
+    manifest["model"] = "some-other-model"
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="bot.ingest"):
+        Retriever(tmp_path).search("funding")
+
+
+def test_shorten_keeps_whole_sentences():
+    text = "One two three. " * 100
+    short = shorten(text, limit=10)
+    assert short.endswith(".") and len(short.split()) <= 10
