@@ -56,7 +56,7 @@ def test_a_20000_character_message_is_answered(live_stack):
     long_message = ("My son is in year 4 and struggles with reading. " * 420)[:20_000]
     assert len(long_message) == 20_000
     replies = live_stack.say("rambler", long_message)
-    assert replies and all("text" in r or "buttons" in r for r in replies)
+    assert replies and any(r.get("text") for r in replies)
 
 
 def _is_loopback(target) -> bool:
