@@ -1,0 +1,43 @@
+"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]``.
+
+Prints the answer the assistant would give and, with ``--explain``, the top
+passages with their dense, BM25 and fused scores and sources. Rasa need not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from bot.retrieval import ABSTAIN_BELOW, Retriever
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question from the knowledge index")
+    ask.add_argument("question")
+    ask.add_argument("--area", choices=["Oxfordshire", "Buckinghamshire", "Cornwall"])
+    ask.add_argument("--explain", action="store_true", help="show passages and scores")
+    args = parser.parse_args(argv)
+
+    retriever = Retriever()
+    answer = retriever.answer(args.question, area=args.area)
+    if answer.abstained or answer.hit is None:
+        print("(abstains) I'm not sure I have a good answer to that.")
+    else:
+        hit = answer.hit
+        print(answer.text)
+        print(f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})")
+    if args.explain:
+        print(f"\nTop passages (abstain below dense {ABSTAIN_BELOW}):")
+        for rank, hit in enumerate(retriever.search(args.question, area=args.area), 1):
+            print(f"{rank}. [{hit.slug} > {hit.heading}] dense {hit.dense:.3f} "
+                  f"bm25 {hit.bm25:.2f} fused {hit.fused:.4f} ({hit.area})")
+            print(f"   {hit.text[:160]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

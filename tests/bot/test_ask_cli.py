@@ -1,0 +1,24 @@
+"""Staff can check an answer and its evidence in the terminal without Rasa."""
+
+import dataclasses
+
+from bot import __main__ as cli
+from bot import retrieval
+from bot.settings import Settings
+
+
+def test_ask_explain_prints_answer_source_and_scored_passages(knowledge_index, monkeypatch, capsys):
+    settings = dataclasses.replace(Settings.from_env(), index_dir=knowledge_index)
+    monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
+    assert cli.main(["ask", "who pays for extra help, school or council?", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "6,000" in out
+    assert "Source: SEN Support in school" in out
+    assert "funding-elements" in out and "dense" in out and "bm25" in out
+
+
+def test_ask_abstains_on_an_unrelated_question(knowledge_index, monkeypatch, capsys):
+    settings = dataclasses.replace(Settings.from_env(), index_dir=knowledge_index)
+    monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
+    cli.main(["ask", "what's the weather in Leeds tomorrow"])
+    assert "(abstains)" in capsys.readouterr().out
