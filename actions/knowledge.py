@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.contacts import normalise_area
 from bot.retrieval import Retriever
+from bot.topics import TOPICS, answer_for, question_for
 
 UNSURE_REPLY = (
     "I'm not sure I have a good answer to that. Could you put it another way? I can "
@@ -15,10 +18,30 @@ UNSURE_REPLY = (
     "and where to get help. For advice from a person, search your council's local "
     "offer for \"SENDIAS\"."
 )
+DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
+SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
+FEEDBACK_BUTTONS = [
+    {"title": "Yes, it helped", "payload": '/give_feedback{"helpful": "yes"}'},
+    {"title": "No, it didn't", "payload": '/give_feedback{"helpful": "no"}'},
+]
+COUNTY = {"oxfordshire": "Oxfordshire", "buckinghamshire": "Buckinghamshire",
+          "cornwall": "Cornwall"}
+
+
+def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
+    """Buttons for the topics the classifier thought most likely."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    topics = [TOPICS[r["name"]] for r in ranking
+              if r.get("name") in TOPICS and r.get("confidence", 0) >= 0.05]
+    return [{"title": t.title, "payload": f"/{t.intent}"} for t in topics[:limit]]
 
 
 class ActionAnswerFromKnowledge(Action):
-    """Short answer from the best passage, then its source; abstains honestly."""
+    """Short answer from the best passage, its source and a helpful? question.
+
+    When retrieval is not sure it says so and offers the likeliest topics as
+    buttons and a person to talk to (the two-stage fallback).
+    """
 
     def __init__(self, retriever: Retriever | None = None) -> None:
         self._retriever = retriever
@@ -38,11 +61,16 @@ class ActionAnswerFromKnowledge(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        question = tracker.latest_message.get("text") or ""
-        answer = self.retriever.answer(question)
+        intent = tracker.latest_message.get("intent") or {}
+        name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
+        question = question_for(name, tracker.latest_message.get("text") or "")
+        area = COUNTY.get(normalise_area(tracker.get_slot("area")) or "")
+        answer = answer_for(self.retriever, question, name, confidence, area)
         if answer.abstained or answer.hit is None:
-            dispatcher.utter_message(text=UNSURE_REPLY)
-            return []
+            buttons = guesses(tracker)
+            text = DID_YOU_MEAN if buttons else UNSURE_REPLY
+            dispatcher.utter_message(text=text, buttons=buttons + [SENDIAS_BUTTON])
+            return [SlotSet("last_article", None)]
         hit = answer.hit
         dispatcher.utter_message(text=answer.text)
         source = {
@@ -55,4 +83,5 @@ class ActionAnswerFromKnowledge(Action):
             text=f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})",
             json_message={"source": source},
         )
-        return []
+        dispatcher.utter_message(text="Was this helpful?", buttons=FEEDBACK_BUTTONS)
+        return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]

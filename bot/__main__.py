@@ -1,4 +1,4 @@
-"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]``.
+"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]`` and ``python -m bot feedback``.
 
 Prints the answer the assistant would give and, with ``--explain``, the top
 passages with their dense, BM25 and fused scores and sources. Rasa need not run.
@@ -20,7 +20,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--area", choices=["Oxfordshire", "Buckinghamshire", "Cornwall"])
     ask.add_argument("--explain", action="store_true", help="show passages and scores")
+    sub.add_parser("feedback", help="how helpful each article's answers were")
     args = parser.parse_args(argv)
+    if args.command == "feedback":
+        return _feedback()
 
     retriever = Retriever()
     answer = retriever.answer(args.question, area=args.area)
@@ -36,6 +39,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{rank}. [{hit.slug} > {hit.heading}] dense {hit.dense:.3f} "
                   f"bm25 {hit.bm25:.2f} fused {hit.fused:.4f} ({hit.area})")
             print(f"   {hit.text[:160]}")
+    return 0
+
+
+def _feedback() -> int:
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore()
+    scores = store.summary()
+    if not scores:
+        print(f"No feedback yet in {store.path}.")
+        return 0
+    print(f"{'article':40} {'helpful':>7} {'not':>5}")
+    for score in scores:
+        print(f"{score.article:40} {score.helpful:7} {score.not_helpful:5}")
+    unhelpful = store.recent_unhelpful()
+    if unhelpful:
+        print("\nLatest answers that did not help:")
+        for at, article, question, comment in unhelpful:
+            print(f"{at} [{article}] {question!r}" + (f" - {comment!r}" if comment else ""))
     return 0
 
 

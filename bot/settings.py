@@ -18,6 +18,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_TRACKER_URL`` | empty | full database URL for the tracker store, e.g. ``postgresql://user:pw@host/db`` |
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
+| ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Settings:
     tracker_url: str
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     embedding_model: str = ""
+    feedback_db: Path = Path("var/feedback.sqlite")
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,6 +96,9 @@ class Settings:
             tracker_url=_env("SENBOT_TRACKER_URL", ""),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
+            feedback_db=Path(
+                _env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))
+            ),
         )
 
 

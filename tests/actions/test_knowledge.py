@@ -6,13 +6,14 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.knowledge import UNSURE_REPLY, ActionAnswerFromKnowledge
+from actions.knowledge import DID_YOU_MEAN, UNSURE_REPLY, ActionAnswerFromKnowledge
 from bot.retrieval import Retriever
 
 
-def tracker_saying(text: str) -> Tracker:
-    return Tracker("parent", {}, {"text": text, "intent": {"name": "ask_question"}},
-                   [], False, None, {}, "")
+def tracker_saying(text: str, intent: str = "nlu_fallback", ranking=(), slots=None) -> Tracker:
+    message = {"text": text, "intent": {"name": intent},
+               "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+    return Tracker("parent", slots or {}, message, [], False, None, {}, "")
 
 
 @pytest.fixture(scope="module")
@@ -20,16 +21,48 @@ def action(knowledge_index):
     return ActionAnswerFromKnowledge(retriever=Retriever(knowledge_index))
 
 
-def test_answer_then_source(action):
+def test_answer_then_source_then_was_it_helpful(action):
     dispatcher = CollectingDispatcher()
-    action.run(dispatcher, tracker_saying("how do we ask for an EHC needs assessment?"), {})
-    answer, source = dispatcher.messages
+    events = action.run(dispatcher, tracker_saying(
+        "how do we ask for an EHC needs assessment?", "request_ehc_assessment"), {})
+    answer, source, helpful = dispatcher.messages
     assert answer["text"]
     assert source["text"].startswith("Source: ")
     assert source["custom"]["source"]["title"] in source["text"]
+    assert [b["payload"] for b in helpful["buttons"]] == [
+        '/give_feedback{"helpful": "yes"}', '/give_feedback{"helpful": "no"}']
+    article = {e["name"]: e["value"] for e in events}["last_article"]
+    assert article == source["custom"]["source"]["article"]
 
 
-def test_unrelated_question_gets_the_unsure_reply(action):
+def test_a_topic_button_searches_the_topic_question_not_the_payload(action):
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker_saying("/funding", "funding"), {})
+    assert dispatcher.messages[1]["custom"]["source"]["article"] == "funding-elements"
+
+
+def test_unrelated_question_gets_the_unsure_reply_and_a_person(action):
     dispatcher = CollectingDispatcher()
     action.run(dispatcher, tracker_saying("what time does the football kick off tonight"), {})
-    assert [m["text"] for m in dispatcher.messages] == [UNSURE_REPLY]
+    (message,) = dispatcher.messages
+    assert message["text"] == UNSURE_REPLY
+    assert [b["payload"] for b in message["buttons"]] == ["/talk_to_someone"]
+
+
+def test_unsure_with_guesses_asks_did_you_mean(action):
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_saying("kick off tonight", ranking=[
+        ("nlu_fallback", 0.4), ("funding", 0.3), ("out_of_scope", 0.2), ("senco_role", 0.1)])
+    action.run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert message["text"] == DID_YOU_MEAN
+    assert [b["payload"] for b in message["buttons"]] == [
+        "/funding", "/senco_role", "/talk_to_someone"]
+
+
+def test_the_area_slot_steers_to_local_facts(action):
+    question = "who can give schools specialist SEN advice and training"
+    oxford = ActionAnswerFromKnowledge(action.retriever)
+    dispatcher = CollectingDispatcher()
+    oxford.run(dispatcher, tracker_saying(question, "senss", slots={"area": "oxfordshire"}), {})
+    assert dispatcher.messages[1]["custom"]["source"]["area"] in ("Oxfordshire", "England")

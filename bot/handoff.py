@@ -1,0 +1,145 @@
+"""Putting people in touch with a person: SENDIAS, SENSS and the complaints routes.
+
+Pure logic, no Rasa: given what was asked, the area (if known) and the time, say who
+to contact and how, from knowledge/contacts.yml only. Where the answer depends on the
+area and the area is not known, say so, and the caller asks for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from bot.contacts import UK, Directory, directory
+
+SENDIAS = "sendias"
+COMPLAINT = "complaint"
+
+_SENSS = re.compile(
+    r"\b(senss|support service|advisory teacher|specialist teacher|specialist advis\w*"
+    r"|special educational needs support service)\b", re.I)
+_OXON = re.compile(r"\b(oxfordshire|oxon|oxford)\b", re.I)
+_COUNCIL = re.compile(
+    r"\b(council|local authority|\bla\b|ehc ?(needs )?assessment|ehcp|ehc plan|caseworker"
+    r"|case worker|send team|isend|panel)\b", re.I)
+_SCHOOL = re.compile(
+    r"\b(school|teacher|senco|sendco|head ?teacher|head|class|ta|teaching assistant"
+    r"|academy|college|nursery)\b", re.I)
+
+SCHOOL_STEPS = (
+    "For a complaint about a school, follow the school's own complaints policy (it is "
+    "usually on the school's website). The usual order is: talk to the class teacher, "
+    "then the SENCo, then the head teacher, and then the governors."
+)
+SENDIAS_ELSEWHERE = (
+    "SENDIAS (the SEND Information, Advice and Support Service) gives free, impartial "
+    "help with meetings, forms, EHC needs assessments and appeals. I don't have the "
+    "details for your area: search your council's local offer for \"SENDIAS\"."
+)
+
+
+@dataclass
+class Handoff:
+    """What to say, or that the area is needed first."""
+
+    messages: list[str] = field(default_factory=list)
+    needs_area: bool = False
+    contact_ids: list[str] = field(default_factory=list)
+
+
+def complaint_target(text: str, area: str | None) -> str:
+    """'senss', 'council', 'school' or 'unclear' for a complaint message."""
+    if _SENSS.search(text) and (area in (None, "oxfordshire") or _OXON.search(text)):
+        return "senss"
+    council, school = bool(_COUNCIL.search(text)), bool(_SCHOOL.search(text))
+    if council and not school:
+        return "council"
+    if school and not council:
+        return "school"
+    return "unclear"
+
+
+def _sendias(area: str | None, now: dt.datetime, contacts: Directory) -> Handoff:
+    if area is None:
+        return Handoff(needs_area=True)
+    found = contacts.find("sendias", area)
+    if not found:
+        return Handoff([SENDIAS_ELSEWHERE])
+    result = Handoff(
+        ["SENDIAS (the SEND Information, Advice and Support Service) gives free, "
+         "impartial help with meetings, forms, EHC needs assessments and appeals."],
+        contact_ids=[c.id for c in found],
+    )
+    for contact in found:
+        result.messages.append(contact.describe(now))
+        if contact.is_open(now) is False:
+            result.messages.append(_open_now(contacts, now, contact))
+    return result
+
+
+def _open_now(contacts: Directory, now: dt.datetime, closed) -> str:
+    ways = [w for w in (closed.email and f"email {closed.email}",
+                        closed.web and f"use the website {closed.web}") if w]
+    lines = []
+    if ways:
+        lines.append("While the line is closed you can " + " or ".join(ways) + ".")
+    urgent = "; ".join(
+        f"{c.service.split(' (')[0]} {c.phone or c.text}"
+        for c in contacts.open_now_instead(now)
+    )
+    lines.append(f"If it is urgent or about someone's safety, these are open now: {urgent}.")
+    return " ".join(lines)
+
+
+def _complaint(text: str, area: str | None, now: dt.datetime,
+               contacts: Directory) -> Handoff:
+    target = complaint_target(text, area)
+    result = Handoff()
+    if target == "senss":
+        senss = contacts["senss_oxfordshire"]
+        result.messages.append(
+            "To comment on or complain about SENSS (Oxfordshire's Special Educational "
+            "Needs Support Service), ask for a senior manager. " + senss.describe(now))
+        result.contact_ids.append(senss.id)
+        area = "oxfordshire"
+        council = contacts.find("council_complaints", area)
+        if council:
+            result.messages.append(
+                "If you are still unhappy after that, use the council's complaints "
+                "route: " + council[0].describe(now))
+            result.contact_ids.append(council[0].id)
+    elif target == "school":
+        result.messages.append(SCHOOL_STEPS)
+    else:
+        if area is None:
+            return Handoff(needs_area=True)
+        if target == "unclear":
+            result.messages.append(SCHOOL_STEPS)
+        council = contacts.find("council_complaints", area)
+        if council:
+            result.messages.append(
+                "For a complaint about the council's SEND service: "
+                + council[0].describe(now))
+            result.contact_ids.append(council[0].id)
+        else:
+            result.messages.append(
+                "For a complaint about the council: search your council's website "
+                "for \"complaints\".")
+    sendias = _sendias(area, now, contacts) if area else Handoff([SENDIAS_ELSEWHERE])
+    if sendias.messages:
+        result.messages.append(
+            "If you would like impartial help to make a complaint: "
+            + " ".join(sendias.messages[1:] or sendias.messages))
+        result.contact_ids += sendias.contact_ids
+    return result
+
+
+def handoff(kind: str, text: str, area: str | None, now: dt.datetime | None = None,
+            contacts: Directory | None = None) -> Handoff:
+    """Who to contact for ``kind`` ('sendias' or 'complaint')."""
+    now = now or dt.datetime.now(UK)
+    contacts = contacts or directory()
+    if kind == COMPLAINT:
+        return _complaint(text or "", area, now, contacts)
+    return _sendias(area, now, contacts)

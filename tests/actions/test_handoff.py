@@ -1,0 +1,52 @@
+"""The handoff actions ask for the area only when needed and remember the request."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionAreaNoted, ActionHandoff
+
+
+def tracker(text, intent, slots=None, entities=()):
+    message = {"text": text, "intent": {"name": intent},
+               "entities": [{"entity": "area", "value": v} for v in entities]}
+    return Tracker("parent", slots or {}, message, [], False, None, {}, "")
+
+
+def slots_of(events):
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def test_sendias_without_area_asks_and_remembers():
+    dispatcher = CollectingDispatcher()
+    events = ActionHandoff().run(
+        dispatcher, tracker("can someone help me with the forms", "talk_to_someone"), {})
+    assert dispatcher.messages[0]["response"] == "utter_ask_area"
+    assert slots_of(events)["handoff_kind"] == "sendias"
+
+
+def test_area_given_late_finishes_the_waiting_handoff():
+    dispatcher = CollectingDispatcher()
+    events = ActionAreaNoted().run(dispatcher, tracker(
+        "Banbury", "inform_area", {"handoff_kind": "sendias", "area": "oxfordshire"},
+        entities=["oxfordshire"]), {})
+    text = " ".join(m["text"] for m in dispatcher.messages)
+    assert "01865 810516" in text
+    assert slots_of(events) == {"area": "oxfordshire", "handoff_kind": None, "handoff_text": None}
+
+
+def test_a_place_we_do_not_know_is_somewhere_else():
+    dispatcher = CollectingDispatcher()
+    events = ActionAreaNoted().run(dispatcher, tracker("we're in Leeds", "inform_area"), {})
+    assert slots_of(events)["area"] == "elsewhere"
+    assert "your area" in dispatcher.messages[0]["text"]
+
+
+def test_senss_complaint_needs_no_area():
+    dispatcher = CollectingDispatcher()
+    ActionHandoff().run(dispatcher, tracker(
+        "the advisory teacher from the Oxfordshire support service never turned up, "
+        "who do I tell?", "complain"), {})
+    text = " ".join(m["text"] for m in dispatcher.messages)
+    assert "01865 323070" in text and "senss@oxfordshire.gov.uk" in text

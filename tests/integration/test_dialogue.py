@@ -1,0 +1,54 @@
+"""Through the running assistant: handoffs to a person, the area, and out of scope."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def chat(live_stack, *messages: str) -> list[str]:
+    """Send messages in one conversation; return the text of the last replies."""
+    sender = uuid.uuid4().hex
+    replies: list[dict] = []
+    for message in messages:
+        replies = live_stack.say(sender, message)
+    return [r.get("text", "") for r in replies]
+
+
+def test_a_missed_senss_visit_gets_the_senss_phone_and_email(live_stack):
+    text = " ".join(chat(live_stack, "the advisory teacher from the Oxfordshire support "
+                         "service never turned up, who do I tell?"))
+    assert "01865 323070" in text
+    assert "senss@oxfordshire.gov.uk" in text
+
+
+def test_impartial_help_asks_for_the_area_then_gives_that_areas_sendias(live_stack):
+    sender = uuid.uuid4().hex
+    first = live_stack.say(sender, "can someone impartial help me at the meeting about his EHC plan?")
+    assert "Which area are you in?" in first[0]["text"]
+    assert [b["title"] for b in first[0]["buttons"]][:3] == [
+        "Oxfordshire", "Buckinghamshire", "Cornwall"]
+    text = " ".join(r.get("text", "") for r in live_stack.say(sender, "we live in Banbury"))
+    assert "SENDIASS Oxfordshire" in text and "01865 810516" in text
+
+
+def test_an_area_said_earlier_is_remembered_for_the_handoff(live_stack):
+    text = " ".join(chat(live_stack, "we're in High Wycombe",
+                         "I need help with an appeal, who can I talk to?"))
+    assert "Buckinghamshire" in text and "SENDIAS" in text
+
+
+def test_a_parking_permit_is_politely_declined(live_stack):
+    text = " ".join(chat(live_stack, "can you renew my parking permit?"))
+    assert "I can only help with questions about special educational needs" in text
+
+
+def test_the_feedback_button_is_thanked(live_stack):
+    sender = uuid.uuid4().hex
+    replies = live_stack.say(sender, "who pays for the extra help at school, them or the council?")
+    payload = replies[-1]["buttons"][0]["payload"]
+    thanks = live_stack.say(sender, payload)
+    assert thanks[0]["text"].startswith("Thank you for telling me")
