@@ -16,6 +16,13 @@ _NEGATIVE = re.compile(
     r"|confus\w*|pointless)\b", re.I)
 
 
+THANKS = ("Thank you for telling me. It helps the people who look after this "
+          "assistant improve it.")
+SORRY = ("Sorry that didn't help. You could ask in another way, or talk to a person at "
+         "SENDIAS, the free and impartial SEND advice service.")
+SENDIAS_BUTTON = [{"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}]
+
+
 def helpful_from(tracker: Tracker) -> bool:
     """Yes or no, from the button, the intent, or the words typed."""
     value = (tracker.get_slot("helpful") or "").lower()
@@ -55,6 +62,8 @@ class ActionRecordFeedback(Action):
                 helpful=helpful,
                 comment=None if comment.startswith("/") else comment,
             )
-        dispatcher.utter_message(
-            response="utter_thanks_feedback" if helpful else "utter_sorry_feedback")
+        if helpful:
+            dispatcher.utter_message(text=THANKS)
+        else:
+            dispatcher.utter_message(text=SORRY, buttons=SENDIAS_BUTTON)
         return [SlotSet("helpful", None), SlotSet("last_article", None)]

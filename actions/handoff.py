@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.contacts import normalise_area
-from bot.handoff import COMPLAINT, SENDIAS, handoff
+from bot.handoff import AREA_BUTTONS, AREA_QUESTION, COMPLAINT, SENDIAS, handoff
 
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
 
@@ -19,7 +19,7 @@ def _say(dispatcher: CollectingDispatcher, kind: str, text: str,
     """Give the contacts, or ask for the area and remember what was asked."""
     result = handoff(kind, text, area)
     if result.needs_area:
-        dispatcher.utter_message(response="utter_ask_area")
+        dispatcher.utter_message(text=AREA_QUESTION, buttons=AREA_BUTTONS)
         return [SlotSet("handoff_kind", kind), SlotSet("handoff_text", text)]
     for message in result.messages:
         dispatcher.utter_message(text=message)

@@ -39,6 +39,15 @@ SENDIAS_ELSEWHERE = (
 )
 
 
+AREA_QUESTION = "The answer depends on where you live. Which area are you in?"
+AREA_BUTTONS = [
+    {"title": "Oxfordshire", "payload": '/inform_area{"area": "oxfordshire"}'},
+    {"title": "Buckinghamshire", "payload": '/inform_area{"area": "buckinghamshire"}'},
+    {"title": "Cornwall", "payload": '/inform_area{"area": "cornwall"}'},
+    {"title": "Somewhere else", "payload": '/inform_area{"area": "elsewhere"}'},
+]
+
+
 @dataclass
 class Handoff:
     """What to say, or that the area is needed first."""

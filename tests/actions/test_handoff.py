@@ -22,7 +22,9 @@ def test_sendias_without_area_asks_and_remembers():
     dispatcher = CollectingDispatcher()
     events = ActionHandoff().run(
         dispatcher, tracker("can someone help me with the forms", "talk_to_someone"), {})
-    assert dispatcher.messages[0]["response"] == "utter_ask_area"
+    assert "Which area are you in?" in dispatcher.messages[0]["text"]
+    payloads = [b["payload"] for b in dispatcher.messages[0]["buttons"]]
+    assert '/inform_area{"area": "cornwall"}' in payloads
     assert slots_of(events)["handoff_kind"] == "sendias"
 
 
