@@ -6,14 +6,14 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test shell setup prepare ingest train lint benchmark clean
+.PHONY: run test shell setup prepare ingest train lint benchmark clean browser
 
 ## run: set up if needed, then start the action server, Rasa and the widget
 run: setup
 	$(PY) -m bot.stack run
 
 ## test: set up if needed, then Rasa's checks, the test stories and pytest
-test: setup
+test: setup browser
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m bot.stack prepare
 	$(RASA) test core --stories tests/stories --model var/models/senbot.tar.gz \
@@ -25,6 +25,15 @@ shell: setup
 	$(PY) -m bot.stack shell
 
 setup: $(VENV)/.installed-lock
+
+## browser: Debian's chromium, axe-core and terser for the widget's browser tests
+## (installed only when missing; playwright drives /usr/bin/chromium, no downloads)
+AXE_VERSION := 4.14.1
+TERSER_VERSION := 5.51.2
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	@test -f var/node/node_modules/axe-core/axe.min.js -a -f var/node/node_modules/terser/bin/terser || \
+		npm install --no-audit --no-fund --prefix var/node axe-core@$(AXE_VERSION) terser@$(TERSER_VERSION)
 
 $(VENV)/.installed-lock: requirements/lock.txt scripts/setup_env.sh
 	VENV=$(VENV) scripts/setup_env.sh

@@ -19,11 +19,14 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
+| ``SENBOT_RATE_LIMIT_SESSION`` | ``20/minute`` | widget chat messages allowed per conversation |
+| ``SENBOT_RATE_LIMIT_ADDRESS`` | ``60/minute`` | widget chat messages allowed per client address |
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +50,16 @@ def _port(name: str, default: int) -> int:
     return port
 
 
+_RATE = re.compile(r"^\d+\s*(/|per)\s*(second|minute|hour|day)$")
+
+
+def _rate(name: str, default: str) -> str:
+    value = _env(name, default)
+    if not _RATE.match(value):
+        raise ValueError(f"{name} must look like '20/minute', not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Run-time configuration, read once from the environment."""
@@ -65,6 +78,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     embedding_model: str = ""
     feedback_db: Path = Path("var/feedback.sqlite")
+    rate_limit_session: str = "20/minute"
+    rate_limit_address: str = "60/minute"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -99,6 +114,8 @@ class Settings:
             feedback_db=Path(
                 _env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))
             ),
+            rate_limit_session=_rate("SENBOT_RATE_LIMIT_SESSION", "20/minute"),
+            rate_limit_address=_rate("SENBOT_RATE_LIMIT_ADDRESS", "60/minute"),
         )
 
 

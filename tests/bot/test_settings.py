@@ -30,3 +30,17 @@ def test_a_bad_port_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("SENBOT_RASA_PORT", value)
     with pytest.raises(ValueError, match="SENBOT_RASA_PORT"):
         Settings.from_env()
+
+
+def test_widget_rate_limits_default_and_can_be_changed(monkeypatch):
+    monkeypatch.delenv("SENBOT_RATE_LIMIT_SESSION", raising=False)
+    monkeypatch.setenv("SENBOT_RATE_LIMIT_ADDRESS", "100/hour")
+    settings = Settings.from_env()
+    assert settings.rate_limit_session == "20/minute"
+    assert settings.rate_limit_address == "100/hour"
+
+
+def test_a_bad_rate_limit_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SENBOT_RATE_LIMIT_SESSION", "lots")
+    with pytest.raises(ValueError, match="SENBOT_RATE_LIMIT_SESSION"):
+        Settings.from_env()
