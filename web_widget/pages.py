@@ -1,9 +1,11 @@
-"""Health check and the demo page."""
+"""Health check, the demo school page and the privacy notice."""
 
 from __future__ import annotations
 
 import requests
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from bot.contacts import AREAS
 
 bp = Blueprint("pages", __name__)
 
@@ -20,5 +22,21 @@ def healthz():
 
 @bp.get("/demo")
 def demo():
-    """A sample school page (the widget script arrives with its own issue)."""
-    return render_template("demo.html")
+    """A sample school page that embeds the widget with one script tag.
+
+    ``?area=cornwall`` sets ``data-area``; ``?exit=/path`` points Quick exit at a
+    page on this site (the browser test uses it so it never leaves the machine).
+    """
+    area = request.args.get("area", "oxfordshire")
+    exit_url = request.args.get("exit", "")
+    if not exit_url.startswith("/") or exit_url.startswith("//"):
+        exit_url = ""
+    return render_template(
+        "demo.html", area=area if area in AREAS else "oxfordshire", exit_url=exit_url
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    """What the assistant keeps, where, for how long, and what it never does."""
+    return render_template("privacy.html")
