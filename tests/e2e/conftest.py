@@ -1,0 +1,32 @@
+"""Headless Chromium (Debian's, driven by Playwright) for the widget's browser tests."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from bot.settings import REPO_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = REPO_ROOT / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+# No downloads, no background traffic: the browser only talks to the loopback stack.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One browser for the session; ``make browser`` installs it."""
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is missing: run `make browser`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

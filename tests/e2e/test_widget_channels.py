@@ -1,0 +1,58 @@
+"""The site's area reaches Rasa through the widget app, and socket.io clients get answers."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def chat(live_stack, **body) -> list[str]:
+    status, reply = live_stack.post(
+        "/api/chat", json.dumps(body).encode("utf-8"), base=live_stack.widget_url
+    )
+    assert status == 200, reply
+    return [m.get("text", "") for m in reply["messages"]]
+
+
+def test_the_sites_data_area_is_used_without_asking(live_stack):
+    session = uuid.uuid4().hex
+    said = chat(live_stack, session=session, message="I want to talk to someone",
+                area="cornwall")
+    text = "\n".join(said)
+    assert "Cornwall" in text
+    # The acknowledgement of the area is not shown to the person.
+    assert not any(t.startswith("Thanks. I'll use") for t in said)
+
+
+def test_without_an_area_the_assistant_asks_where(live_stack):
+    said = "\n".join(chat(live_stack, session=uuid.uuid4().hex,
+                          message="I want to talk to someone"))
+    assert "Cornwall" not in said or "Which" in said or "where" in said.lower()
+
+
+def test_a_socketio_client_gets_an_answer(live_stack):
+    import socketio
+
+    answers: list[dict] = []
+    got = threading.Event()
+    client = socketio.Client(reconnection=False)
+
+    @client.on("bot_uttered")
+    def on_bot(data):
+        answers.append(data)
+        got.set()
+
+    session_id = uuid.uuid4().hex
+    client.connect(live_stack.rasa_url, transports=["polling"], wait_timeout=20)
+    try:
+        client.emit("session_request", {"session_id": session_id})
+        client.emit("user_uttered", {"message": "hello", "session_id": session_id})
+        assert got.wait(60), "no answer over socket.io"
+    finally:
+        client.disconnect()
+    assert "SEN Support helper" in answers[0].get("text", "")
