@@ -114,15 +114,16 @@
     ".launch{background:C;color:#fff;border:2px solid #fff;font-weight:bold;box-shadow:0 2px 6px rgba(0,0,0,.4)}" +
     ".panel{position:absolute;bottom:3.5rem;" + side + ":0;width:min(24rem,calc(100vw - 2rem));" +
     "height:min(36rem,calc(100vh - 5.5rem));display:flex;flex-direction:column;background:#fff;" +
-    "border:2px solid C;border-radius:.5rem;box-shadow:0 4px 16px rgba(0,0,0,.35);overflow:hidden}" +
+    "border:2px solid C;border-radius:.5rem;box-shadow:0 4px 16px rgba(0,0,0,.35);overflow-y:auto}" +
+    ".panel>*{flex-shrink:0}" +
     ".panel[hidden]{display:none}" +
-    "header{background:C;color:#fff;padding:.5rem;display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}" +
+    "header{position:sticky;top:0;z-index:1;background:C;color:#fff;padding:.5rem;display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}" +
     "h2{font-size:1.1rem;margin:0;flex:1 1 8rem}" +
     ".exit{background:#b10e1e;color:#fff;border:2px solid #fff;font-weight:bold}" +
     ".close{background:#fff;color:#1b1b1b;border:2px solid #fff}" +
     ".notice{margin:0;padding:.4rem .6rem;font-size:.9rem;background:#f3f2f1;border-bottom:1px solid #b1b4b6}" +
     "a{color:#1d4f91}" +
-    ".log{flex:1;overflow-y:auto;padding:.6rem;min-height:4rem}" +
+    ".panel>.log{flex:1 1 auto;overflow-y:auto;padding:.6rem;min-height:6rem}" +
     ".msg{margin:.4rem 0;padding:.5rem .7rem;border-radius:.5rem;max-width:90%;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".bot{background:#f3f2f1}" +
     ".user{background:C;color:#fff;margin-left:auto}" +
