@@ -46,10 +46,14 @@ def test_a_socketio_client_gets_an_answer(live_stack):
         answers.append(data)
         got.set()
 
+    confirmed = threading.Event()
+    client.on("session_confirm", lambda _session: confirmed.set())
     session_id = uuid.uuid4().hex
     client.connect(live_stack.rasa_url, transports=["polling"], wait_timeout=20)
     try:
+        # What Rasa Webchat does with session_persistence: ask for the session first.
         client.emit("session_request", {"session_id": session_id})
+        assert confirmed.wait(20), "no session_confirm over socket.io"
         client.emit("user_uttered", {"message": "hello", "session_id": session_id})
         assert got.wait(60), "no answer over socket.io"
     finally:
