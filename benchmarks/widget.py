@@ -51,7 +51,9 @@ TIMED_ASK = """async (question) => {
     const seen = new MutationObserver(() => {
       if (log.querySelectorAll('.msg.bot').length > before) {
         seen.disconnect();
-        requestAnimationFrame(() => resolve(performance.now() - t0));
+        const answer = log.querySelectorAll('.msg.bot')[before];
+        requestAnimationFrame(() => resolve({ms: performance.now() - t0,
+          error: answer.classList.contains('err') || /wait a minute/.test(answer.textContent)}));
       }
     });
     seen.observe(log, {childList: true});
@@ -107,7 +109,10 @@ def answer_times() -> None:
             page.evaluate(TIMED_ASK, "hello")  # warm-up: first model call, not timed
             timings = []
             for i in range(20):
-                timings.append(page.evaluate(TIMED_ASK, QUESTIONS[i % len(QUESTIONS)]))
+                result = page.evaluate(TIMED_ASK, QUESTIONS[i % len(QUESTIONS)])
+                if result["error"]:  # a can't-connect or rate-limit reply is no answer
+                    raise SystemExit(f"question {i + 1} got no answer; see var/logs/")
+                timings.append(result["ms"])
                 page.wait_for_timeout(50)  # let the rest of the reply land
             browser.close()
     finally:

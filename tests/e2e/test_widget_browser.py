@@ -31,7 +31,8 @@ def focused(page: Page) -> str:
     """Class or id of the element with keyboard focus, looking inside the widget."""
     return page.evaluate(
         """() => { let e = document.activeElement;
-                   while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement;
+                   while (e && e.shadowRoot && e.shadowRoot.activeElement)
+                       e = e.shadowRoot.activeElement;
                    return e ? (e.id || e.className || e.tagName) : ''; }"""
     )
 

@@ -211,8 +211,8 @@ def test_rate_limit_per_session_answers_429_kindly(rasa_url):
 def test_rate_limit_per_address_covers_every_session(rasa_url):
     app = create_app({"RASA_URL": rasa_url, "RATE_LIMIT_ADDRESS": "3/minute"})
     client = app.test_client()
-    codes = [client.post("/api/chat", json={"session": f"session{i:04d}", "message": "hi"}).status_code
-             for i in range(4)]
+    bodies = [{"session": f"session{i:04d}", "message": "hi"} for i in range(4)]
+    codes = [client.post("/api/chat", json=body).status_code for body in bodies]
     assert codes == [200, 200, 200, 429]
 
 
