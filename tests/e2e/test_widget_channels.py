@@ -59,3 +59,11 @@ def test_a_socketio_client_gets_an_answer(live_stack):
     finally:
         client.disconnect()
     assert "SEN Support helper" in answers[0].get("text", "")
+
+
+def test_the_widget_does_not_log_visitors_addresses(live_stack):
+    log = live_stack.stack.services["widget"].log_path
+    start = log.stat().st_size
+    chat(live_stack, session=uuid.uuid4().hex, message="hello")
+    written = log.read_bytes()[start:].decode("utf-8", "replace")
+    assert "127.0.0.1" not in written and "/api/chat" not in written
