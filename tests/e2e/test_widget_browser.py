@@ -22,6 +22,8 @@ def page(chromium, live_stack):
     page = context.new_page()
     page.dialogs = []  # any alert() would mean injected script ran
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.requested = []
+    page.on("request", lambda r: page.requested.append(r.url))
     page.base = live_stack.widget_url
     yield page
     context.close()
@@ -88,6 +90,24 @@ def test_keyboard_question_answer_source_reload_clear_and_escape(page):
     expect(log(page).locator(".msg")).to_have_count(0)
     page.reload()
     expect(log(page).locator(".msg")).to_have_count(0)
+    # Everything the page loaded came from the assistant's own server.
+    others = [u for u in page.requested
+              if not u.startswith(page.base + "/") and not u.startswith("data:")]
+    assert others == []
+
+
+def test_network_failure_says_so_and_shows_the_numbers(page):
+    page.goto(page.base + "/demo")
+    open_with_keyboard(page)
+    expect(page.get_by_role("dialog")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the contacts arrived when it opened
+    page.route("**/api/chat", lambda route: route.abort("internetdisconnected"))
+    ask(page, QUESTION)
+    error = log(page).locator(".err")
+    expect(error).to_contain_text("can't connect")
+    expect(error.locator('a[href="tel:116123"]')).to_have_text("116 123")
+    expect(error.get_by_role("link", name=re.compile("childline"))).to_have_attribute(
+        "href", re.compile(r"^https://www\.childline\.org\.uk"))
 
 
 @pytest.mark.parametrize("payload", [
