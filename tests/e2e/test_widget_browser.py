@@ -230,3 +230,16 @@ def test_rasa_down_the_widget_says_so_and_shows_the_numbers(page, live_stack):
         expect(page.get_by_role("button", name="Send")).to_be_enabled()
     finally:
         live_stack.stack.start(("rasa",))
+
+
+def test_no_answer_within_20_seconds_is_not_a_silent_hang(page):
+    page.goto(page.base + "/demo")
+    open_with_keyboard(page)
+    page.wait_for_load_state("networkidle")
+    page.route("**/api/chat", lambda route: None)  # the request never gets a reply
+    ask(page, QUESTION)
+    expect(page.locator("#senbot-widget .typing")).to_be_visible()
+    error = log(page).locator(".err")
+    expect(error).to_contain_text("can't connect", timeout=30_000)
+    expect(error.locator('a[href="tel:999"]')).to_have_text("999")
+    expect(page.locator("#senbot-widget .typing")).to_be_hidden()
