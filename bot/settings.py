@@ -19,6 +19,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
+| ``SENBOT_EXTRA_SOURCES`` | empty | ``:``-separated raw pages or folders (.txt, .md, .html) indexed beside the articles; relative paths are from the repository |
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     embedding_model: str = ""
     feedback_db: Path = Path("var/feedback.sqlite")
+    extra_sources: tuple[Path, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -98,6 +100,11 @@ class Settings:
             embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
             feedback_db=Path(
                 _env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))
+            ),
+            extra_sources=tuple(
+                REPO_ROOT / part.strip()  # an absolute path stays as it is
+                for part in _env("SENBOT_EXTRA_SOURCES", "").split(":")
+                if part.strip()
             ),
         )
 
