@@ -167,11 +167,11 @@ class Retriever:
                             dense[i], float(bm25_all[i]), fused[i]))
         return hits
 
-    def answer(self, query: str, area: str | None = None) -> Answer:
+    def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""
         if not query or not query.strip():
             return Answer(abstained=True)
-        hits = self.search(query[:2000], area=area, k=3)
+        hits = self.search(query[:2000], area=area, k=3, vector=vector)
         if not hits or max(h.dense for h in hits) < ABSTAIN_BELOW:
             return Answer(abstained=True)
         top = hits[0]
