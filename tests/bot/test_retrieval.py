@@ -43,6 +43,7 @@ def test_who_pays_gets_the_funding_elements_with_their_source(retriever):
     assert not answer.abstained
     assert answer.hit.slug == "funding-elements"
     assert "6,000" in answer.text
+    assert all(f"Element {n}" in answer.text for n in (1, 2, 3)), answer.text
     assert answer.hit.source_publisher
     assert len(answer.text.split()) <= 121
 
