@@ -48,9 +48,14 @@ def test_an_ordinary_message_keeps_the_classifiers_intent(component):
     assert message.get("safety")["kind"] == "none"
 
 
-def test_the_classifiers_own_crisis_stands_even_if_the_check_is_unsure(component):
+def test_a_confident_classifier_crisis_stands_even_if_the_check_found_nothing(component):
     [message] = component.process([classified("everything feels grey", "crisis", 0.9)])
     assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_an_unsure_classifier_crisis_without_evidence_goes_to_the_knowledge_base(component):
+    [message] = component.process([classified("the deadline is killing me", "crisis", 0.43)])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
 
 
 def test_it_decides_last_in_the_pipeline():
