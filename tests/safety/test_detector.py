@@ -82,7 +82,7 @@ def test_empty_or_odd_input_is_not_flagged_and_does_not_fail(text):
     assert safety.check(text).kind == safety.NONE
 
 
-def test_a_huge_message_with_a_crisis_in_the_middle_is_found_quickly():
+def test_a_huge_message_with_a_crisis_in_the_middle_is_found():
     filler = "We have a question about the annual review and the plan. " * 800
     message = filler + " i dont want to be here anymore. " + filler
     assert safety.check(message).kind == safety.CRISIS
