@@ -40,7 +40,7 @@ FURNITURE_TAGS = ("nav", "header", "footer", "aside", "script", "style", "form",
                   "button", "noscript", "iframe", "svg", "template", "select")
 FURNITURE_ROLES = ("navigation", "banner", "contentinfo", "search", "dialog")
 FURNITURE_ATTR = re.compile(
-    r"cookie|consent|breadcrumb|share|social|rating|feedback|skip|print|"
+    r"cookie|consent|breadcrumb|\bshare\b|social|rating|feedback|\bskip|\bprint\b|"
     r"page-?useful|was-?this|banner|sidebar|site-?(header|footer|nav)",
     re.IGNORECASE,
 )

@@ -89,6 +89,17 @@ def test_text_and_markdown_pages_are_split_under_their_headings_with_an_area():
     assert "See the review guide for more." in body and "](" not in body and "**" not in body
 
 
+def test_content_whose_class_only_resembles_furniture_is_kept(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><main><h1>Transport</h1>"
+                    "<div class='shared-content blueprint'><p>Buses are free for pupils "
+                    "with an EHC plan who live far from school.</p></div>"
+                    "<div class='share-links'><p>Share on Facebook</p></div>"
+                    "</main></body></html>")
+    text = " ".join(" ".join(lines) for _, lines in read_page(page).sections)
+    assert "Buses are free" in text and "Facebook" not in text
+
+
 def test_a_page_naming_no_county_is_about_england():
     assert read_page(PAGES / "council-page.html").area == "England"
 
