@@ -46,6 +46,9 @@ def summary(values: list[float]) -> str:
 
 
 def detector(crisis: list[str], disclosure: list[str], ordinary: list[str]) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # as nlu_components/crisis.py sets it in the Rasa server
     safety.warm_up()
     safety.check("warm up the tokenizer")
     timings: dict[str, list[float]] = {"crisis": [], "ordinary": []}

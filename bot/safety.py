@@ -20,6 +20,8 @@ phrases ("suicide prevention policy", "my son hits me") before matching. Masking
 removes just that span, so crisis words elsewhere in the message still fire.
 """
 
+# ruff: noqa: E501 - the pattern tables keep one pattern per entry, which reads
+# better for review than regexes split at 88 columns.
 from __future__ import annotations
 
 import re
@@ -38,9 +40,12 @@ NONE = "none"
 # calibration negatives are at most 2%, so the net catches what it can while the
 # pattern layers keep the rest of the 5% false-alarm budget. Run on 2026-11-23:
 #   crisis 0.62: semantic-only recall 0.48 on 50 positives, 0/98 false alarms
-#     (0.60 would flag 3/98); patterns or semantic together: recall 0.90
+#     (0.60 would flag 3/98)
 #   disclosure 0.66: semantic-only recall 0.42 on 24 positives, 1/98 false alarms
-#     (0.65 would flag 2/98); patterns or semantic together: recall 0.88
+#     (0.65 would flag 2/98)
+# Before its misses were read, the calibration file served as a held-out check:
+# patterns and net together caught 45/50 crisis (0.90) and 20/24 disclosures (0.83).
+# Those 9 misses then got general patterns, so that figure is no longer unseen.
 CRISIS_THRESHOLD = 0.62
 DISCLOSURE_THRESHOLD = 0.66
 
@@ -116,7 +121,7 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
     (r"\b(?:cuts|scars|marks|bruises|burns)\s+(?:on|all\s+over)\s+my\s+(?:wrists?|arms?|"
      r"legs?|thighs?)", "cuts on my arms"),
     (r"\b(?:hang|hanging|hung)\s+(?:my\s*self|me|him\s*self|her\s*self|them\s*sel(?:f|ves))\b|\bnoose\b|\bligature\w*", "hanging"),
-    (r"\bjump(?:ing|ed)?\s+(?:of+|from|in\s+front\s+of|under|into)\s+(?:a|the)?\s*(?:bridge|"
+    (r"\bjump(?:ing|ed)?\s+(?:of+|from|in\s+front\s+of|under|into|out\s+of)\s+(?:a|the|my)?\s*(?:bridge|"
      r"building|roof|cliff|train|car|bus|lorry|river|sea|motorway|window|balcony|car\s+park)",
      "jump off / in front of"),
     (r"\bstep\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|car|bus|lorry)", "step in front of"),
@@ -180,7 +185,11 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
      "plan to die"),
     (r"\bcuts?\s+(?:that\s+)?i\s+(?:made|did|gave\s+myself)|\bscars\s+i\s+gave\s+myself",
      "cuts I made"),
-    (r"\brather\s+(?:be\s+)?(?:dead|die)\b", "rather be dead"),
+    (r"\brather\s+(?:be\s+)?(?:dead|die)\b|\b(?:happier|better|easier)\s+(?:off\s+)?(?:being\s+)?dead\b",
+     "rather be dead"),
+    (r"\b(?:my|him|her|them)\s*sel(?:f|ves)\s+(?:dead|hanging|hanged|bleeding)\b", "pictures of herself dead"),
+    (r"\b(?:train|railway)\s+(?:tracks?|line)\b.{0,40}\b(?:thinking\s+about\s+it|jump|lie\s+down|step|end)",
+     "train tracks"),
     (r"\bin\s+heaven\b(?=.{0,40})", "be in heaven"),
     (r"\b(?:ways?|how)\s+to\s+(?:die|kill\s+(?:my|your)self|end\s+(?:my|your)\s+life)", "ways to die"),
     (r"\b(?:sleep|go\s+to\s+sleep)\s+forever\b|\bdie\s+in\s+my\s+sleep", "sleep forever"),
@@ -190,7 +199,7 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
     (r"\bwant\s+(?:out\s+of\s+(?:this\s+)?life|to\s+leave\s+(?:this\s+)?(?:life|world)|"
      r"(?:it|life|everything)\s+(?:to\s+be\s+)?over)", "want out of life"),
     (r"\b(?:stop|quit)\s+living\b|\bcan'?t\s+do\s+life\b", "stop living"),
-    (r"\bend(?:ing)?\s+(?:it|everything)\s+tonight|\bthinking\s+(?:of|about)\s+ending\s+"
+    (r"\bend(?:ing)?\s+(?:it|everything)\s+tonight|\bthink\w*\s+(?:of|about)\s+ending\s+"
      r"(?:it|everything|things)|\bending\s+everything\b", "ending everything"),
     (r"\b(?:tired|sick)\s+of\s+(?:being\s+alive|living|life|existing)\b", "tired of living"),
     (r"\bfeel(?:ing)?\s+like\s+dying\b|\b(?:think|thinking|thought)\s+about\s+(?:not\s+being\s+"
@@ -244,7 +253,8 @@ _DISCLOSURE_PATTERNS: list[tuple[str, str]] = [
      r"starv\w+|threaten\w*|film\w*|photograph\w*)\s+me\b", "hits me"),
     (r"\b(?:hit|beat|punched|kicked|slapped|hurt|abused|touched|raped|groped)\s+me\b",
      "hit me"),
-    (r"\bgets?\s+(?:beaten|hit|hurt|abused|touched|locked\s+in)\b|\bi\s+(?:get|got|am|was|'m)\s+"
+    (r"\b(?:get|gets|got|getting)\s+(?:\w+\s+)?(?:beaten|hit|hurt|abused|touched|smacked|slapped|"
+     r"kicked|punched|whipped|strangled|locked\s+in)\b|\bi\s+(?:get|got|am|was|'m)\s+"
      r"(?:beaten|hit|hurt|abused|touched|raped|groped|molested|locked\s+(?:in|out))", "I get beaten"),
     (r"\b(?:scared|afraid|frightened|terrified|petrified|too\s+scared)\s+(?:to\s+go|of\s+going)\s+home\b",
      "scared to go home"),
@@ -254,6 +264,8 @@ _DISCLOSURE_PATTERNS: list[tuple[str, str]] = [
      r"stepdad|step\s+dad|stepmum|step\s+mum|uncle|aunt|brother|sister|carer|foster\s+\w+|"
      r"mum'?s\s+boyfriend|dad'?s\s+girlfriend|someone\s+(?:at|in)\s+(?:home|my\s+house))",
      "scared of stepdad"),
+    (r"\bforc(?:es|ed|ing)\s+me\b|\bnot\s+(?:fed|given\s+(?:any\s+)?food|allowed\s+(?:any\s+)?food)\b",
+     "forced me / not fed"),
     (r"\b(?:makes?|made|forces?|forced|making)\s+me\s+(?:do\s+(?:things|stuff|sexual)|touch|"
      r"take\s+(?:off|my\s+clothes)|send\s+(?:pics|pictures|photos|nudes)|watch|keep\s+(?:it\s+)?"
      r"(?:a\s+)?secret)", "makes me do things"),
@@ -276,7 +288,7 @@ _DISCLOSURE_PATTERNS: list[tuple[str, str]] = [
     (r"\b(?:dad|daddy|mum|mummy|mom|father|mother|step\s*(?:dad|mum|father|mother)|"
      r"grand(?:dad|pa|father|ad|ma|mother|mum)|nan|uncle|aunt|auntie|cousin|brother|carer|"
      r"foster\s+\w+|partner|boyfriend|girlfriend|babysitter|neighbour|coach|priest|adult|"
-     r"grown\s*up|man|woman|teacher|someone|somebody|staff|childminder)'?s?\s+(?:\w+\s+){0,3}"
+     r"grown\s*up|man|woman|teacher|someone|somebody|staff|childminder)'?s?\s+(?:\w+\s+){0,8}"
      r"(?:hurts|hurt|hits|hit|touches|touched|abuses|abused|beats|beat|burns|burnt|burned|kicks|"
      r"kicked|punches|punched|slaps|slapped|chokes|choked|strangles|strangled|rapes|raped|"
      r"molests|molested|locks|locked|starves|starved)\s+(?:me|him|her|them)\b", "adult hurts"),
@@ -291,10 +303,14 @@ _MASKS: list[str] = [
     r"\bdying\s+(?:to|for)\s+(?:start|go|see|get|know|try|hear|meet|join|be)\b",
     r"\b(?:hits?|hitting|bangs?|banging|bites?|biting|scratch(?:es|ing)?|pinch(?:es|ing)?)\s+"
     r"(?:his|her|their)\s+(?:own\s+)?(?:head|hands?|arms?|legs?|face|chest|self)\b",
+    r"\b(?:hits?|bites?|scratch(?:es)?|pinch(?:es)?|slaps?)\s+(?:him|her|them)sel(?:f|ves)\s+(?:on\s+the\s+\w+\s+)?"
+    r"(?:when|if)\s+(?:he|she|they)(?:'s|\s+is|\s+are|\s+gets?)?\s+(?:stims?|stimming|frustrated|upset|"
+    r"overwhelmed|angry|anxious|has\s+a\s+meltdown)",
     r"\bmy\s+(?:son|daughter|child|kid|boy|girl|pupil|student|toddler|twins?)\s+(?:\w+\s+){0,2}"
     r"(?:hits?|kicks?|bites?|scratch(?:es)?|pinch(?:es)?|punch(?:es)?|hurts?|headbutts?|lashes\s+out\s+at)"
     r"\s+me\b",
     r"\b(?:hurt|hurts|hurting)\s+(?:me\s+)?(?:to\s+)?(?:see|watch|hear|think)\b",
+    r"\b(?:got|get|gets|was|been)\s+hit\s+by\s+(?:a|the)\s+(?:car|ball|bus|bike|van|door|swing)\b",
     r"\bbored\s+to\s+death\b|\bscared\s+to\s+death\b|\bworried\s+to\s+death\b",
     r"\btouch(?:es|ed)?\s+me\s+on\s+the\s+(?:arm|shoulder)\s+to\s+get\s+my\s+attention",
     r"\b(?:i'?ll|i\s+will|i\s+could)\s+kill\s+(?:him|her|them)\s+if\b",
@@ -456,12 +472,13 @@ def check_patterns(text: str) -> SafetyResult:
 
 def sentences(text: str) -> list[str]:
     """The message split into short pieces for the semantic layer."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(normalise(text)) if p and p.strip()]
+    clean = _masked(normalise(text))  # masked figures of speech do not reach the model
+    parts = [p.strip() for p in _SENTENCE_SPLIT.split(clean) if p and p.strip()]
     parts = [p for p in parts if len(p) > 2]
     if len(parts) > _MAX_SENTENCES:  # keep the ends and the middle of very long messages
         step = len(parts) / _MAX_SENTENCES
         parts = [parts[int(i * step)] for i in range(_MAX_SENTENCES)]
-    whole = normalise(text)
+    whole = re.sub(r"\s+", " ", clean).strip()
     if whole and whole not in parts and len(whole) < 300:
         parts.append(whole)
     return parts
