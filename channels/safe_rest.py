@@ -6,6 +6,11 @@ then guesses an intent for nothing). Families meet this channel through the
 widget and other sites' clients, so every bad request gets a clear 4xx JSON
 error, and an empty message gets a kind reply without touching the
 conversation. The webhook URL stays ``/webhooks/rest/webhook``.
+
+A message over the length limit is refused, except when it holds a crisis or a
+disclosure of harm (``bot.safety``'s pattern layers, no model): then the part
+that holds it goes on to Rasa, so the person still gets the help routes first
+(hazard H9 in docs/safety.md).
 """
 
 from __future__ import annotations
@@ -19,7 +24,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.safety import check_patterns
+
 MAX_MESSAGE_CHARS = 20_000
+WINDOW_CHARS = 2_000  # the part of an oversized message passed on when it is a crisis
 MAX_SENDER_CHARS = 128
 EMPTY_MESSAGE_REPLY = (
     "I didn't catch a question there. You can ask me anything about SEN Support, "
@@ -61,6 +69,9 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
     if not isinstance(message, str):
         return None, _error(400, "'message' must be a string.")
     if len(message) > MAX_MESSAGE_CHARS:
+        window = flagged_window(message)
+        if window is not None:
+            return {**payload, "message": window}, None
         return None, _error(
             413,
             f"That message is {len(message):,} characters long; the limit is "
@@ -72,6 +83,19 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
     if not message.strip():
         return None, response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])
     return payload, None
+
+
+def flagged_window(message: str) -> str | None:
+    """The first stretch of a long message in which the crisis patterns fire.
+
+    Windows overlap by a quarter so a phrase cut by one window is whole in the next.
+    """
+    step = WINDOW_CHARS * 3 // 4
+    for start in range(0, max(len(message) - WINDOW_CHARS, 0) + step, step):
+        window = message[start:start + WINDOW_CHARS]
+        if check_patterns(window).flagged:
+            return window
+    return None
 
 
 class SafeRestInput(RestInput):
@@ -90,7 +114,11 @@ class SafeRestInput(RestInput):
         async def check(request: Request) -> HTTPResponse | None:
             if request.method != "POST":
                 return None
-            _payload, reply = check_request(request.body)
+            payload, reply = check_request(request.body)
+            if payload is not None:
+                # Rasa reads this parsed copy: for an oversized crisis message it
+                # holds only the flagged part.
+                request.parsed_json = payload
             return reply
 
         return webhook

@@ -79,3 +79,12 @@ def test_chatting_makes_no_connection_outside_this_machine(live_stack):
     assert any(e["event"] == "socket.connect" and _is_loopback(e["target"]) for e in events)
     outside = [e for e in events if not _is_loopback(e["target"])]
     assert outside == []
+
+
+def test_a_crisis_inside_a_message_over_the_limit_still_gets_the_help_routes(live_stack):
+    filler = "The school keeps changing his timetable and nobody tells us. " * 200
+    message = filler + "i dont want to be here anymore. " + filler
+    assert len(message) > 20_000
+    text = texts(live_stack.say("long-crisis", message))
+    for route in ("999", "111", "0800 1111", "116 123"):
+        assert route in text
