@@ -111,12 +111,13 @@ def test_the_near_duplicate_check_catches_a_light_rewrite():
 
 @pytest.mark.integration
 def test_production_model_meets_the_quality_bar(holdout):
-    from benchmarks.nlu_compare import evaluate_model, table
+    from benchmarks.nlu_compare import evaluate_model, quiet, table
     from bot.settings import get_settings
     from bot.stack import model_path, prepare
 
     settings = get_settings()
     prepare(settings)  # trains only when the training data changed
+    quiet()
     result = evaluate_model(model_path(settings), "production", holdout)
     print()
     print(table([result]))
