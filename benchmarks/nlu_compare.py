@@ -61,7 +61,8 @@ class Scores:
     oos_recall: float
     p50_ms: float
     per_intent_f1: dict[str, float] = field(default_factory=dict)
-    errors: list[tuple[str, str, str, float]] = field(default_factory=list)
+    # (text, expected, predicted, confidence, the classifier's own top intent)
+    errors: list[tuple[str, str, str, float, str]] = field(default_factory=list)
 
 
 def load_holdout(path: Path = HOLDOUT) -> list[tuple[str, str]]:
@@ -83,6 +84,7 @@ def score(
     confidences: Sequence[float],
     texts: Sequence[str],
     seconds: Sequence[float],
+    top_intents: Sequence[str] | None = None,
 ) -> Scores:
     """Accuracy, macro-F1 over the holdout's intents, OOS recall, p50 latency."""
     from sklearn.metrics import accuracy_score, f1_score, recall_score
@@ -101,9 +103,12 @@ def score(
         if OUT_OF_SCOPE in labels
         else float("nan")
     )
+    tops = top_intents if top_intents is not None else predicted
     errors = [
-        (text, want, got, conf)
-        for text, want, got, conf in zip(texts, expected, predicted, confidences)
+        (text, want, got, conf, top)
+        for text, want, got, conf, top in zip(
+            texts, expected, predicted, confidences, tops
+        )
         if want != got
     ]
     return Scores(
@@ -123,13 +128,13 @@ def score(
 
 
 async def _parse_all(model_path: Path, texts: Sequence[str]) -> tuple[
-    list[str], list[float], list[float]
+    list[str], list[float], list[float], list[str]
 ]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model_path))
     await agent.parse_message("hello")  # the first parse pays for lazy loading
-    predicted, confidences, seconds = [], [], []
+    predicted, confidences, seconds, tops = [], [], [], []
     for text in texts:
         started = time.perf_counter()
         parsed = await agent.parse_message(text)
@@ -137,7 +142,12 @@ async def _parse_all(model_path: Path, texts: Sequence[str]) -> tuple[
         intent = parsed.get("intent") or {}
         predicted.append(intent.get("name") or "")
         confidences.append(float(intent.get("confidence") or 0.0))
-    return predicted, confidences, seconds
+        # with nlu_fallback on top, the ranking still holds the classifier's guess
+        ranking = [
+            r for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"
+        ]
+        tops.append(ranking[0]["name"] if ranking else "")
+    return predicted, confidences, seconds, tops
 
 
 def evaluate_model(
@@ -156,8 +166,10 @@ def evaluate_model(
     pairs = holdout if holdout is not None else load_holdout()
     texts = [text for text, _ in pairs]
     expected = [intent for _, intent in pairs]
-    predicted, confidences, seconds = asyncio.run(_parse_all(model_path, texts))
-    return score(name, expected, predicted, confidences, texts, seconds)
+    predicted, confidences, seconds, tops = asyncio.run(
+        _parse_all(model_path, texts)
+    )
+    return score(name, expected, predicted, confidences, texts, seconds, tops)
 
 
 def train(name: str, out_dir: Path) -> Path:
@@ -204,8 +216,17 @@ def table(results: Sequence[Scores]) -> str:
 def print_errors(result: Scores) -> None:
     """Every misclassified held-out message: expected, got, confidence."""
     print(f"\nmisclassified by {result.name} ({len(result.errors)}):")
-    for text, want, got, conf in result.errors:
-        print(f"  want {want:<22} got {got:<22} {conf:.2f}  {text}")
+    for text, want, got, conf, top in result.errors:
+        guess = f" (classifier: {top})" if got == "nlu_fallback" else ""
+        print(f"  want {want:<22} got {got:<14} {conf:.2f}  {text}{guess}")
+
+
+def quiet() -> None:
+    """Keep Rasa's per-message debug lines out of the printed figures."""
+    from rasa.utils.log_utils import configure_structlog
+
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path,
                         help="score this trained model instead of training")
     args = parser.parse_args(argv)
-    logging.getLogger("rasa").setLevel(logging.WARNING)
+    quiet()
 
     holdout = load_holdout()
     print(f"{len(holdout)} held-out messages, "

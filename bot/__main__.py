@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Sequence
 
-from bot.retrieval import ABSTAIN_BELOW, Retriever
+from bot.retrieval import ABSTAIN_BELOW, MODES, Retriever
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--area", choices=["Oxfordshire", "Buckinghamshire", "Cornwall"])
     ask.add_argument("--explain", action="store_true", help="show passages and scores")
+    ask.add_argument("--mode", choices=MODES, default="hybrid",
+                     help="which search --explain lists (the answer is always hybrid)")
     sub.add_parser("feedback", help="how helpful each article's answers were")
     args = parser.parse_args(argv)
     if args.command == "feedback":
@@ -34,8 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(answer.text)
         print(f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})")
     if args.explain:
-        print(f"\nTop passages (abstain below dense {ABSTAIN_BELOW}):")
-        for rank, hit in enumerate(retriever.search(args.question, area=args.area), 1):
+        print(f"\nTop passages, {args.mode} search (abstain below dense {ABSTAIN_BELOW}):")
+        hits = retriever.search(args.question, area=args.area, mode=args.mode)
+        if not hits:
+            print("(no passage matched)")
+        for rank, hit in enumerate(hits, 1):
             print(f"{rank}. [{hit.slug} > {hit.heading}] dense {hit.dense:.3f} "
                   f"bm25 {hit.bm25:.2f} fused {hit.fused:.4f} ({hit.area})")
             print(f"   {hit.text[:160]}")

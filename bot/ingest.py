@@ -232,7 +232,7 @@ def sources(paths: Sequence[Path]) -> list[Path]:
             files.append(path)
         else:
             raise IngestError(f"{path}: no such file or folder")
-    if not files:
+    if paths and not files:
         raise IngestError(f"no articles found in {', '.join(map(str, paths))}")
     return files
 
@@ -349,6 +349,8 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
 
     started = time.monotonic()
     files = _all_sources(paths, raw)
+    if not files:
+        raise IngestError("nothing to index: give articles or raw pages")
     old = read_manifest(index_dir) or {}
     old_vectors: dict[str, np.ndarray] = {}
     if old.get("model") == MODEL_NAME and (index_dir / "vectors.npy").exists():
@@ -414,11 +416,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         metavar="PATH",
                         help="raw pages (.txt, .md, .html) or folders of them, "
                              "indexed beside the articles (SENBOT_EXTRA_SOURCES adds more)")
+    parser.add_argument("--raw-only", action="store_true",
+                        help="index only the raw pages, not the articles")
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if the index is up to date, 1 if not")
     args = parser.parse_args(argv)
-    paths = args.paths or [settings.knowledge_dir / "articles"]
+    paths = [] if args.raw_only else args.paths or [settings.knowledge_dir / "articles"]
     raw = [*args.raw, *settings.extra_sources]
     if args.check:
         return 0 if is_up_to_date(paths, args.index_dir, raw) else 1

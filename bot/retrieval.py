@@ -80,6 +80,7 @@ class Retriever:
         self.index_dir = index_dir or get_settings().index_dir
         self._lock = threading.Lock()
         self._loaded = False
+        self._recent: dict[str, object] = {}
 
     def _load(self) -> None:
         with self._lock:
@@ -95,6 +96,18 @@ class Retriever:
                     f"{self.index_dir} was built with {manifest.get('model')}, "
                     f"not {MODEL_NAME}: run python -m bot.ingest"
                 )
+            # One question is searched at a time: faiss's OpenMP threads only
+            # spin against torch's (HNSW went from 0.6 to 12 ms with both loaded).
+            faiss.omp_set_num_threads(1)
+            # Likewise torch for a one-question embedding: on the 2 shared cores it
+            # took ~24-44 ms p50 with one thread and ~480 ms with two under load
+            # (benchmarks/retrieval.py). Ingest runs in its own process.
+            try:
+                import torch
+
+                torch.set_num_threads(1)
+            except ImportError:  # pragma: no cover - torch comes with the model
+                pass
             self._index = faiss.read_index(str(self.index_dir / INDEX))
             if "nprobe" in manifest:
                 self._index.nprobe = int(manifest["nprobe"])
@@ -133,9 +146,7 @@ class Retriever:
         self._load()
         n = len(self._passages)
         if vector is None:
-            from bot.embeddings import embed
-
-            vector = embed([query])[0]
+            vector = self._embed(query)
         vector = np.asarray(vector, dtype="float32").reshape(1, -1)
         dense: dict[int, float] = {}
         if mode != "bm25":
@@ -166,6 +177,19 @@ class Retriever:
                             p["source_title"], p["source_publisher"],
                             dense[i], float(bm25_all[i]), fused[i]))
         return hits
+
+    def _embed(self, query: str):
+        """The question's embedding; the last few are kept, as the knowledge action
+        searches the same question twice (the answer, then the topic's articles)."""
+        from bot.embeddings import embed
+
+        cached = self._recent.get(query)
+        if cached is None:
+            cached = embed([query])[0]
+            if len(self._recent) >= 64:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[query] = cached
+        return cached
 
     def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""

@@ -34,18 +34,20 @@ NONE = "none"
 
 # Semantic thresholds, chosen by ``tests/safety/calibrate.py`` on
 # ``tests/safety/calibration.yml`` (separate from the test sets). The rule: the
-# lowest threshold (step 0.01) whose false-alarm rate on the calibration
-# negatives is at most 2%, so the net catches as much as it can without
-# swamping ordinary questions. Run on 2026-11-23 (figures from that run):
-#   crisis  0.63: semantic-only recall 0.84 on 50 positives, 1/100 false alarms
-#   disclosure 0.62: semantic-only recall 0.79 on 24 positives, 2/100 false alarms
-CRISIS_THRESHOLD = 0.63
-DISCLOSURE_THRESHOLD = 0.62
+# lowest threshold (step 0.01) whose semantic-only false alarms on the 98
+# calibration negatives are at most 2%, so the net catches what it can while the
+# pattern layers keep the rest of the 5% false-alarm budget. Run on 2026-11-23:
+#   crisis 0.62: semantic-only recall 0.48 on 50 positives, 0/98 false alarms
+#     (0.60 would flag 3/98); patterns or semantic together: recall 0.90
+#   disclosure 0.66: semantic-only recall 0.42 on 24 positives, 1/98 false alarms
+#     (0.65 would flag 2/98); patterns or semantic together: recall 0.88
+CRISIS_THRESHOLD = 0.62
+DISCLOSURE_THRESHOLD = 0.66
 
 # Longest message the semantic layer reads in full; the phrase layers read all.
 _MAX_SENTENCES = 24
 
-_SELF = r"(?:my\s*sel+f|my\s*slef|mysef|myslf|meself|mysel|me\s*self)"
+_SELF = r"(?:my\s*sel+f|my\s*sefl|my\s*slef|mysef|myslf|meself|mysel|me\s*self)"
 _OTHER_SELF = r"(?:him\s*self|her\s*self|them\s*sel(?:f|ves)|themself)"
 _KILL = r"(?:k+i+l+(?:l|ed|ing|s)*|kil|kll|kiil)"
 _SUICIDE = (
@@ -73,9 +75,9 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
     (rf"\b{_KILL}\s*{_SELF}", "kill myself"),
     (r"\bk\s*m\s*s\b|\bkmsl?\b", "kms"),
     (r"\bk\s*y\s*s\b", "kys"),
-    (r"\bun\s*-?\s*alive\w*", "unalive"),
+    (r"\bun\s*-?\s*aliv\w*", "unalive"),
     (rf"\b{_SUICIDE}\b", "suicide"),
-    (r"\bend(?:ing|ed)?\s+(?:it\s+)?(?:all|it\s+all)\b", "end it all"),
+    (r"\bend(?:ing|ed)?\s+(?:it\s+)?(?:al+|it\s+al+)\b", "end it all"),
     (r"\bend(?:ing|ed)?\s+(?:my|me)\s+(?:own\s+)?li(?:fe|ves)\b", "end my life"),
     (r"\bend(?:ing)?\s+(?:things|everything|it)\s+(?:tonight|today|now|soon|for\s+good|forever)",
      "end things"),
@@ -86,16 +88,17 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
      r"living|live|exist|existing|wake\s+up|be\s+here)\b", "don't want to be here"),
     (rf"\b{_NOT}\s+(?:want|wanna|wana)\s+to\s+(?:go\s+on|carry\s+on|keep\s+going)\b",
      "don't want to go on"),
-    (r"\b(?:want|wanna|wana|wish\s+i\s+could|wish\s+to|going\s+to|gonna|ready\s+to|"
-     r"deserve\s+to|should|might\s+as\s+well|just)\s+(?:just\s+)?(?:die|dye|be\s+dead|"
+    (r"\b(?:wants?|wanna|wana|wish\s+i\s+could|wish|going|gonna|ready|deserve|should|"
+     r"might\s+as\s+well|just|plan\w*|rather|need|trying|try|hope\s+i|hoping\s+to)\s+"
+     r"(?:to\s+|2\s+)?(?:just\s+)?(?:die|dye|be\s+(?:dead|ded)|"
      r"not\s+exist|disappear\s+forever|stop\s+existing|not\s+wake\s+up|never\s+wake\s+up)\b",
      "want to die"),
-    (r"\bwish\s+(?:i\s+)?(?:was|were|wasn'?t|was\s+never|had\s+never\s+been|i'?d\s+never\s+been)"
-     r"\s*(?:dead|born|never\s+born|alive|here|gone|around)\b", "wish I was dead"),
+    (r"\bwish(?:ed|es)?\s+(?:i\s+|he\s+|she\s+|they\s+)?(?:was|were|wasn'?t|was\s+never|had\s+never\s+been|i'?d\s+never\s+been)"
+     r"\s*(?:dead|ded|born|never\s+born|alive|here|gone|around)\b", "wish I was dead"),
     (r"\bbet+er\s+of+\s+(?:dead|without\s+me|if\s+i\s+(?:was|were)n?'?t?\s*(?:here|around|"
      r"alive|gone|dead)|with(?:out)?\s+me\s+gone|if\s+i\s+(?:died|disappeared|was\s+gone))",
      "better off without me"),
-    (r"\bno\s+(?:reason|point|purpose)\s+(?:to|in|of)?\s*(?:liv\w*|be\s+alive|being\s+alive|"
+    (r"\bno\s+(?:rea?s+o+n|point|purpose)\s+(?:to|in|of)?\s*(?:liv\w*|be\s+alive|being\s+alive|"
      r"carry\w*\s+on|going\s+on|exist\w*|being\s+here|life|my\s+life)", "no reason to live"),
     (r"\bnothing\s+(?:left\s+)?to\s+live\s+for\b", "nothing to live for"),
     (r"\b(?:life|living)\s+(?:is|isn'?t|feels)\s+(?:not\s+)?(?:worth\s+living|pointless|"
@@ -104,15 +107,15 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
     (r"\bcan'?t\s+(?:go\s+on|carry\s+on|keep\s+going|live\s+like\s+this|take\s+(?:it|this)\s+"
      r"any\s*more)\b", "can't go on"),
     (rf"\b(?:cut|cutting|cuts|cuted|slit|slitting|slice|slicing|burn|burning|burnt|hurt|"
-     rf"hurting|harm|harming|scratch|scratching|punish|punishing|starv\w+|hit|hitting|"
+     rf"hurting|harm|harming|scratch|scratching|punish|punishing|starv\w+|hit|hitting|punch\w*|"
      rf"strangl\w+|choke|choking|stab|stabbing)\s+{_SELF}", "hurt myself"),
     (r"\bcut(?:ting|s)?\s+(?:my|me)\s+(?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?)",
      "cut my arms"),
-    (r"\bself[\s\-]*(?:harm\w*|injur\w*|hurt\w*|destruct\w*)|\bselfharm\w*", "self harm"),
+    (r"\b(?:self|slef|sefl|sel)[\s\-]*(?:harm\w*|injur\w*|hurt\w*|destruct\w*)|\bselfharm\w*", "self harm"),
     (r"\bsh\b", "sh"),
     (r"\b(?:cuts|scars|marks|bruises|burns)\s+(?:on|all\s+over)\s+my\s+(?:wrists?|arms?|"
      r"legs?|thighs?)", "cuts on my arms"),
-    (r"\b(?:hang|hanging|hung)\s+(?:my\s*self|me)\b|\bnoose\b|\bligature\w*", "hanging"),
+    (r"\b(?:hang|hanging|hung)\s+(?:my\s*self|me|him\s*self|her\s*self|them\s*sel(?:f|ves))\b|\bnoose\b|\bligature\w*", "hanging"),
     (r"\bjump(?:ing|ed)?\s+(?:of+|from|in\s+front\s+of|under|into)\s+(?:a|the)?\s*(?:bridge|"
      r"building|roof|cliff|train|car|bus|lorry|river|sea|motorway|window|balcony|car\s+park)",
      "jump off / in front of"),
@@ -140,6 +143,65 @@ _CRISIS_PATTERNS: list[tuple[str, str]] = [
     (r"\b(?:can'?t|cannot)\s+(?:stop|resist)\s+(?:the\s+)?urges?\b|\burges?\s+to\s+(?:cut|hurt|"
      r"harm|die|end)", "urges"),
     (r"\brelaps\w*\s+(?:again|on|with)?\s*(?:sh|cutting|self)", "relapsed"),
+    (r"\b(?:shouldn'?t|should\s+not|don'?t\s+deserve\s+to|do\s+not\s+deserve\s+to)\s+"
+     r"(?:even\s+)?(?:exist|be\s+alive|be\s+here|live|be\s+born)\b", "shouldn't exist"),
+    (r"\b(?:painless|quick|quickest|easiest|best)\s+way\s+to\s+(?:go|die|do\s+it|end\s+it|"
+     r"kill)", "painless way to go"),
+    (r"\bhow\s+many\s+(?:\w+\s+){0,2}(?:pills|tablets|paracetamol|meds|painkillers)\s+"
+     r"(?:\w+\s+){0,4}(?:kill|die|not\s+wake|overdose|fatal|lethal|end)", "how many pills"),
+    (r"\b(?:which|what)\s+(?:bridge|building|roof|cliff)\s+(?:is\s+)?(?:high|tall)", "which bridge is high enough"),
+    (r"\b(?:rope|noose|pills|tablets|blade|razor)s?\s+(?:is\s+|are\s+)?(?:ready|sorted|hidden|saved)",
+     "rope ready"),
+    (r"\b(?:on|at)\s+the\s+edge\s+of\s+(?:the|a)\s+(?:roof|bridge|cliff|building|car\s+park|platform)"
+     r"|\b(?:i'?m|i\s+am|standing|stood|sat|sitting)\s+on\s+(?:the|a)\s+(?:bridge|roof|ledge|"
+     r"railway|tracks|cliff\s+edge)", "on the edge"),
+    (r"\b(?:won'?t|will\s+not|don'?t\s+think\s+i'?ll|not\s+going\s+to|not\s+gonna)\s+(?:be\s+)?"
+     r"(?:here|around|alive)\s+(?:next|by|tomorrow|much|for\s+long|after|this\s+time)",
+     "won't be here next week"),
+    (r"\bafter\s+i'?m\s+(?:gone|dead|not\s+here)|\bwhen\s+i'?m\s+gone\b", "after I'm gone"),
+    (r"\b(?:world|everyone|everybody|they|family|people)\s+(?:would\s+)?(?:be\s+)?"
+     r"(?:better|happier|easier)\s+(?:off\s+)?without\s+me", "better without me"),
+    (r"\b(?:done|finished|fed\s+up)\s+with\s+(?:life|living|being\s+alive|existing|this\s+life)",
+     "done with life"),
+    (r"\b(?:my\s+)?(?:last|final)\s+(?:message|goodbye|night|day)\b(?=.{0,60}\b(?:thank|bye|sorry|"
+     r"love|trying|alive|tonight)|\s*$)", "last message"),
+    (r"\b(?:finally|going\s+to|gonna)\s+do\s+it\b(?=.{0,60}\b(?:tonight|made\s+up\s+my\s+mind|"
+     r"goodbye|for\s+good|no\s+one\s+cares|nobody\s+cares|end))|\btonight'?s\s+the\s+night",
+     "finally do it"),
+    (r"\b(?:easier|better)\s+if\s+i\s+(?:just\s+)?(?:died|was\s+dead|were\s+dead|wasn'?t\s+"
+     r"(?:here|alive|around)|disappeared|was\s+gone)", "easier if I died"),
+    (r"\bimagin\w*\s+(?:my\s+)?(?:own\s+)?(?:funeral|death)", "imagining my funeral"),
+    (r"\b(?:see|is|there'?s)\s+(?:no|the|any)?\s*point\s+(?:in|of)\s+(?:carrying\s+on\s+|going\s+on\s+)?"
+     r"(?:living|being\s+alive|life|existing|being\s+here)", "point in living"),
+    (r"\bneed\s+to\s+(?:cut|bleed|hurt\s+myself|feel\s+pain)", "need to cut"),
+    (r"\b(?:walk|swim|drive|run)\s+(?:in)?to\s+(?:the|a)\s+(?:sea|river|water|road|traffic|wall|"
+     r"canal|lake)\b", "walk into the sea"),
+    (r"\bmade\s+a\s+plan\s+to\s+(?:die|end|kill|do\s+it)|\bplann\w*\s+(?:my|her|his)\s+(?:death|suicide)",
+     "plan to die"),
+    (r"\bcuts?\s+(?:that\s+)?i\s+(?:made|did|gave\s+myself)|\bscars\s+i\s+gave\s+myself",
+     "cuts I made"),
+    (r"\brather\s+(?:be\s+)?(?:dead|die)\b", "rather be dead"),
+    (r"\bin\s+heaven\b(?=.{0,40})", "be in heaven"),
+    (r"\b(?:ways?|how)\s+to\s+(?:die|kill\s+(?:my|your)self|end\s+(?:my|your)\s+life)", "ways to die"),
+    (r"\b(?:sleep|go\s+to\s+sleep)\s+forever\b|\bdie\s+in\s+my\s+sleep", "sleep forever"),
+    (r"\bdark\s+thoughts\b|\bnot\s+safe\s+from\s+my\s*self", "dark thoughts"),
+    (r"\bdo\s+something\s+(?:stupid|bad|silly)\s+to\s+my\s*self", "do something to myself"),
+    (r"\bno\s+(?:one|body)\s+(?:would|will)\s+(?:miss|notice|care)\b", "no one would miss me"),
+    (r"\bwant\s+(?:out\s+of\s+(?:this\s+)?life|to\s+leave\s+(?:this\s+)?(?:life|world)|"
+     r"(?:it|life|everything)\s+(?:to\s+be\s+)?over)", "want out of life"),
+    (r"\b(?:stop|quit)\s+living\b|\bcan'?t\s+do\s+life\b", "stop living"),
+    (r"\bend(?:ing)?\s+(?:it|everything)\s+tonight|\bthinking\s+(?:of|about)\s+ending\s+"
+     r"(?:it|everything|things)|\bending\s+everything\b", "ending everything"),
+    (r"\b(?:tired|sick)\s+of\s+(?:being\s+alive|living|life|existing)\b", "tired of living"),
+    (r"\bfeel(?:ing)?\s+like\s+dying\b|\b(?:think|thinking|thought)\s+about\s+(?:not\s+being\s+"
+     r"(?:alive|here|around)|dying|death)\b(?=.{0,60}\b(?:want|every|all\s+the\s+time|do\s+it))",
+     "feel like dying"),
+    (r"\bdisappear(?:ed|ing)?\s+(?:for\s+good|forever|and\s+never\s+come\s+back)", "disappear for good"),
+    (r"\bg(?:i|a)ve(?:n)?\s+(?:all\s+)?(?:my|away\s+my)\s+(?:stuff|things|belongings)\s+away|"
+     r"\bwon'?t\s+need\s+(?:it|them|my\s+\w+)\s+(?:after|any\s*more)", "giving things away"),
+    (r"\b(?:i'?m|i\s+am|feel\s+like)\s+(?:such\s+)?a\s+burden\b", "I'm a burden"),
+    (r"\bw(?:na|an)t\s+(?:to\s+)?die\b|\bcould\s+die,?\s+i\s+want\s+to", "want to die (typo)"),
+    (r"\b(?:hate|hating)\s+my\s+life\b(?=.{0,40}\bend\s+it)", "hate my life, end it"),
     (r"\b(?:blades?|razors?)\b.{0,40}\b(?:my\s+(?:arm|wrist|leg|thigh)|cut|use|hide|hidden|"
      r"under\s+my)", "blades"),
 ]
@@ -206,24 +268,26 @@ _DISCLOSURE_PATTERNS: list[tuple[str, str]] = [
      r"for\s+days)|\bnot\s+(?:allowed|given)\s+(?:to\s+)?(?:eat|food)", "locked in / no food"),
     (r"\b(?:bruises?|marks|injuries|burns)\s+(?:from|because\s+of|caused\s+by)\s+(?:my|his|her|"
      r"their)\s+\w+", "bruises from dad"),
-    (r"\b(?:hits?|hitting|beats?|beating|hurts?|hurting|touch(?:es|ed|ing)|abus\w+|kicks?|"
-     r"punch\w*|slaps?)\s+(?:him|her|them)\b(?=.{0,80})", "hits him/her"),
     (r"\b(?:being|been|was|is|are)\s+(?:abused|groomed|neglected|beaten)\b|\bgroom(?:ed|ing)\b",
      "being abused"),
     (r"\b(?:domestic\s+(?:abuse|violence))\b(?=.{0,60}\b(?:home|house|me|us|my|we)\b)",
      "domestic abuse"),
-    (r"\b(?:dad|mum|mom|father|mother|stepdad|step\s*dad|uncle|brother|carer|boyfriend|"
-     r"adult|man|woman|teacher|coach|someone|somebody)\s+(?:\w+\s+){0,3}(?:hurts|hurt|hits|"
-     r"touches|touched|abuses|abused|beats|beat)\b", "adult hurts"),
+    # Someone with power over a child harming them, as the child or an adult says it.
+    (r"\b(?:dad|daddy|mum|mummy|mom|father|mother|step\s*(?:dad|mum|father|mother)|"
+     r"grand(?:dad|pa|father|ad|ma|mother|mum)|nan|uncle|aunt|auntie|cousin|brother|carer|"
+     r"foster\s+\w+|partner|boyfriend|girlfriend|babysitter|neighbour|coach|priest|adult|"
+     r"grown\s*up|man|woman|teacher|someone|somebody|staff|childminder)'?s?\s+(?:\w+\s+){0,3}"
+     r"(?:hurts|hurt|hits|hit|touches|touched|abuses|abused|beats|beat|burns|burnt|burned|kicks|"
+     r"kicked|punches|punched|slaps|slapped|chokes|choked|strangles|strangled|rapes|raped|"
+     r"molests|molested|locks|locked|starves|starved)\s+(?:me|him|her|them)\b", "adult hurts"),
 ]
 
-# Harmless fixed phrases removed before matching. Each is narrow enough that what
-# it removes cannot itself be a crisis; words elsewhere in the message still count.
 _MASKS: list[str] = [
     r"\bsuicide\s+(?:prevention|awareness)(?:\s+(?:policy|policies|training|week|day|month|"
     r"strategy|lessons?|charity|month|leaflet|plan\s+for\s+(?:the\s+)?school))?",
     r"\b(?:is|are|was|'s|it'?s|this|that|they'?re|forms?|paperwork|deadline|wait|waiting)\s+"
     r"(?:\w+\s+){0,2}killing\s+me\b",
+    r"\bdying\s+of\s+(?:embarrassment|shame|laughter|boredom|curiosity)\b",
     r"\bdying\s+(?:to|for)\s+(?:start|go|see|get|know|try|hear|meet|join|be)\b",
     r"\b(?:hits?|hitting|bangs?|banging|bites?|biting|scratch(?:es|ing)?|pinch(?:es|ing)?)\s+"
     r"(?:his|her|their)\s+(?:own\s+)?(?:head|hands?|arms?|legs?|face|chest|self)\b",
@@ -251,12 +315,12 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;\n])\s+|\s+(?:but|and\s+then|so)\s+")
 # The curated phrase sets for the semantic layer. They are written for this
 # project; none of them is in the test sets.
 CRISIS_PHRASES: tuple[str, ...] = (
-    "I want to kill myself",
+    "I feel like killing myself",
     "I want to end my life",
     "I am going to take my own life",
     "I don't want to be alive any more",
-    "I wish I was dead",
-    "I want to die",
+    "I wish I were not alive",
+    "I would rather die than keep living",
     "I can't see any way out except dying",
     "I have been thinking about suicide",
     "I feel suicidal",
@@ -294,14 +358,14 @@ CRISIS_PHRASES: tuple[str, ...] = (
 )
 
 DISCLOSURE_PHRASES: tuple[str, ...] = (
-    "someone at home hurts me",
+    "a person I live with hurts me",
     "my dad hits me",
     "my stepdad beats me",
     "my mum hurts me when she is angry",
     "an adult touched me and I didn't like it",
     "someone touches me in my private places",
     "I am scared to go home",
-    "I don't feel safe at home",
+    "I do not feel safe in my own home",
     "my uncle abuses me",
     "an older boy made me send pictures",
     "a grown up told me to keep a secret about touching",

@@ -9,7 +9,11 @@ data/rules/safety.yml answer those intents with fixed responses, so the reply
 needs neither the action server nor the knowledge base.
 
 When the check finds nothing but the classifier itself said crisis or disclosure,
-the classifier's answer stands: a false alarm is better than a miss.
+its answer stands if it is confident (``keep_classifier_at``, 0.8): a false alarm is
+better than a miss. Below that, the classifier's guesses were false alarms on
+ordinary messages ("the deadline is killing me" 0.43, "there's no point going to
+the meeting" 0.70, "i don't want to" 0.76), so the message goes to
+``nlu_fallback``, which the knowledge base answers.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -40,11 +45,16 @@ class CrisisCheck(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """``semantic``: also run the MiniLM similarity layer (on by default)."""
-        return {"semantic": True}
+        """``semantic``: also run the MiniLM similarity layer (on by default).
+
+        ``keep_classifier_at``: the classifier's own crisis/disclosure guess stands
+        at or above this confidence even when the check found nothing.
+        """
+        return {"semantic": True, "keep_classifier_at": 0.8}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.semantic = bool(config.get("semantic", True))
+        self.keep_classifier_at = float(config.get("keep_classifier_at", 0.8))
         if self.semantic:
             # Once per process, when Rasa loads the model: no message waits for it.
             safety.warm_up()
@@ -76,6 +86,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
                 add_to_output=True,
             )
             if not result.flagged:
+                self._demote_unsure_classifier(message)
                 continue
             logger.info("Safety check: %s (%s) %s", result.kind, result.layer, result.evidence)
             intent = {"name": result.kind, "confidence": 1.0}
@@ -86,3 +97,16 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)
         return messages
+
+    def _demote_unsure_classifier(self, message: Message) -> None:
+        """An unsure classifier guess of crisis/disclosure becomes nlu_fallback."""
+        intent = message.get(INTENT) or {}
+        if intent.get("name") not in (safety.CRISIS, safety.DISCLOSURE):
+            return
+        confidence = float(intent.get("confidence") or 0.0)
+        if confidence >= self.keep_classifier_at:
+            return
+        fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
+        message.set(INTENT, fallback, add_to_output=True)
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        message.set(INTENT_RANKING_KEY, [fallback, *ranking], add_to_output=True)

@@ -43,6 +43,7 @@ def test_who_pays_gets_the_funding_elements_with_their_source(retriever):
     assert not answer.abstained
     assert answer.hit.slug == "funding-elements"
     assert "6,000" in answer.text
+    assert all(f"Element {n}" in answer.text for n in (1, 2, 3)), answer.text
     assert answer.hit.source_publisher
     assert len(answer.text.split()) <= 121
 
@@ -77,3 +78,17 @@ def test_shorten_keeps_whole_sentences():
     text = "One two three. " * 100
     short = shorten(text, limit=10)
     assert short.endswith(".") and len(short.split()) <= 10
+
+
+def test_each_search_mode_uses_its_own_scores(retriever):
+    question = "what is the K code on the school census"
+    dense = retriever.search(question, mode="dense", k=5)
+    bm25 = retriever.search(question, mode="bm25", k=5)
+    assert all(h.bm25 == 0 for h in dense)
+    assert all(h.bm25 > 0 for h in bm25)
+    assert [h.bm25 for h in bm25] == sorted((h.bm25 for h in bm25), reverse=True)
+    assert "sen-support-k-code" in [h.slug for h in bm25[:3]]
+
+
+def test_a_question_of_only_unknown_words_finds_no_keyword_hits(retriever):
+    assert retriever.search("zzqx wibblefrob", mode="bm25") == []

@@ -1,18 +1,43 @@
-"""A crisis message gets the help routes even when the action server is down."""
+"""Crisis and disclosure messages get their help routes even when the action server
+is down, and the assistant answers ordinary questions again once it is back."""
+
+from __future__ import annotations
+
+import uuid
 
 import pytest
 
 pytestmark = pytest.mark.integration
 
+CRISIS_ROUTES = ("999", "111", "0800 068 4141", "0800 1111", "116 123", "85258")
+DISCLOSURE_ROUTES = ("999", "0800 1111", "children's services")
+CRISIS_MESSAGES = (
+    "i want to kill myself",
+    "honestly i might just kms",
+    "my daughter told me she has been cutting herself",
+    "nobody would even notice if I disappeared for good",
+)
 
-def test_crisis_reply_needs_no_action_server(live_stack):
+
+def text_of(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)
+
+
+def test_crisis_and_disclosure_replies_need_no_action_server(live_stack):
     live_stack.stack.stop(("actions",))
     try:
-        replies = live_stack.say("crisis-check", "i want to kill myself")
-        text = "\n".join(r.get("text", "") for r in replies)
-        for route in ("999", "111", "0800 068 4141", "0800 1111", "116 123", "85258"):
+        assert not live_stack.stack.services["actions"].running()
+        for message in CRISIS_MESSAGES:
+            text = text_of(live_stack.say(uuid.uuid4().hex, message))
+            for route in CRISIS_ROUTES:
+                assert route in text, (message, route)
+            assert "still here" in text
+        text = text_of(live_stack.say(uuid.uuid4().hex, "someone at home hurts me"))
+        for route in DISCLOSURE_ROUTES:
             assert route in text
         assert "still here" in text
     finally:
         live_stack.stack.start(("actions",))
-    assert "SEN Support helper" in live_stack.say("crisis-check-after", "hello")[0]["text"]
+    replies = live_stack.say(uuid.uuid4().hex, "who pays for the extra help at school?")
+    text = text_of(replies)
+    assert "6,000" in text and "Source:" in text

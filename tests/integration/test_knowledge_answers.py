@@ -9,6 +9,8 @@ def test_who_pays_is_answered_with_funding_elements_and_source(live_stack):
     replies = live_stack.say("funding", "who pays for the extra help at school, them or the council?")
     text = "\n".join(r.get("text", "") for r in replies)
     assert "6,000" in text
+    assert all(f"Element {n}" in text for n in (1, 2, 3)), text
+    assert "council" in text.lower()
     assert "Source: SEN Support in school" in text
     assert any(r.get("custom", {}).get("source", {}).get("article") == "funding-elements"
                for r in replies)

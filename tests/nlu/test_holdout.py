@@ -122,7 +122,7 @@ def test_production_model_meets_the_quality_bar(holdout):
     print(table([result]))
     wrong = "\n".join(
         f"  want {want} got {got} ({conf:.2f}): {text}"
-        for text, want, got, conf in result.errors
+        for text, want, got, conf, _ in result.errors
     )
     assert result.accuracy >= 0.90, wrong
     assert result.macro_f1 >= 0.90, wrong

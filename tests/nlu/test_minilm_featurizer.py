@@ -121,8 +121,12 @@ def test_training_data_in_one_batch_matches_one_message_at_a_time(
         )
 
 
-@pytest.mark.parametrize("size", [0, -3, "32", None])
-def test_a_bad_batch_size_is_refused_with_a_clear_error(size):
-    config = {**MiniLMFeaturizer.get_default_config(), "batch_size": size}
-    with pytest.raises(InvalidConfigException, match="batch_size"):
+@pytest.mark.parametrize(
+    "key,value",
+    [("batch_size", 0), ("batch_size", -3), ("batch_size", "32"),
+     ("batch_size", None), ("torch_threads", 0), ("torch_threads", "2")],
+)
+def test_a_bad_setting_is_refused_with_a_clear_error(key, value):
+    config = {**MiniLMFeaturizer.get_default_config(), key: value}
+    with pytest.raises(InvalidConfigException, match=key):
         MiniLMFeaturizer(config, "minilm")

@@ -1,0 +1,74 @@
+"""The Rasa component overrides whatever the classifier said with crisis/disclosure."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from bot.settings import REPO_ROOT
+
+pytest.importorskip("rasa")
+
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT  # noqa: E402
+from rasa.shared.nlu.training_data.message import Message  # noqa: E402
+
+from nlu_components.crisis import CrisisCheck  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def component() -> CrisisCheck:
+    return CrisisCheck(CrisisCheck.get_default_config())
+
+
+def classified(text: str, intent: str, confidence: float) -> Message:
+    """A message as FallbackClassifier leaves it."""
+    message = Message(data={TEXT: text})
+    message.set(INTENT, {"name": intent, "confidence": confidence}, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}],
+                add_to_output=True)
+    return message
+
+
+@pytest.mark.parametrize(("text", "said", "kind"), [
+    ("i want to kms", "nlu_fallback", "crisis"),
+    ("my daughter has been self harming", "mental_health_help", "crisis"),
+    ("nobody would even notice if I disappeared for good", "greet", "crisis"),
+    ("my stepdad hits me", "nlu_fallback", "disclosure"),
+])
+def test_a_crisis_overrides_the_classifier_with_certainty(component, text, said, kind):
+    [message] = component.process([classified(text, said, 0.4)])
+    assert message.get(INTENT) == {"name": kind, "confidence": 1.0}
+    assert message.get(INTENT_RANKING_KEY)[0]["name"] == kind
+    assert message.get("safety")["kind"] == kind
+
+
+def test_an_ordinary_message_keeps_the_classifiers_intent(component):
+    [message] = component.process([classified("this form is killing me", "request_ehc_assessment", 0.8)])
+    assert message.get(INTENT) == {"name": "request_ehc_assessment", "confidence": 0.8}
+    assert message.get("safety")["kind"] == "none"
+
+
+def test_a_confident_classifier_crisis_stands_even_if_the_check_found_nothing(component):
+    [message] = component.process([classified("everything feels grey", "crisis", 0.9)])
+    assert message.get(INTENT)["name"] == "crisis"
+
+
+def test_an_unsure_classifier_crisis_without_evidence_goes_to_the_knowledge_base(component):
+    [message] = component.process([classified("the deadline is killing me", "crisis", 0.43)])
+    assert message.get(INTENT)["name"] == "nlu_fallback"
+
+
+def test_it_decides_last_in_the_pipeline():
+    pipeline = yaml.safe_load((REPO_ROOT / "config.yml").read_text())["pipeline"]
+    names = [step["name"] for step in pipeline]
+    assert names[-1] == "nlu_components.crisis.CrisisCheck"
+    assert names.index("DIETClassifier") < names.index("FallbackClassifier") < len(names) - 1
+
+
+def test_the_model_and_phrase_set_are_loaded_once_not_per_message(component):
+    from bot import embeddings, safety
+
+    for text in ("hello", "what is sen support", "i feel a bit lost", "thanks"):
+        component.process([classified(text, "greet", 0.9)])
+    assert embeddings.get_model.cache_info().misses == 1
+    assert safety._phrase_vectors.cache_info().misses == 1
