@@ -19,9 +19,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    """One browser for the session; ``make browser`` installs it."""
+    """One browser per test module; ``make browser`` installs it.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running
+    in the main thread while it is open, and later tests call ``asyncio.run``.
+    """
     if not CHROMIUM.exists() and not shutil.which("chromium"):
         pytest.fail("Debian's chromium is missing: run `make browser`")
     from playwright.sync_api import sync_playwright
