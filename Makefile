@@ -31,7 +31,7 @@ setup: $(VENV)/.installed-lock
 AXE_VERSION := 4.14.1
 TERSER_VERSION := 5.51.2
 browser:
-	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 	@test -f var/node/node_modules/axe-core/axe.min.js -a -f var/node/node_modules/terser/bin/terser || \
 		npm install --no-audit --no-fund --prefix var/node axe-core@$(AXE_VERSION) terser@$(TERSER_VERSION)
 
