@@ -19,7 +19,6 @@ import collections
 import json
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -27,9 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import safety  # noqa: E402
-from bot.settings import REPO_ROOT, Settings  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from benchmarks import loopback_settings  # noqa: E402
 from tests.safety.conftest import messages  # noqa: E402
 
 CRISIS_ROUTES = ("999", "111", "0800 068 4141", "0800 1111", "116 123", "85258")
@@ -88,17 +86,7 @@ def main() -> None:
         messages("crisis"), messages("disclosure"), messages("not_crisis"))
     detector(crisis, disclosure, ordinary)
 
-    tmp = Path(tempfile.mkdtemp(prefix="senbot-safety-bench-"))
-    host = "127.0.0.1"
-    rasa, actions, widget = free_port(), free_port(), free_port()
-    var_dir = REPO_ROOT / "var"
-    settings = Settings(
-        host=host, rasa_port=rasa, actions_port=actions, widget_port=widget,
-        rasa_url=f"http://{host}:{rasa}", actions_url=f"http://{host}:{actions}/webhook",
-        var_dir=var_dir, index_dir=var_dir / "index",
-        knowledge_dir=REPO_ROOT / "knowledge", tracker_db=tmp / "tracker.db",
-        tracker_url="", allowed_origins=(f"http://{host}:{widget}",),
-    )
+    settings = loopback_settings("senbot-safety-bench-")
     prepare(settings)
     stack = Stack(settings)
     url = f"{settings.rasa_url}/webhooks/rest/webhook"

@@ -17,16 +17,14 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import REPO_ROOT, Settings  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from benchmarks import loopback_settings  # noqa: E402
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -47,17 +45,7 @@ def group_rss_mb(pgid: int) -> float:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="senbot-bench-"))
-    host = "127.0.0.1"
-    rasa, actions, widget = free_port(), free_port(), free_port()
-    var_dir = REPO_ROOT / "var"
-    settings = Settings(
-        host=host, rasa_port=rasa, actions_port=actions, widget_port=widget,
-        rasa_url=f"http://{host}:{rasa}", actions_url=f"http://{host}:{actions}/webhook",
-        var_dir=var_dir, index_dir=var_dir / "index",
-        knowledge_dir=REPO_ROOT / "knowledge", tracker_db=tmp / "tracker.db",
-        tracker_url="", allowed_origins=(f"http://{host}:{widget}",),
-    )
+    settings = loopback_settings("senbot-bench-")
     prepare(settings)
     stack = Stack(settings)
     try:

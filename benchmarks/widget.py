@@ -16,14 +16,13 @@ import gzip
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import REPO_ROOT, Settings  # noqa: E402
+from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from benchmarks import loopback_settings  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 WIDGET = REPO_ROOT / "web_widget" / "static" / "widget.js"
@@ -84,17 +83,7 @@ def sizes() -> None:
 def answer_times() -> None:
     from playwright.sync_api import sync_playwright
 
-    tmp = Path(tempfile.mkdtemp(prefix="senbot-widget-bench-"))
-    host = "127.0.0.1"
-    rasa, actions, widget = free_port(), free_port(), free_port()
-    var_dir = REPO_ROOT / "var"
-    settings = Settings(
-        host=host, rasa_port=rasa, actions_port=actions, widget_port=widget,
-        rasa_url=f"http://{host}:{rasa}", actions_url=f"http://{host}:{actions}/webhook",
-        var_dir=var_dir, index_dir=var_dir / "index",
-        knowledge_dir=REPO_ROOT / "knowledge", tracker_db=tmp / "tracker.db",
-        tracker_url="", allowed_origins=(f"http://{host}:{widget}",),
-    )
+    settings = loopback_settings("senbot-widget-bench-")
     prepare(settings)
     # 21 questions in a minute from one conversation: above the default limit.
     stack = Stack(settings, extra_env={"SENBOT_RATE_LIMIT_SESSION": "120/minute"})
@@ -104,7 +93,7 @@ def answer_times() -> None:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                                  args=CHROMIUM_ARGS)
             page = browser.new_page()
-            page.goto(f"http://{host}:{widget}/demo")
+            page.goto(f"http://{settings.host}:{settings.widget_port}/demo")
             page.get_by_role("button", name="Ask about SEN Support").click()
             page.evaluate(TIMED_ASK, "hello")  # warm-up: first model call, not timed
             timings = []
