@@ -64,6 +64,7 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
             "SENBOT_VAR_DIR": str(settings.var_dir),
             "SENBOT_INDEX_DIR": str(settings.index_dir),
             "SENBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+            "SENBOT_EXTRA_SOURCES": ":".join(str(p) for p in settings.extra_sources),
             "SENBOT_TRACKER_DB": str(settings.tracker_db),
             "SENBOT_TRACKER_URL": settings.tracker_url,
             "SENBOT_ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
@@ -153,8 +154,18 @@ def index_if_needed(settings: Settings) -> None:
     if check.returncode == 0:
         print(f"Knowledge index is up to date ({settings.index_dir})", flush=True)
         return
-    print("Building the knowledge index (the articles changed)...", flush=True)
-    subprocess.run([sys.executable, "-m", "bot.ingest"], cwd=REPO_ROOT, env=env, check=True)
+    print("Building the knowledge index (the sources changed)...", flush=True)
+    build = subprocess.run([sys.executable, "-m", "bot.ingest"], cwd=REPO_ROOT, env=env)
+    if build.returncode == 0:
+        return
+    # bot.ingest has named the bad file; its swap is atomic, so an older index
+    # is still whole and the assistant can keep answering from it.
+    if (settings.index_dir / "manifest.json").is_file():
+        print("The knowledge index could not be rebuilt (see above); "
+              "the previous index stays in use.", file=sys.stderr, flush=True)
+        return
+    raise SystemExit("The knowledge index could not be built (see above); "
+                     "fix or remove that file and try again.")
 
 
 @dataclass

@@ -77,3 +77,41 @@ def test_children_get_telemetry_off_and_offline_models(settings):
     assert env["SANIC_HOST"] == settings.host
     paths = env["PYTHONPATH"].split(":")
     assert str(stack.REPO_ROOT) in paths and "/extra" in paths
+
+
+@pytest.fixture
+def one_article(tmp_path):
+    """A knowledge folder with one real article, so a real ingest is quick."""
+    articles = tmp_path / "knowledge" / "articles"
+    articles.mkdir(parents=True)
+    source = stack.REPO_ROOT / "knowledge" / "articles" / "funding-elements.md"
+    (articles / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return tmp_path / "knowledge"
+
+
+def test_a_bad_page_keeps_the_previous_index_in_use(tmp_path, one_article, capsys):
+    base = Settings.from_env()
+    settings = dataclasses.replace(
+        base, var_dir=tmp_path / "var", index_dir=tmp_path / "var" / "index",
+        knowledge_dir=one_article, extra_sources=(),
+    )
+    stack.index_if_needed(settings)
+    manifest = (settings.index_dir / "manifest.json").read_bytes()
+
+    bad = tmp_path / "broken.html"
+    bad.write_bytes(b"\x00\xff\xfe binary, not a page")
+    stack.index_if_needed(dataclasses.replace(settings, extra_sources=(bad,)))
+
+    assert "previous index stays in use" in capsys.readouterr().err
+    assert (settings.index_dir / "manifest.json").read_bytes() == manifest
+
+
+def test_a_bad_page_with_no_index_yet_stops_with_a_clear_message(tmp_path, one_article):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    settings = dataclasses.replace(
+        Settings.from_env(), var_dir=tmp_path / "var", index_dir=tmp_path / "var" / "index",
+        knowledge_dir=one_article, extra_sources=(bad,),
+    )
+    with pytest.raises(SystemExit, match="could not be built"):
+        stack.index_if_needed(settings)
