@@ -26,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import safety  # noqa: E402
+from bot.embeddings import use_threads  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
 from benchmarks import loopback_settings  # noqa: E402
 from tests.safety.conftest import messages  # noqa: E402
@@ -44,9 +45,7 @@ def summary(values: list[float]) -> str:
 
 
 def detector(crisis: list[str], disclosure: list[str], ordinary: list[str]) -> None:
-    import torch
-
-    torch.set_num_threads(1)  # as nlu_components/crisis.py sets it in the Rasa server
+    use_threads(1)  # as nlu_components/crisis.py sets it in the Rasa server
     safety.warm_up()
     safety.check("warm up the tokenizer")
     timings: dict[str, list[float]] = {"crisis": [], "ordinary": []}

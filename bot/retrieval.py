@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.embeddings import DIMENSION, MODEL_NAME
+from bot.embeddings import DIMENSION, MODEL_NAME, use_threads
 from bot.ingest import INDEX, MANIFEST, PASSAGES
 from bot.settings import get_settings
 
@@ -28,6 +28,7 @@ CANDIDATES = 30
 # and answerable ones rarely do (see tests/bot/test_retrieval.py for the figures).
 ABSTAIN_BELOW = 0.35
 MAX_ANSWER_WORDS = 120
+MAX_QUERY_CHARS = 2000  # a longer message is searched by its start
 COUNTIES = {"Oxfordshire", "Buckinghamshire", "Cornwall"}
 _STOP = set(
     "a an and are as at be by can do does for from how i if in is it me my of on or "
@@ -80,7 +81,6 @@ class Retriever:
         self.index_dir = index_dir or get_settings().index_dir
         self._lock = threading.Lock()
         self._loaded = False
-        self._recent: dict[str, object] = {}
 
     def _load(self) -> None:
         with self._lock:
@@ -102,12 +102,7 @@ class Retriever:
             # Likewise torch for a one-question embedding: on the 2 shared cores it
             # took ~24-44 ms p50 with one thread and ~480 ms with two under load
             # (benchmarks/retrieval.py). Ingest runs in its own process.
-            try:
-                import torch
-
-                torch.set_num_threads(1)
-            except ImportError:  # pragma: no cover - torch comes with the model
-                pass
+            use_threads(1)
             self._index = faiss.read_index(str(self.index_dir / INDEX))
             if "nprobe" in manifest:
                 self._index.nprobe = int(manifest["nprobe"])
@@ -179,27 +174,25 @@ class Retriever:
         return hits
 
     def _embed(self, query: str):
-        """The question's embedding; the last few are kept, as the knowledge action
-        searches the same question twice (the answer, then the topic's articles)."""
         from bot.embeddings import embed
 
-        cached = self._recent.get(query)
-        if cached is None:
-            cached = embed([query])[0]
-            if len(self._recent) >= 64:
-                self._recent.pop(next(iter(self._recent)))
-            self._recent[query] = cached
-        return cached
+        return embed([query])[0]
 
     def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""
         if not query or not query.strip():
             return Answer(abstained=True)
-        hits = self.search(query[:2000], area=area, k=3, vector=vector)
-        if not hits or max(h.dense for h in hits) < ABSTAIN_BELOW:
-            return Answer(abstained=True)
-        top = hits[0]
-        return Answer(abstained=False, text=shorten(top.text), hit=top)
+        return answer_from(self.search(query[:MAX_QUERY_CHARS], area=area, k=3,
+                                       vector=vector))
+
+
+def answer_from(hits: list[Hit]) -> Answer:
+    """The answer from search results (best first): the best passage, shortened,
+    unless none of the top three is close enough in meaning to answer."""
+    top = hits[:3]
+    if not top or max(h.dense for h in top) < ABSTAIN_BELOW:
+        return Answer(abstained=True)
+    return Answer(abstained=False, text=shorten(top[0].text), hit=top[0])
 
 
 def shorten(text: str, limit: int = MAX_ANSWER_WORDS) -> str:

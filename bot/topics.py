@@ -78,16 +78,20 @@ def answer_for(retriever, question: str, intent: str | None, confidence: float,
     comes from an article about something else, the best passage from the topic's own
     articles is used instead (it is still the one retrieval ranked highest among them).
     """
-    from bot.retrieval import CANDIDATES, Answer, shorten
+    from bot.retrieval import CANDIDATES, MAX_QUERY_CHARS, Answer, answer_from, shorten
 
-    answer = retriever.answer(question, area=area)
+    if not question.strip():
+        return Answer(abstained=True)
+    # One search serves both: its top three give retrieval's own answer, the rest
+    # the topic's best passage.
+    hits = retriever.search(question[:MAX_QUERY_CHARS], area=area, k=CANDIDATES)
+    answer = answer_from(hits)
     topic = TOPICS.get(intent or "")
-    if topic is None or confidence < TRUST_TOPIC or not question.strip():
+    if topic is None or confidence < TRUST_TOPIC:
         return answer
     if not answer.abstained and answer.hit is not None and answer.hit.slug in topic.articles:
         return answer
-    on_topic = [h for h in retriever.search(question, area=area, k=CANDIDATES)
-                if h.slug in topic.articles]
+    on_topic = [h for h in hits if h.slug in topic.articles]
     if not on_topic:
         return answer
     return Answer(abstained=False, text=shorten(on_topic[0].text), hit=on_topic[0])

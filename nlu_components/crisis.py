@@ -31,6 +31,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot import safety
+from bot.embeddings import use_threads
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         self.keep_classifier_at = float(config.get("keep_classifier_at", 0.8))
         threads = int(config.get("torch_threads") or 0)
         if self.semantic and threads > 0:
-            import torch
-
-            torch.set_num_threads(threads)
+            use_threads(threads)
         if self.semantic:
             # Once per process, when Rasa loads the model: no message waits for it.
             safety.warm_up()

@@ -21,7 +21,6 @@ data is embedded in batches.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 import numpy as np
@@ -36,14 +35,12 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embeddings import DIMENSION, get_model
+from bot.embeddings import DIMENSION, get_model, model_lock, use_threads
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = "batch_size"
 THREADS = "torch_threads"
-# The torch model and its tokenizer are not safe to share between threads.
-_encode_lock = threading.Lock()
 
 
 @DefaultV1Recipe.register(
@@ -145,10 +142,8 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         """
         model = get_model()
         if self._threads:
-            import torch
-
-            torch.set_num_threads(self._threads)
-        with _encode_lock:
+            use_threads(self._threads)
+        with model_lock:
             outputs = model.encode(
                 list(texts),
                 batch_size=self._batch_size,
