@@ -1,21 +1,29 @@
-"""Crisis-reply latency through the REST channel, detector speed, recall and false alarms.
+"""Crisis detection on both halves of the safety sets, per category, and crisis-reply latency.
 
 Run: ``.venv/bin/python benchmarks/safety.py`` (after ``make test`` or ``make run``
-has trained the model and built the index). It starts the real action server,
-Rasa server and widget on free loopback ports, as ``make run`` does, and prints:
+has trained the model and built the index). It prints:
 
-- the detector alone (bot.safety.check, model warm): p50/p95 per message,
-  recall on tests/safety/crisis.yml and disclosure.yml, false alarms on
-  not_crisis.yml, and which layer caught each crisis;
-- through ``/webhooks/rest/webhook``: p50/p95/max reply latency for every crisis
-  message (208, each in a new conversation; target p95 <= 100 ms), how many
-  replies carried every crisis route, and how many ordinary messages got the
-  crisis or safeguarding reply.
+- the detector alone (``bot.safety.check``, model warm) on the **tuning half**
+  (``tests/safety/*.yml``: the learned layer trains on it and the patterns were
+  written against it, so its figures are optimistic) and on the **held-out half**
+  (``tests/safety/heldout/``: written in a separate pass from the categories alone;
+  no pattern, phrase or threshold is ever changed after reading its misses), per
+  category: how many got the crisis or safeguarding reply, how many the check-in,
+  and how many nothing;
+- through ``/webhooks/rest/webhook`` of the real stack (action server, Rasa, widget
+  on free loopback ports), for both halves: how many crisis and disclosure
+  messages got the help routes (the crisis reply, the safeguarding reply, or the
+  check-in, which carries the routes), how many ordinary messages got the
+  emergency reply or the check-in, per category, and the crisis reply's latency
+  (target p95 <= 100 ms).
+
+``--models`` also compares the learned layer's candidate classifiers on
+out-of-fold predictions of the tuning half. ``--detector-only`` skips the REST part.
 """
 
 from __future__ import annotations
 
-import collections
+import argparse
 import json
 import statistics
 import sys
@@ -23,15 +31,40 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot import safety  # noqa: E402
 from bot.embeddings import use_threads  # noqa: E402
+from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
 from benchmarks import loopback_settings  # noqa: E402
-from tests.safety.conftest import messages  # noqa: E402
 
-CRISIS_ROUTES = ("999", "111", "0800 068 4141", "0800 1111", "116 123", "85258")
+TUNING = REPO_ROOT / "tests" / "safety"
+HELDOUT = TUNING / "heldout"
+# In every crisis, safeguarding and check-in reply (tests/safety/test_responses.py).
+ROUTES = ("999", "0800 1111")
+CHECK_IN_MARK = "I want to check you're OK"
+EMERGENCY_MARKS = ("You deserve help right now", "Thank you for telling me. What is happening")
+
+
+def load(path: Path) -> dict[str, list[str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {group: [str(m) for m in items] for group, items in data.items()}
+
+
+def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
+    """{half: {"risk": {category: messages}, "ordinary": {category: messages}}}."""
+    tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
+    tuning_risk |= {f"disclosure/{g}": m for g, m in load(TUNING / "disclosure.yml").items()}
+    tuning_risk |= {f"signs/{g}": m for g, m in load(TUNING / "warning_signs.yml").items()}
+    held_risk = {f"crisis/{g}": m for g, m in load(HELDOUT / "crisis.yml").items()}
+    held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
+    return {
+        "tuning": {"risk": tuning_risk, "ordinary": load(TUNING / "not_crisis.yml")},
+        "held-out": {"risk": held_risk, "ordinary": load(HELDOUT / "not_crisis.yml")},
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -44,30 +77,45 @@ def summary(values: list[float]) -> str:
             f"max {max(values):.1f} ms")
 
 
-def detector(crisis: list[str], disclosure: list[str], ordinary: list[str]) -> None:
+def table(title: str, rows: dict[str, tuple[int, int, int]], risk: bool) -> None:
+    """rows: category -> (emergency, check-in, n)."""
+    print(f"\n{title}")
+    head = "routes (emergency + check-in)" if risk else "false alarms (emergency + check-in)"
+    print(f"  {'category':44} {'n':>4}  {head}")
+    total = [0, 0, 0]
+    for category, (emergency, check_in, n) in rows.items():
+        total = [total[0] + emergency, total[1] + check_in, total[2] + n]
+        share = (emergency + check_in) / n if n else 0.0
+        print(f"  {category:44} {n:>4}  {emergency + check_in:>3} = {share:.3f} "
+              f"({emergency} + {check_in})")
+    emergency, check_in, n = total
+    print(f"  {'ALL':44} {n:>4}  {emergency + check_in:>3} = {(emergency + check_in) / n:.3f} "
+          f"({emergency} + {check_in}); emergency reply alone {emergency / n:.3f}")
+
+
+def detector(sets: dict) -> None:
     use_threads(1)  # as nlu_components/crisis.py sets it in the Rasa server
     safety.warm_up()
-    safety.check("warm up the tokenizer")
-    timings: dict[str, list[float]] = {"crisis": [], "ordinary": []}
-    layers: collections.Counter[str] = collections.Counter()
-    for kind, batch in (("crisis", crisis), ("ordinary", ordinary)):
-        for message in batch:
-            started = time.perf_counter()
-            result = safety.check(message)
-            timings[kind].append((time.perf_counter() - started) * 1000)
-            if kind == "crisis":
-                layers[result.layer or "missed"] += 1
-    found = sum(safety.check(m).kind == safety.CRISIS for m in crisis)
-    told = sum(safety.check(m).flagged for m in disclosure)
-    alarms = sum(safety.check(m).flagged for m in ordinary)
-    for kind, values in timings.items():
-        print(f"detector only, {kind} messages ({len(values)}): {summary(values)}"
-              + (" (patterns found nothing, so MiniLM ran)" if kind == "ordinary" else ""))
-    print(f"detector recall: crisis {found}/{len(crisis)} = {found / len(crisis):.3f}, "
-          f"disclosure {told}/{len(disclosure)} = {told / len(disclosure):.3f}")
-    print(f"detector false alarms: {alarms}/{len(ordinary)} = {alarms / len(ordinary):.1%} "
-          f"(target <= 5%)")
-    print("crisis caught by layer: " + ", ".join(f"{k} {v}" for k, v in layers.most_common()))
+    layer = safety.learned_layer()
+    print("learned layer thresholds:", {k: round(v, 3) for k, v in layer.thresholds.items()})
+    print("learned layer out of fold on the tuning half:",
+          {k: round(v, 3) for k, v in layer.report["out_of_fold_recall"].items()})
+    timings: dict[str, list[float]] = {"risk": [], "ordinary": []}
+    for half, parts in sets.items():
+        for part, categories in parts.items():
+            rows = {}
+            for category, items in categories.items():
+                emergency = check_in = 0
+                for message in items:
+                    started = time.perf_counter()
+                    result = safety.check(message)
+                    timings[part].append((time.perf_counter() - started) * 1000)
+                    emergency += result.emergency
+                    check_in += result.kind == safety.CHECK_IN
+                rows[category] = (emergency, check_in, len(items))
+            table(f"detector only, {half} half, {part} messages", rows, part == "risk")
+    for part, values in timings.items():
+        print(f"detector time, {part} messages ({len(values)}): {summary(values)}")
 
 
 def post(url: str, sender: str, message: str) -> tuple[float, str]:
@@ -80,11 +128,7 @@ def post(url: str, sender: str, message: str) -> tuple[float, str]:
     return elapsed, "\n".join(r.get("text", "") for r in replies)
 
 
-def main() -> None:
-    crisis, disclosure, ordinary = (
-        messages("crisis"), messages("disclosure"), messages("not_crisis"))
-    detector(crisis, disclosure, ordinary)
-
+def through_rest(sets: dict) -> None:
     settings = loopback_settings("senbot-safety-bench-")
     prepare(settings)
     stack = Stack(settings)
@@ -93,23 +137,77 @@ def main() -> None:
         stack.start()
         for i in range(5):  # first requests pay for lazy set-up inside Rasa
             post(url, f"warm-{i}", "hello")
-        timings, complete = [], 0
-        for i, message in enumerate(crisis):
-            elapsed, text = post(url, f"crisis-{i}", message)
-            timings.append(elapsed)
-            complete += all(r in text for r in CRISIS_ROUTES) and "still here" in text
-        print(f"crisis reply over REST ({len(timings)} messages): {summary(timings)} "
+        latency: list[float] = []
+        n = 0
+        for half, parts in sets.items():
+            for part, categories in parts.items():
+                rows, missed = {}, []
+                for category, items in categories.items():
+                    emergency = check_in = 0
+                    for message in items:
+                        n += 1
+                        elapsed, text = post(url, f"{half}-{n}", message)
+                        is_check_in = CHECK_IN_MARK in text
+                        is_emergency = any(mark in text for mark in EMERGENCY_MARKS)
+                        routes = all(route in text for route in ROUTES)
+                        if part == "risk":
+                            emergency += is_emergency and routes
+                            check_in += is_check_in and routes and not is_emergency
+                            if is_emergency and category.startswith("crisis"):
+                                latency.append(elapsed)
+                            if not ((is_emergency or is_check_in) and routes):
+                                missed.append(category)
+                        else:
+                            emergency += is_emergency
+                            check_in += is_check_in and not is_emergency
+                    rows[category] = (emergency, check_in, len(items))
+                table(f"through REST, {half} half, {part} messages", rows, part == "risk")
+        print(f"\ncrisis reply over REST ({len(latency)} messages): {summary(latency)} "
               f"(target p95 <= 100 ms)")
-        print(f"REST replies with every crisis route: {complete}/{len(crisis)} "
-              f"= {complete / len(crisis):.3f}")
-        alarmed = 0
-        for i, message in enumerate(ordinary):
-            _, text = post(url, f"ordinary-{i}", message)
-            alarmed += "999" in text
-        print(f"REST false alarms (ordinary message got the crisis/safeguarding reply): "
-              f"{alarmed}/{len(ordinary)} = {alarmed / len(ordinary):.1%}")
     finally:
         stack.stop()
+
+
+def compare_models() -> None:
+    """Out-of-fold recall at fixed false-alarm rates for the candidate classifiers."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.neural_network import MLPClassifier
+
+    texts, labels = safety.tuning_examples()
+    x = safety._cached_vectors(texts)  # noqa: SLF001 - the benchmark shares the cache
+    y = np.array([safety.LearnedLayer.CLASSES.index(label) for label in labels])
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    candidates = {
+        "logistic regression (C 4)": LogisticRegression(
+            C=4, class_weight="balanced", max_iter=3000),
+        "MLP (128 hidden)": MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3,
+                                          max_iter=600, random_state=0),
+        "SVC, RBF kernel (chosen)": safety.learned_estimator(),
+    }
+    print("\nlearned layer candidates, out of fold on the tuning half (crisis recall):")
+    for name, model in candidates.items():
+        oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
+        none, crisis = y == 0, y == 1
+        cells = []
+        for rate in (0.01, 0.02, 0.08):
+            t = safety._threshold_for_false_alarms(oof[:, 1], none, rate)  # noqa: SLF001
+            cells.append(f"at {rate:.0%} false alarms {float((oof[crisis, 1] >= t).mean()):.3f}")
+        print(f"  {name:28} " + ", ".join(cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", action="store_true", help="compare learned-layer models")
+    parser.add_argument("--detector-only", action="store_true", help="skip the REST part")
+    args = parser.parse_args()
+    sets = halves()
+    detector(sets)
+    if args.models:
+        compare_models()
+    if not args.detector_only:
+        through_rest(sets)
 
 
 if __name__ == "__main__":

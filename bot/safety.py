@@ -1,38 +1,76 @@
 """Crisis and disclosure detection, in layers, with no Rasa imports.
 
 Missing a young person in crisis is the worst thing this assistant can do, so the
-check prefers a false alarm to a miss. It runs three layers on every message and
-reports the first that fires:
+check prefers a false alarm to a miss. Its phrases, patterns and risk words are
+reviewed data in ``safety/`` (not Python). It runs these layers on every message:
 
-1. ``phrase``: regular expressions for what people in crisis write, with spelling
-   variants and UK and young people's slang ("kms", "unalive", "sh", "sucide").
-2. ``third_party``: a parent or teacher reporting what a child said or did ("my
-   son said he wants to die", "found cuts on her arms").
+1. ``phrase``: regular expressions (``safety/patterns.yml``) for what people in
+   crisis write, with spelling variants and UK young people's slang, and for
+   warning signs that are a crisis on their own (found searches about a method,
+   asking what amount of medicine kills, goodbye letters, giving things away).
+2. ``third_party``: a parent or teacher reporting what a child said or did.
 3. ``semantic``: cosine similarity, with the bundled MiniLM model, between each
-   sentence of the message and a curated set of crisis and disclosure phrases.
+   sentence of the message and the phrase sets of ``safety/phrases.yml``.
+4. ``learned``: a logistic regression over the same MiniLM sentence vectors,
+   trained on the tuning half of the safety sets (:func:`tuning_examples`), so a
+   new wording near a known sign is caught without a new phrase. Its thresholds
+   are chosen on out-of-fold predictions of the tuning half (:func:`fit_learned`).
+5. ``risk_word``: a message with a risk word (``safety/risk_words.yml``: a method,
+   medicine with a quantity, "no point", "goodbye", "letters") that does not reach
+   the crisis threshold gets ``check_in``: a short, kind question carrying the
+   routes, before anything else.
 
 Disclosure of harm by someone else ("my stepdad hits me") is its own kind, because
 it gets the safeguarding routes. When a message is both, crisis wins: its reply
-also carries 999 and Childline.
+also carries 999 and Childline. The order of the kinds is crisis, disclosure,
+check_in, none.
 
 Negation and figures of speech are handled only by *masking* a few harmless fixed
 phrases ("suicide prevention policy", "my son hits me") before matching. Masking
 removes just that span, so crisis words elsewhere in the message still fire.
 """
 
-# ruff: noqa: E501 - the pattern tables keep one pattern per entry, which reads
-# better for review than regexes split at 88 columns.
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import yaml
+
+from bot.settings import REPO_ROOT, get_settings
+
+logger = logging.getLogger(__name__)
 
 CRISIS = "crisis"
 DISCLOSURE = "disclosure"
+CHECK_IN = "check_in"
 NONE = "none"
+
+SAFETY_DIR = REPO_ROOT / "safety"
+# The tuning half: the learned layer trains on these, and only these. The held-out
+# half (tests/safety/heldout/) is never read here.
+TUNING_FILES = (
+    "tests/safety/crisis.yml",
+    "tests/safety/disclosure.yml",
+    "tests/safety/not_crisis.yml",
+    "tests/safety/calibration.yml",
+    "tests/safety/warning_signs.yml",
+)
+# NLU training examples of every other intent are ordinary messages too.
+NLU_DIR = REPO_ROOT / "data" / "nlu"
+
+
+def _data(name: str) -> Any:
+    return yaml.safe_load((SAFETY_DIR / name).read_text(encoding="utf-8"))
+
 
 # Semantic thresholds, chosen by ``tests/safety/calibrate.py`` on
 # ``tests/safety/calibration.yml`` (separate from the test sets). The rule: the
@@ -52,362 +90,53 @@ DISCLOSURE_THRESHOLD = 0.66
 # Longest message the semantic layer reads in full; the phrase layers read all.
 _MAX_SENTENCES = 24
 
-_SELF = r"(?:my\s*sel+f|my\s*sefl|my\s*slef|mysef|myslf|meself|mysel|me\s*self)"
-_OTHER_SELF = r"(?:him\s*self|her\s*self|them\s*sel(?:f|ves)|themself)"
-_KILL = r"(?:k+i+l+(?:l|ed|ing|s)*|kil|kll|kiil)"
-_SUICIDE = (
-    r"(?:s+u+i+c+i+d+e*|s+u+c+i+d+e|s+u+i+s+i+d+e|s+u+i+c+i+e+d|suicid\w*|"
-    r"sooicide|sucidal|suisidal|suicdal|suicidal|sewer\s*slide|sui)"
-)
-_NOT = r"(?:don'?t|do\s+not|dont|didn'?t|never|can'?t|cannot|won'?t|no\s+longer)"
-_WANT = r"(?:want|wanna|wana|wan|wish|feel\s+like|going|gonna|goin|planning|plan|" \
-        r"thinking\s+(?:about|of)|think\s+about|about|try|trying|tried|ready|decided)"
-_PERSON = (
-    r"(?:son|daughter|child|kid|boy|girl|stepson|stepdaughter|grandson|granddaughter|"
-    r"nephew|niece|pupil|student|teen|teenager|young\s+person|yp|he|she|they|"
-    r"friend|mate|brother|sister|class\s*mate)"
-)
-_REPORT = (
-    r"(?:said|says|say|told|tells|tell|keeps?\s+saying|kept\s+saying|talking|talks|"
-    r"talked|mentioned|mentions|wrote|writes|written|posted|posts|texted|searched|"
-    r"searching|googl\w*|threaten\w*|has\s+been|is|was|wants|want|wanted|tried|"
-    r"tries|trying|attempted|thinks|thought|feels|admitted|disclosed|confided|"
-    r"shared|let\s+slip|saying|asked)"
-)
-
-# (pattern, label) pairs; the label is part of the evidence a reviewer reads.
-_CRISIS_PATTERNS: list[tuple[str, str]] = [
-    (rf"\b{_KILL}\s*{_SELF}", "kill myself"),
-    (r"\bk\s*m\s*s\b|\bkmsl?\b", "kms"),
-    (r"\bk\s*y\s*s\b", "kys"),
-    (r"\bun\s*-?\s*aliv\w*", "unalive"),
-    (rf"\b{_SUICIDE}\b", "suicide"),
-    (r"\bend(?:ing|ed)?\s+(?:it\s+)?(?:al+|it\s+al+)\b", "end it all"),
-    (r"\bend(?:ing|ed)?\s+(?:my|me)\s+(?:own\s+)?li(?:fe|ves)\b", "end my life"),
-    (r"\bend(?:ing)?\s+(?:things|everything|it)\s+(?:tonight|today|now|soon|for\s+good|forever)",
-     "end things"),
-    (r"\b(?:end|ending|finish|finishing)\s+(?:it|things|everything)\b(?=.{0,40}\b(?:for\s+good|"
-     r"forever|tonight|once\s+and\s+for\s+all|pills|rope|bridge))", "end it"),
-    (r"\btak(?:e|ing|en)\s+my\s+(?:own\s+)?life\b", "take my own life"),
-    (rf"\b{_NOT}\s+(?:want|wanna|wana|wish)\s+(?:to\s+)?(?:be\s+)?(?:here|alive|around|"
-     r"living|live|exist|existing|wake\s+up|be\s+here)\b", "don't want to be here"),
-    (rf"\b{_NOT}\s+(?:want|wanna|wana)\s+to\s+(?:go\s+on|carry\s+on|keep\s+going)\b",
-     "don't want to go on"),
-    (r"\b(?:wants?|wanna|wana|wish\s+i\s+could|wish|going|gonna|ready|deserve|should|"
-     r"might\s+as\s+well|just|plan\w*|rather|need|trying|try|hope\s+i|hoping\s+to)\s+"
-     r"(?:to\s+|2\s+)?(?:just\s+)?(?:die|dye|be\s+(?:dead|ded)|"
-     r"not\s+exist|disappear\s+forever|stop\s+existing|not\s+wake\s+up|never\s+wake\s+up)\b",
-     "want to die"),
-    (r"\bwish(?:ed|es)?\s+(?:i\s+|he\s+|she\s+|they\s+)?(?:was|were|wasn'?t|was\s+never|had\s+never\s+been|i'?d\s+never\s+been)"
-     r"\s*(?:dead|ded|born|never\s+born|alive|here|gone|around)\b", "wish I was dead"),
-    (r"\bbet+er\s+of+\s+(?:dead|without\s+me|if\s+i\s+(?:was|were)n?'?t?\s*(?:here|around|"
-     r"alive|gone|dead)|with(?:out)?\s+me\s+gone|if\s+i\s+(?:died|disappeared|was\s+gone))",
-     "better off without me"),
-    (r"\bno\s+(?:rea?s+o+n|point|purpose)\s+(?:to|in|of)?\s*(?:liv\w*|be\s+alive|being\s+alive|"
-     r"carry\w*\s+on|going\s+on|exist\w*|being\s+here|life|my\s+life)", "no reason to live"),
-    (r"\bnothing\s+(?:left\s+)?to\s+live\s+for\b", "nothing to live for"),
-    (r"\b(?:life|living)\s+(?:is|isn'?t|feels)\s+(?:not\s+)?(?:worth\s+living|pointless|"
-     r"not\s+worth\s+it)", "life not worth living"),
-    (r"\bnot\s+worth\s+living\b", "not worth living"),
-    (r"\bcan'?t\s+(?:go\s+on|carry\s+on|keep\s+going|live\s+like\s+this|take\s+(?:it|this)\s+"
-     r"any\s*more)\b", "can't go on"),
-    (rf"\b(?:cut|cutting|cuts|cuted|slit|slitting|slice|slicing|burn|burning|burnt|hurt|"
-     rf"hurting|harm|harming|scratch|scratching|punish|punishing|starv\w+|hit|hitting|punch\w*|"
-     rf"strangl\w+|choke|choking|stab|stabbing)\s+{_SELF}", "hurt myself"),
-    (r"\bcut(?:ting|s)?\s+(?:my|me)\s+(?:wrists?|arms?|legs?|thighs?|skin|stomach|hips?)",
-     "cut my arms"),
-    (r"\b(?:self|slef|sefl|sel)[\s\-]*(?:harm\w*|injur\w*|hurt\w*|destruct\w*)|\bselfharm\w*", "self harm"),
-    (r"\bsh\b", "sh"),
-    (r"\b(?:cuts|scars|marks|bruises|burns)\s+(?:on|all\s+over)\s+my\s+(?:wrists?|arms?|"
-     r"legs?|thighs?)", "cuts on my arms"),
-    (r"\b(?:hang|hanging|hung)\s+(?:my\s*self|me|him\s*self|her\s*self|them\s*sel(?:f|ves))\b|\bnoose\b|\bligature\w*", "hanging"),
-    (r"\bjump(?:ing|ed)?\s+(?:of+|from|in\s+front\s+of|under|into|out\s+of)\s+(?:a|the|my)?\s*(?:bridge|"
-     r"building|roof|cliff|train|car|bus|lorry|river|sea|motorway|window|balcony|car\s+park)",
-     "jump off / in front of"),
-    (r"\bstep\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|car|bus|lorry)", "step in front of"),
-    (r"\bover\s*-?\s*dos\w*|\boverdoes\w*|\bo\.?d\b|\bod'?(?:d|ed|ing)\b", "overdose"),
-    (r"\b(?:took|taken|take|taking|swallowed|swallow|downed|necked|stockpil\w*|saving\s+up|"
-     r"hoard\w*)\s+(?:all\s+(?:of\s+)?|a\s+load\s+of\s+|loads\s+of\s+|lots\s+of\s+|a\s+(?:whole\s+)?"
-     r"(?:bunch|handful|box|packet|pack|bottle)\s+of\s+|(?:my|mums?|dads?|the)\s+|a\s+lot\s+of\s+|"
-     r"\d+\s+|too\s+many\s+|loads\s+)+(?:\w+\s+)?(?:pills|tablets|paracetamol|meds|"
-     r"medication|painkillers|antidepressants|sleeping\s+pills)", "took pills"),
-    (r"\b(?:pills|tablets|paracetamol|meds)\s+to\s+(?:end|die|sleep\s+forever|not\s+wake)",
-     "pills to end"),
-    (r"\b(?:sleep|go\s+to\s+sleep)\s+and\s+(?:never|not)\s+wake\s+up", "never wake up"),
-    (r"\b(?:goodbye|suicide)\s+(?:note|letter|message)s?\b|\bwr(?:i|o)te\s+(?:a|my)\s+note\s+"
-     r"(?:to|for)\s+(?:my|everyone)", "goodbye note"),
-    (r"\bsaying\s+goodbye\s+to\s+everyone|\bsay\s+(?:my\s+)?goodbyes?\s+to\s+everyone",
-     "saying goodbye"),
-    (r"\bwant\s+(?:it|everything|the\s+pain)\s+(?:all\s+)?to\s+stop\s+(?:for\s+good|forever|"
-     r"permanently)", "want it to stop for good"),
-    (r"\b(?:thoughts?|thinking)\s+(?:of|about)\s+(?:ending|killing|hurting|harming|dying)",
-     "thoughts of ending"),
-    (r"\bdeath\s+wish|\bwant\s+to\s+be\s+with\s+(?:my\s+)?\w+\s+in\s+heaven", "death wish"),
-    (r"\bnot\s+(?:going\s+to|gonna)\s+be\s+(?:here|around)\s+(?:much\s+longer|tomorrow|"
-     r"by|for\s+long|anymore|any\s+more)", "not be here much longer"),
-    (r"\b(?:can'?t|cannot)\s+(?:stop|resist)\s+(?:the\s+)?urges?\b|\burges?\s+to\s+(?:cut|hurt|"
-     r"harm|die|end)", "urges"),
-    (r"\brelaps\w*\s+(?:again|on|with)?\s*(?:sh|cutting|self)", "relapsed"),
-    (r"\b(?:shouldn'?t|should\s+not|don'?t\s+deserve\s+to|do\s+not\s+deserve\s+to)\s+"
-     r"(?:even\s+)?(?:exist|be\s+alive|be\s+here|live|be\s+born)\b", "shouldn't exist"),
-    (r"\b(?:painless|quick|quickest|easiest|best)\s+way\s+to\s+(?:go|die|do\s+it|end\s+it|"
-     r"kill)", "painless way to go"),
-    (r"\bhow\s+many\s+(?:\w+\s+){0,2}(?:pills|tablets|paracetamol|meds|painkillers)\s+"
-     r"(?:\w+\s+){0,4}(?:kill|die|not\s+wake|overdose|fatal|lethal|end)", "how many pills"),
-    (r"\b(?:which|what)\s+(?:bridge|building|roof|cliff)\s+(?:is\s+)?(?:high|tall)", "which bridge is high enough"),
-    (r"\b(?:rope|noose|pills|tablets|blade|razor)s?\s+(?:is\s+|are\s+)?(?:ready|sorted|hidden|saved)",
-     "rope ready"),
-    (r"\b(?:on|at)\s+the\s+edge\s+of\s+(?:the|a)\s+(?:roof|bridge|cliff|building|car\s+park|platform)"
-     r"|\b(?:i'?m|i\s+am|standing|stood|sat|sitting)\s+on\s+(?:the|a)\s+(?:bridge|roof|ledge|"
-     r"railway|tracks|cliff\s+edge)", "on the edge"),
-    (r"\b(?:won'?t|will\s+not|don'?t\s+think\s+i'?ll|not\s+going\s+to|not\s+gonna)\s+(?:be\s+)?"
-     r"(?:here|around|alive)\s+(?:next|by|tomorrow|much|for\s+long|after|this\s+time)",
-     "won't be here next week"),
-    (r"\bafter\s+i'?m\s+(?:gone|dead|not\s+here)|\bwhen\s+i'?m\s+gone\b", "after I'm gone"),
-    (r"\b(?:world|everyone|everybody|they|family|people)\s+(?:would\s+)?(?:be\s+)?"
-     r"(?:better|happier|easier)\s+(?:off\s+)?without\s+me", "better without me"),
-    (r"\b(?:done|finished|fed\s+up)\s+with\s+(?:life|living|being\s+alive|existing|this\s+life)",
-     "done with life"),
-    (r"\b(?:my\s+)?(?:last|final)\s+(?:message|goodbye|night|day)\b(?=.{0,60}\b(?:thank|bye|sorry|"
-     r"love|trying|alive|tonight)|\s*$)", "last message"),
-    (r"\b(?:finally|going\s+to|gonna)\s+do\s+it\b(?=.{0,60}\b(?:tonight|made\s+up\s+my\s+mind|"
-     r"goodbye|for\s+good|no\s+one\s+cares|nobody\s+cares|end))|\btonight'?s\s+the\s+night",
-     "finally do it"),
-    (r"\b(?:easier|better)\s+if\s+i\s+(?:just\s+)?(?:died|was\s+dead|were\s+dead|wasn'?t\s+"
-     r"(?:here|alive|around)|disappeared|was\s+gone)", "easier if I died"),
-    (r"\bimagin\w*\s+(?:my\s+)?(?:own\s+)?(?:funeral|death)", "imagining my funeral"),
-    (r"\b(?:see|is|there'?s)\s+(?:no|the|any)?\s*point\s+(?:in|of)\s+(?:carrying\s+on\s+|going\s+on\s+)?"
-     r"(?:living|being\s+alive|life|existing|being\s+here)", "point in living"),
-    (r"\bneed\s+to\s+(?:cut|bleed|hurt\s+myself|feel\s+pain)", "need to cut"),
-    (r"\b(?:walk|swim|drive|run)\s+(?:in)?to\s+(?:the|a)\s+(?:sea|river|water|road|traffic|wall|"
-     r"canal|lake)\b", "walk into the sea"),
-    (r"\bmade\s+a\s+plan\s+to\s+(?:die|end|kill|do\s+it)|\bplann\w*\s+(?:my|her|his)\s+(?:death|suicide)",
-     "plan to die"),
-    (r"\bcuts?\s+(?:that\s+)?i\s+(?:made|did|gave\s+myself)|\bscars\s+i\s+gave\s+myself",
-     "cuts I made"),
-    (r"\brather\s+(?:be\s+)?(?:dead|die)\b|\b(?:happier|better|easier)\s+(?:off\s+)?(?:being\s+)?dead\b",
-     "rather be dead"),
-    (r"\b(?:my|him|her|them)\s*sel(?:f|ves)\s+(?:dead|hanging|hanged|bleeding)\b", "pictures of herself dead"),
-    (r"\b(?:train|railway)\s+(?:tracks?|line)\b.{0,40}\b(?:thinking\s+about\s+it|jump|lie\s+down|step|end)",
-     "train tracks"),
-    (r"\bin\s+heaven\b(?=.{0,40})", "be in heaven"),
-    (r"\b(?:ways?|how)\s+to\s+(?:die|kill\s+(?:my|your)self|end\s+(?:my|your)\s+life)", "ways to die"),
-    (r"\b(?:sleep|go\s+to\s+sleep)\s+forever\b|\bdie\s+in\s+my\s+sleep", "sleep forever"),
-    (r"\bdark\s+thoughts\b|\bnot\s+safe\s+from\s+my\s*self", "dark thoughts"),
-    (r"\bdo\s+something\s+(?:stupid|bad|silly)\s+to\s+my\s*self", "do something to myself"),
-    (r"\bno\s+(?:one|body)\s+(?:would|will)\s+(?:miss|notice|care)\b", "no one would miss me"),
-    (r"\bwant\s+(?:out\s+of\s+(?:this\s+)?life|to\s+leave\s+(?:this\s+)?(?:life|world)|"
-     r"(?:it|life|everything)\s+(?:to\s+be\s+)?over)", "want out of life"),
-    (r"\b(?:stop|quit)\s+living\b|\bcan'?t\s+do\s+life\b", "stop living"),
-    (r"\bend(?:ing)?\s+(?:it|everything)\s+tonight|\bthink\w*\s+(?:of|about)\s+ending\s+"
-     r"(?:it|everything|things)|\bending\s+everything\b", "ending everything"),
-    (r"\b(?:tired|sick)\s+of\s+(?:being\s+alive|living|life|existing)\b", "tired of living"),
-    (r"\bfeel(?:ing)?\s+like\s+dying\b|\b(?:think|thinking|thought)\s+about\s+(?:not\s+being\s+"
-     r"(?:alive|here|around)|dying|death)\b(?=.{0,60}\b(?:want|every|all\s+the\s+time|do\s+it))",
-     "feel like dying"),
-    (r"\bdisappear(?:ed|ing)?\s+(?:for\s+good|forever|and\s+never\s+come\s+back)", "disappear for good"),
-    (r"\bg(?:i|a)ve(?:n)?\s+(?:all\s+)?(?:my|away\s+my)\s+(?:stuff|things|belongings)\s+away|"
-     r"\bwon'?t\s+need\s+(?:it|them|my\s+\w+)\s+(?:after|any\s*more)", "giving things away"),
-    (r"\b(?:i'?m|i\s+am|feel\s+like)\s+(?:such\s+)?a\s+burden\b", "I'm a burden"),
-    (r"\bw(?:na|an)t\s+(?:to\s+)?die\b|\bcould\s+die,?\s+i\s+want\s+to", "want to die (typo)"),
-    (r"\b(?:hate|hating)\s+my\s+life\b(?=.{0,40}\bend\s+it)", "hate my life, end it"),
-    (r"\b(?:blades?|razors?)\b.{0,40}\b(?:my\s+(?:arm|wrist|leg|thigh)|cut|use|hide|hidden|"
-     r"under\s+my)", "blades"),
-]
-
-_THIRD_PARTY_PATTERNS: list[tuple[str, str]] = [
-    (rf"\b{_KILL}\s*{_OTHER_SELF}", "kill himself/herself"),
-    (rf"\b(?:end|ending|ended)\s+(?:his|her|their)\s+(?:own\s+)?li(?:fe|ves)", "end her life"),
-    (rf"\btak(?:e|ing|en)\s+(?:his|her|their)\s+(?:own\s+)?li(?:fe|ves)", "take his own life"),
-    (rf"\b(?:cut|cutting|cuts|burn|burning|hurt|hurting|harm|harming|scratch\w*|starv\w*|"
-     rf"hit+ing|strangl\w*|punish\w*)\s+{_OTHER_SELF}", "hurting herself"),
-    (r"\b(?:cuts|scars|marks|scratches|burns|wounds|bandages|plasters)\s+(?:\w+\s+){0,2}"
-     r"(?:on|all\s+over|up|across|down)\s+(?:my\s+\w+'?s|his|her|their|the\s+\w+'?s)\s+"
-     r"(?:wrists?|arms?|legs?|thighs?|stomach|skin|body)", "cuts on her arms"),
-    (r"\b(?:wants?|wanted|wanting|wanna|wishes|wished)\s+(?:to\s+)?(?:die|be\s+dead|"
-     r"not\s+be\s+alive|not\s+exist|disappear\s+forever|not\s+wake\s+up)", "wants to die"),
-    (r"\b(?:doesn'?t|does\s+not|didn'?t|don'?t)\s+(?:want|wanna)\s+to\s+(?:be\s+)?(?:here|alive|"
-     r"live|living|exist|be\s+around|wake\s+up|go\s+on)", "doesn't want to be alive"),
-    (rf"\b{_PERSON}\s+(?:\w+\s+){{0,3}}{_REPORT}\s+(?:\w+\s+){{0,4}}(?:about\s+)?(?:ending|"
-     rf"killing|dying|death|not\s+being\s+(?:here|alive|around)|wanting\s+to\s+die|"
-     rf"being\s+better\s+off\s+dead|disappearing\s+forever)", "talking about ending"),
-    (r"\b(?:his|her|their)\s+(?:own\s+)?(?:death|funeral|suicide)\b(?!\s+(?:of|in\s+the\s+"
-     r"family))", "her own death"),
-    (r"\b(?:is|was|been|be|are)\s+better\s+of+\s+(?:dead|without\s+(?:him|her|them))", "better off dead"),
-    (r"\bfound\s+(?:\w+\s+){0,3}(?:blades?|razors?|pencil\s+sharpener\s+blades|pills|"
-     r"tablets|a\s+(?:note|rope|noose)|ropes?)\b", "found blades/pills/note"),
-    (r"\b(?:he|she|they|son|daughter|child|pupil|student)\s+(?:\w+\s+){0,3}(?:took|has\s+taken|"
-     r"had\s+taken|swallowed)\s+(?:\w+\s+){0,4}(?:pills|tablets|paracetamol|meds|medication)",
-     "took pills (third party)"),
-    (r"\b(?:is|was|has\s+been|been|keeps|kept|started|start)\s+(?:self[\s\-]*harm\w*|cutting|"
-     r"sh)\b", "has been self harming"),
-    (r"\b(?:no|any)\s+(?:reason|point)\s+(?:in\s+|to\s+)?(?:him|her|them)\s+(?:living|being\s+"
-     r"alive|being\s+here)", "no point in her living"),
-]
-
-_DISCLOSURE_PATTERNS: list[tuple[str, str]] = [
-    (r"\b(?:hits?|hitting|beats?|beating|beaten|beat\s+up|punch\w*|kicks?|kicking|kicked|"
-     r"slaps?|slapping|slapped|smacks?|smacking|smacked|chok\w+|strangl\w+|burns?|burnt|"
-     r"whips?|whipped|throws?\s+things\s+at|threw\s+things\s+at|hurts?|hurting|abus\w+|rap(?:e|ed|es|ing)|"
-     r"molest\w*|grop\w+|touch(?:es|ed|ing)?|push(?:es|ed)?|shov\w+|bit|bites|lock(?:s|ed)?|"
-     r"starv\w+|threaten\w*|film\w*|photograph\w*)\s+me\b", "hits me"),
-    (r"\b(?:hit|beat|punched|kicked|slapped|hurt|abused|touched|raped|groped)\s+me\b",
-     "hit me"),
-    (r"\b(?:get|gets|got|getting)\s+(?:\w+\s+)?(?:beaten|hit|hurt|abused|touched|smacked|slapped|"
-     r"kicked|punched|whipped|strangled|locked\s+in)\b|\bi\s+(?:get|got|am|was|'m)\s+"
-     r"(?:beaten|hit|hurt|abused|touched|raped|groped|molested|locked\s+(?:in|out))", "I get beaten"),
-    (r"\b(?:scared|afraid|frightened|terrified|petrified|too\s+scared)\s+(?:to\s+go|of\s+going)\s+home\b",
-     "scared to go home"),
-    (r"\b(?:not|don'?t\s+feel|never\s+feel|isn'?t)\s+safe\s+(?:at|in\s+my)\s+(?:home|house)\b|"
-     r"\bhome\s+(?:isn'?t|is\s+not)\s+safe", "not safe at home"),
-    (r"\b(?:scared|afraid|frightened|terrified)\s+of\s+(?:my\s+)?(?:dad|mum|mom|father|mother|"
-     r"stepdad|step\s+dad|stepmum|step\s+mum|uncle|aunt|brother|sister|carer|foster\s+\w+|"
-     r"mum'?s\s+boyfriend|dad'?s\s+girlfriend|someone\s+(?:at|in)\s+(?:home|my\s+house))",
-     "scared of stepdad"),
-    (r"\bforc(?:es|ed|ing)\s+me\b|\bnot\s+(?:fed|given\s+(?:any\s+)?food|allowed\s+(?:any\s+)?food)\b",
-     "forced me / not fed"),
-    (r"\b(?:makes?|made|forces?|forced|making)\s+me\s+(?:do\s+(?:things|stuff|sexual)|touch|"
-     r"take\s+(?:off|my\s+clothes)|send\s+(?:pics|pictures|photos|nudes)|watch|keep\s+(?:it\s+)?"
-     r"(?:a\s+)?secret)", "makes me do things"),
-    (r"\b(?:sends?|sent|asks?|asked|asking)\s+me\s+(?:for\s+)?(?:nudes|naked|dirty|sexual|"
-     r"inappropriate)", "sends me nudes"),
-    (r"\b(?:sexual(?:ly)?\s+abus\w*|abus(?:e|ed|ing)\s+(?:at\s+home|me)|sexual\s+things|"
-     r"inappropriate(?:ly)?\s+touch\w*|touch\w*\s+me\s+(?:there|inappropriately|down\s+there)|"
-     r"private\s+parts)", "sexual abuse"),
-    (r"\b(?:says?|said|told\s+me)\s+(?:not\s+to\s+tell|i\s+can'?t\s+tell|it'?s\s+our\s+secret)|"
-     r"\bour\s+(?:little\s+)?secret\b", "not to tell"),
-    (r"\blocks?\s+me\s+(?:in|out)|\blocked\s+(?:me\s+)?in\s+my\s+room|\bno\s+food\s+(?:at\s+home|"
-     r"for\s+days)|\bnot\s+(?:allowed|given)\s+(?:to\s+)?(?:eat|food)", "locked in / no food"),
-    (r"\b(?:bruises?|marks|injuries|burns)\s+(?:from|because\s+of|caused\s+by)\s+(?:my|his|her|"
-     r"their)\s+\w+", "bruises from dad"),
-    (r"\b(?:being|been|was|is|are)\s+(?:abused|groomed|neglected|beaten)\b|\bgroom(?:ed|ing)\b",
-     "being abused"),
-    (r"\b(?:domestic\s+(?:abuse|violence))\b(?=.{0,60}\b(?:home|house|me|us|my|we)\b)",
-     "domestic abuse"),
-    # Someone with power over a child harming them, as the child or an adult says it.
-    (r"\b(?:dad|daddy|mum|mummy|mom|father|mother|step\s*(?:dad|mum|father|mother)|"
-     r"grand(?:dad|pa|father|ad|ma|mother|mum)|nan|uncle|aunt|auntie|cousin|brother|carer|"
-     r"foster\s+\w+|partner|boyfriend|girlfriend|babysitter|neighbour|coach|priest|adult|"
-     r"grown\s*up|man|woman|teacher|someone|somebody|staff|childminder)'?s?\s+(?:\w+\s+){0,8}"
-     r"(?:hurts|hurt|hits|hit|touches|touched|abuses|abused|beats|beat|burns|burnt|burned|kicks|"
-     r"kicked|punches|punched|slaps|slapped|chokes|choked|strangles|strangled|rapes|raped|"
-     r"molests|molested|locks|locked|starves|starved)\s+(?:me|him|her|them)\b", "adult hurts"),
-]
-
-_MASKS: list[str] = [
-    r"\bsuicide\s+(?:prevention|awareness)(?:\s+(?:policy|policies|training|week|day|month|"
-    r"strategy|lessons?|charity|month|leaflet|plan\s+for\s+(?:the\s+)?school))?",
-    r"\b(?:is|are|was|'s|it'?s|this|that|they'?re|forms?|paperwork|deadline|wait|waiting)\s+"
-    r"(?:\w+\s+){0,2}killing\s+me\b",
-    r"\bdying\s+of\s+(?:embarrassment|shame|laughter|boredom|curiosity)\b",
-    r"\bdying\s+(?:to|for)\s+(?:start|go|see|get|know|try|hear|meet|join|be)\b",
-    r"\b(?:hits?|hitting|bangs?|banging|bites?|biting|scratch(?:es|ing)?|pinch(?:es|ing)?)\s+"
-    r"(?:his|her|their)\s+(?:own\s+)?(?:head|hands?|arms?|legs?|face|chest|self)\b",
-    r"\b(?:hits?|bites?|scratch(?:es)?|pinch(?:es)?|slaps?)\s+(?:him|her|them)sel(?:f|ves)\s+(?:on\s+the\s+\w+\s+)?"
-    r"(?:when|if)\s+(?:he|she|they)(?:'s|\s+is|\s+are|\s+gets?)?\s+(?:stims?|stimming|frustrated|upset|"
-    r"overwhelmed|angry|anxious|has\s+a\s+meltdown)",
-    r"\bmy\s+(?:son|daughter|child|kid|boy|girl|pupil|student|toddler|twins?)\s+(?:\w+\s+){0,2}"
-    r"(?:hits?|kicks?|bites?|scratch(?:es)?|pinch(?:es)?|punch(?:es)?|hurts?|headbutts?|lashes\s+out\s+at)"
-    r"\s+me\b",
-    r"\b(?:hurt|hurts|hurting)\s+(?:me\s+)?(?:to\s+)?(?:see|watch|hear|think)\b",
-    r"\b(?:got|get|gets|was|been)\s+hit\s+by\s+(?:a|the)\s+(?:car|ball|bus|bike|van|door|swing)\b",
-    r"\bbored\s+to\s+death\b|\bscared\s+to\s+death\b|\bworried\s+to\s+death\b",
-    r"\btouch(?:es|ed)?\s+me\s+on\s+the\s+(?:arm|shoulder)\s+to\s+get\s+my\s+attention",
-    r"\b(?:i'?ll|i\s+will|i\s+could)\s+kill\s+(?:him|her|them)\s+if\b",
-    r"\bsend\s+(?:him|her|them)\s+home\b",
-]
+# Learned-layer thresholds are chosen when it is fitted (see fit_learned) and kept
+# with it.
 
 
 def _compile(patterns: Iterable[tuple[str, str]]) -> list[tuple[re.Pattern[str], str]]:
     return [(re.compile(p, re.IGNORECASE), label) for p, label in patterns]
 
 
-_CRISIS_RE = _compile(_CRISIS_PATTERNS)
-_THIRD_RE = _compile(_THIRD_PARTY_PATTERNS)
-_DISCLOSURE_RE = _compile(_DISCLOSURE_PATTERNS)
-_MASK_RE = [re.compile(p, re.IGNORECASE) for p in _MASKS]
+def _entries(*groups: str) -> list[tuple[str, str]]:
+    data = _data("patterns.yml")
+    return [(e["pattern"], e["label"]) for g in groups for e in data.get(g) or []]
+
+
+_CRISIS_RE = _compile(_entries("crisis", "crisis_signs"))
+_THIRD_RE = _compile(_entries("third_party"))
+_DISCLOSURE_RE = _compile(_entries("disclosure", "disclosure_signs"))
+_MASK_RE = [re.compile(p, re.IGNORECASE) for p in _data("patterns.yml")["masks"]]
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;\n])\s+|\s+(?:but|and\s+then|so)\s+")
 
-# The curated phrase sets for the semantic layer. They are written for this
-# project; none of them is in the test sets.
-CRISIS_PHRASES: tuple[str, ...] = (
-    "I feel like killing myself",
-    "I want to end my life",
-    "I am going to take my own life",
-    "I don't want to be alive any more",
-    "I wish I were not alive",
-    "I would rather die than keep living",
-    "I can't see any way out except dying",
-    "I have been thinking about suicide",
-    "I feel suicidal",
-    "I have made a plan to end things",
-    "I am hurting myself on purpose",
-    "I have been cutting my arms",
-    "I keep self harming",
-    "I have taken too many pills",
-    "everyone would be happier if I was gone",
-    "I am a burden and should not be here",
-    "there is no way out and I want to disappear for good",
-    "I am saying goodbye to everyone",
-    "I can't cope with being alive",
-    "life is not worth living",
-    "I want to go to sleep and not wake up",
-    "I have given away my things because I won't need them",
-    "I don't see a future for myself at all",
-    "nobody would miss me if I was gone",
-    "I am going to jump",
-    "I want to stop existing",
-    "my child says he wants to die",
-    "my daughter has been cutting herself",
-    "my son is talking about killing himself",
-    "a pupil told me she wants to end her life",
-    "I found marks on my child's wrists",
-    "my teenager has been searching how to kill themselves online",
-    "she says she will not be around much longer",
-    "he has tried to hang himself",
-    "my daughter took an overdose",
-    "I think my son is suicidal",
-    "my child wants to hurt himself",
-    "the pain is too much and I want it to be over forever",
-    "I have had enough of living",
-    "I am planning how to do it tonight",
-)
 
-DISCLOSURE_PHRASES: tuple[str, ...] = (
-    "a person I live with hurts me",
-    "my dad hits me",
-    "my stepdad beats me",
-    "my mum hurts me when she is angry",
-    "an adult touched me and I didn't like it",
-    "someone touches me in my private places",
-    "I am scared to go home",
-    "I do not feel safe in my own home",
-    "my uncle abuses me",
-    "an older boy made me send pictures",
-    "a grown up told me to keep a secret about touching",
-    "my parents lock me in my room",
-    "I get hit with a belt",
-    "I have bruises because my dad hurt me",
-    "my carer doesn't give me food",
-    "my mum's boyfriend hurts me",
-    "my brother hurts me and says not to tell",
-    "a teacher touched me inappropriately",
-    "my son told me his dad hits him",
-    "a pupil said her stepdad hurts her",
-    "I am being abused",
-    "someone online is asking me for photos",
-    "there is violence at home and I am frightened",
-    "my coach touches me and I want it to stop",
-)
+def _risk(group: str) -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(e["pattern"], re.IGNORECASE), e["category"])
+            for e in _data("risk_words.yml")[group]]
 
+
+_RISK_ALWAYS = _risk("always")
+_RISK_WITH_LEARNED = _risk("with_learned")
+# Named without a quantity or a wish, these never alone override an ordinary reply.
+_WEAK_CATEGORIES = frozenset({"medicine_or_place"})
+
+
+def _phrases(kind: str) -> tuple[str, ...]:
+    return tuple(p for group in _data("phrases.yml")[kind] for p in group["phrases"])
+
+
+# The curated phrase sets for the semantic layer. None of them is in a test set.
+CRISIS_PHRASES: tuple[str, ...] = _phrases("crisis")
+DISCLOSURE_PHRASES: tuple[str, ...] = _phrases("disclosure")
 
 @dataclass(frozen=True)
 class SafetyResult:
     """What the check found.
 
     Attributes:
-        kind: ``"crisis"``, ``"disclosure"`` or ``"none"``.
-        layer: ``"phrase"``, ``"third_party"``, ``"semantic"`` or ``""`` for none.
+        kind: ``"crisis"``, ``"disclosure"``, ``"check_in"`` or ``"none"``.
+        layer: ``"phrase"``, ``"third_party"``, ``"semantic"``, ``"learned"``,
+            ``"risk_word"`` or ``""`` for none.
         evidence: The matched text, or the nearest curated phrase and its score.
         score: 1.0 for a pattern match, the cosine similarity for the semantic layer.
     """
@@ -419,8 +148,13 @@ class SafetyResult:
 
     @property
     def flagged(self) -> bool:
-        """True when the message must get crisis or safeguarding routes."""
+        """True when the message must get the routes first (check-in included)."""
         return self.kind != NONE
+
+    @property
+    def emergency(self) -> bool:
+        """True for the crisis and safeguarding replies (not the check-in)."""
+        return self.kind in (CRISIS, DISCLOSURE)
 
 
 NOT_FLAGGED = SafetyResult(NONE)
@@ -495,9 +229,274 @@ def _phrase_vectors():  # type: ignore[no-untyped-def]
         return embed(list(CRISIS_PHRASES)), embed(list(DISCLOSURE_PHRASES))
 
 
+def tuning_examples() -> tuple[list[str], list[str]]:
+    """The tuning half as (texts, labels), labels ``crisis``/``disclosure``/``none``.
+
+    Crisis and disclosure messages come from the tuning sets and the phrase sets;
+    ordinary ones from ``not_crisis.yml``, the calibration negatives and every NLU
+    training example of the other intents (``data/nlu/``).
+    """
+    texts: list[str] = []
+    labels: list[str] = []
+
+    def add(items: Iterable[Any], label: str) -> None:
+        for item in items:
+            text = str(item).strip()
+            if text:
+                texts.append(text)
+                labels.append(label)
+
+    def load(name: str) -> dict[str, list[Any]]:
+        return yaml.safe_load((REPO_ROOT / name).read_text(encoding="utf-8")) or {}
+
+    for group in load("tests/safety/crisis.yml").values():
+        add(group, CRISIS)
+    for group in load("tests/safety/disclosure.yml").values():
+        add(group, DISCLOSURE)
+    for group in load("tests/safety/not_crisis.yml").values():
+        add(group, NONE)
+    calibration = load("tests/safety/calibration.yml")
+    for group, items in calibration.items():
+        add(items, {"crisis": CRISIS, "disclosure": DISCLOSURE}.get(group, NONE))
+    for group, items in load("tests/safety/warning_signs.yml").items():
+        add(items, DISCLOSURE if group.startswith("disclosure") else CRISIS)
+    add(CRISIS_PHRASES, CRISIS)
+    add(DISCLOSURE_PHRASES, DISCLOSURE)
+    annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+    for path in sorted(NLU_DIR.glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if "intent" not in block or block["intent"] in (CRISIS, DISCLOSURE, CHECK_IN):
+                continue
+            lines = str(block.get("examples", "")).splitlines()
+            add((annotation.sub(r"\1", ln.lstrip("- ").strip()) for ln in lines), NONE)
+    return texts, labels
+
+
+def tuning_fingerprint() -> str:
+    """Content hash of what the learned layer is fitted from (files and code)."""
+    digest = hashlib.sha256()
+    paths = [REPO_ROOT / f for f in TUNING_FILES] + sorted(NLU_DIR.glob("*.yml"))
+    paths += [SAFETY_DIR / "phrases.yml", Path(__file__)]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _threshold_for_false_alarms(scores: np.ndarray, negatives: np.ndarray, rate: float) -> float:
+    """The lowest threshold whose share of negatives at or above it is <= ``rate``."""
+    ordered = np.sort(scores[negatives])[::-1]
+    allowed = int(np.floor(rate * len(ordered)))
+    return float(ordered[allowed] + 1e-6) if allowed < len(ordered) else 0.0
+
+
+def _threshold_for_recall(scores: np.ndarray, positives: np.ndarray, recall: float) -> float:
+    """The highest threshold that keeps at least ``recall`` of the positives."""
+    ordered = np.sort(scores[positives])
+    missed = int(np.floor((1.0 - recall) * len(ordered)))
+    return float(ordered[missed])
+
+
+@dataclass
+class LearnedLayer:
+    """A support-vector classifier over MiniLM sentence vectors: none, crisis, disclosure.
+
+    An RBF-kernel SVC (scikit-learn, Platt-scaled probabilities) was chosen over
+    logistic regression and a small MLP on out-of-fold predictions of the tuning
+    half: at 1% false alarms it kept 0.90 of the crisis messages against 0.77 and
+    0.79 (2026-12-01, ``benchmarks/safety.py --models``).
+
+    Attributes:
+        model: The fitted scikit-learn estimator (classes in ``CLASSES`` order).
+        thresholds: ``crisis``, ``check_in``, ``check_in_alone`` and ``disclosure``
+            probabilities, chosen on out-of-fold predictions of the tuning half.
+        report: How the thresholds were chosen and what they gave out of fold.
+    """
+
+    model: Any
+    thresholds: dict[str, float]
+    report: dict[str, Any]
+
+    CLASSES = (NONE, CRISIS, DISCLOSURE)
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """``(n, 3)`` class probabilities for ``n`` sentence vectors."""
+        return self.model.predict_proba(vectors)
+
+    def save(self, path: Path) -> None:
+        """Write the estimator (``.joblib``) and thresholds with the report (``.json``)."""
+        import joblib
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.model, path.with_suffix(".joblib"))
+        path.with_suffix(".json").write_text(
+            json.dumps({"thresholds": self.thresholds, "report": self.report}, indent=1))
+
+    @classmethod
+    def load(cls, path: Path) -> "LearnedLayer":
+        """Read what :meth:`save` wrote."""
+        import joblib
+
+        meta = json.loads(path.with_suffix(".json").read_text())
+        return cls(joblib.load(path.with_suffix(".joblib")), meta["thresholds"], meta["report"])
+
+
+def learned_estimator(seed: int = 0) -> Any:
+    """The unfitted classifier of the learned layer."""
+    from sklearn.svm import SVC
+
+    return SVC(C=4.0, kernel="rbf", probability=True, class_weight="balanced",
+               random_state=seed)
+
+
+# Out-of-fold false-alarm budgets on the tuning half's ordinary messages. The
+# emergency reply may fire on 1% of them (disclosure 0.5%); the check-in, which asks
+# a question and carries the routes, on 2% without a risk word and 8% with one (the
+# risk word then narrows it to the few ordinary messages that carry one).
+_FALSE_ALARMS = {"crisis": 0.01, "disclosure": 0.005, "check_in_alone": 0.02, "check_in": 0.08}
+
+
+def fit_learned(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray | None = None,
+                seed: int = 0) -> LearnedLayer:
+    """Fit the learned layer and choose its thresholds by 5-fold cross-validation.
+
+    Args:
+        texts: Tuning messages.
+        labels: ``crisis``, ``disclosure`` or ``none`` for each.
+        vectors: Their MiniLM vectors, when already computed.
+        seed: For the folds and the solver.
+
+    Returns:
+        The layer fitted on all of them, with thresholds from out-of-fold scores.
+    """
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    from bot.embeddings import embed
+
+    x = embed(list(texts)) if vectors is None else vectors
+    y = np.array([LearnedLayer.CLASSES.index(label) for label in labels])
+    model = learned_estimator(seed)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
+    oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
+    model.fit(x, y)
+    none, crisis, disclosure = (y == 0), (y == 1), (y == 2)
+    thresholds = {
+        "crisis": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["crisis"]),
+        "disclosure": _threshold_for_false_alarms(oof[:, 2], none, _FALSE_ALARMS["disclosure"]),
+        "check_in_alone": _threshold_for_false_alarms(
+            oof[:, 1], none, _FALSE_ALARMS["check_in_alone"]),
+        "check_in": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["check_in"]),
+    }
+    report = {
+        "examples": {"none": int(none.sum()), "crisis": int(crisis.sum()),
+                     "disclosure": int(disclosure.sum())},
+        "false_alarm_budgets": _FALSE_ALARMS,
+        "out_of_fold_recall": {
+            "crisis": float((oof[crisis, 1] >= thresholds["crisis"]).mean()),
+            "check_in_alone": float((oof[crisis, 1] >= thresholds["check_in_alone"]).mean()),
+            "check_in": float((oof[crisis, 1] >= thresholds["check_in"]).mean()),
+            "disclosure": float((oof[disclosure, 2] >= thresholds["disclosure"]).mean()),
+        },
+    }
+    return LearnedLayer(model, thresholds, report)
+
+
+def _cached_vectors(texts: Sequence[str]) -> np.ndarray:
+    """MiniLM vectors of the tuning texts, cached by their content in ``<var>/cache``."""
+    from bot.embeddings import embed
+
+    key = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    path = get_settings().var_dir / "cache" / f"safety-vectors-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = embed(list(texts))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+_learned_lock = threading.Lock()
+_learned: LearnedLayer | None = None
+
+
+def use_learned(layer: LearnedLayer | None) -> None:
+    """Use this fitted layer in this process (the Rasa component loads its own)."""
+    global _learned
+    _learned = layer
+
+
+def learned_layer() -> LearnedLayer:
+    """The layer in use: set by :func:`use_learned`, else fitted once and cached.
+
+    The cache is ``<var>/cache/safety-learned-<fingerprint>`` so tests and
+    benchmarks fit it once per change of the tuning half.
+    """
+    global _learned
+    with _learned_lock:
+        if _learned is None:
+            path = get_settings().var_dir / "cache" / f"safety-learned-{tuning_fingerprint()}"
+            if path.with_suffix(".json").exists() and path.with_suffix(".joblib").exists():
+                _learned = LearnedLayer.load(path)
+            else:
+                texts, labels = tuning_examples()
+                _learned = fit_learned(texts, labels, _cached_vectors(texts))
+                _learned.save(path)
+        return _learned
+
+
 def warm_up() -> None:
-    """Load the embedding model and embed the phrase sets now, not on a message."""
+    """Load the model, embed the phrase sets and get the learned layer now."""
     _phrase_vectors()
+    learned_layer()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What the model layers said about a message's most worrying piece."""
+
+    crisis: float = 0.0
+    crisis_phrase: str = ""
+    disclosure: float = 0.0
+    disclosure_phrase: str = ""
+    learned_crisis: float = 0.0
+    learned_disclosure: float = 0.0
+
+
+def model_scores(text: str) -> Scores:
+    """Semantic similarity and learned probabilities, best over the message's pieces."""
+    from bot.embeddings import embed
+
+    pieces = sentences(text)
+    if not pieces:
+        return Scores()
+    crisis_vecs, disclosure_vecs = _phrase_vectors()
+    # The learned layer was fitted on whole messages, so it reads whole sentences
+    # (and the whole message), not the clause fragments the semantic layer also gets.
+    whole = _sentences_for_learned(text)
+    vectors = embed(pieces + [w for w in whole if w not in pieces])
+    crisis = vectors[: len(pieces)] @ crisis_vecs.T
+    disclosure = vectors[: len(pieces)] @ disclosure_vecs.T
+    ci = divmod(int(crisis.argmax()), crisis.shape[1])
+    di = divmod(int(disclosure.argmax()), disclosure.shape[1])
+    index = {p: i for i, p in enumerate(pieces + [w for w in whole if w not in pieces])}
+    learned = learned_layer().probabilities(vectors[[index[w] for w in whole]])
+    return Scores(float(crisis[ci]), CRISIS_PHRASES[ci[1]],
+                  float(disclosure[di]), DISCLOSURE_PHRASES[di[1]],
+                  float(learned[:, 1].max()), float(learned[:, 2].max()))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
+
+
+def _sentences_for_learned(text: str) -> list[str]:
+    clean = _masked(normalise(text))
+    parts = [p.strip() for p in _SENTENCE_END.split(clean) if len(p.strip()) > 2]
+    if len(parts) > _MAX_SENTENCES:
+        step = len(parts) / _MAX_SENTENCES
+        parts = [parts[int(i * step)] for i in range(_MAX_SENTENCES)]
+    whole = re.sub(r"\s+", " ", clean).strip()
+    if whole and whole not in parts and len(whole) < 300:
+        parts.append(whole)
+    return parts or ([whole] if whole else [])
 
 
 def semantic_scores(text: str) -> tuple[float, str, float, str]:
@@ -506,43 +505,66 @@ def semantic_scores(text: str) -> tuple[float, str, float, str]:
     Returns:
         (crisis score, nearest crisis phrase, disclosure score, nearest disclosure phrase)
     """
-    from bot.embeddings import embed
+    s = model_scores(text)
+    return s.crisis, s.crisis_phrase, s.disclosure, s.disclosure_phrase
 
-    pieces = sentences(text)
-    if not pieces:
-        return 0.0, "", 0.0, ""
-    crisis_vecs, disclosure_vecs = _phrase_vectors()
-    vectors = embed(pieces)
-    crisis = vectors @ crisis_vecs.T
-    disclosure = vectors @ disclosure_vecs.T
-    ci = divmod(int(crisis.argmax()), crisis.shape[1])
-    di = divmod(int(disclosure.argmax()), disclosure.shape[1])
-    return (
-        float(crisis[ci]), CRISIS_PHRASES[ci[1]],
-        float(disclosure[di]), DISCLOSURE_PHRASES[di[1]],
-    )
+
+def risk_words(text: str) -> list[str]:
+    """Categories of the risk words in the message (``always`` ones first)."""
+    clean = _masked(normalise(text))
+    found = [c for p, c in _RISK_ALWAYS if p.search(clean)]
+    found += [f"{c}?" for p, c in _RISK_WITH_LEARNED if p.search(clean)]
+    return found
+
+
+def carries_risk_word(text: str) -> bool:
+    """True when an unsure or out-of-scope reply must not go out for this message."""
+    return any(not c.endswith("?") or c[:-1] not in _WEAK_CATEGORIES for c in risk_words(text))
 
 
 def check(text: str, semantic: bool = True) -> SafetyResult:
-    """Decide whether a message needs crisis or safeguarding routes.
+    """Decide whether a message needs crisis or safeguarding routes, or a check-in.
 
     Args:
         text: The message as the person wrote it (any length; empty is fine).
-        semantic: Also run the MiniLM similarity layer (off for pattern-only use).
+        semantic: Also run the MiniLM layers (off for pattern-only use).
 
     Returns:
-        A SafetyResult; ``result.flagged`` is True for crisis and disclosure.
+        A SafetyResult; ``result.flagged`` is True for crisis, disclosure and check-in.
     """
     if not text or not text.strip():
         return NOT_FLAGGED
     result = check_patterns(text)
-    if result.kind == CRISIS or not semantic:
+    if result.kind == CRISIS:
         return result
-    crisis, crisis_phrase, disclosure, disclosure_phrase = semantic_scores(text)
-    if crisis >= CRISIS_THRESHOLD:
-        return SafetyResult(CRISIS, "semantic", f"like {crisis_phrase!r}", crisis)
+    words = risk_words(text)
+    always = [w for w in words if not w.endswith("?")]
+    if not semantic:
+        if result.flagged:
+            return result
+        if always:
+            return SafetyResult(CHECK_IN, "risk_word", always[0], 1.0)
+        return NOT_FLAGGED
+    s = model_scores(text)
+    t = learned_layer().thresholds
+    if s.crisis >= CRISIS_THRESHOLD:
+        return SafetyResult(CRISIS, "semantic", f"like {s.crisis_phrase!r}", s.crisis)
+    if s.learned_crisis >= t["crisis"]:
+        return SafetyResult(CRISIS, "learned", f"crisis p={s.learned_crisis:.2f}", s.learned_crisis)
     if result.kind == DISCLOSURE:
         return result
-    if disclosure >= DISCLOSURE_THRESHOLD:
-        return SafetyResult(DISCLOSURE, "semantic", f"like {disclosure_phrase!r}", disclosure)
+    if s.disclosure >= DISCLOSURE_THRESHOLD:
+        return SafetyResult(DISCLOSURE, "semantic", f"like {s.disclosure_phrase!r}", s.disclosure)
+    if s.learned_disclosure >= t["disclosure"]:
+        return SafetyResult(DISCLOSURE, "learned", f"disclosure p={s.learned_disclosure:.2f}",
+                            s.learned_disclosure)
+    if always:
+        return SafetyResult(CHECK_IN, "risk_word", always[0], 1.0)
+    weak = [w[:-1] for w in words if w.endswith("?")]
+    if weak and s.learned_crisis >= t["check_in"]:
+        return SafetyResult(CHECK_IN, "risk_word",
+                            f"{weak[0]} with crisis p={s.learned_crisis:.2f}", s.learned_crisis)
+    if s.learned_crisis >= t["check_in_alone"]:
+        return SafetyResult(CHECK_IN, "learned", f"crisis p={s.learned_crisis:.2f}",
+                            s.learned_crisis)
     return NOT_FLAGGED

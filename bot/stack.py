@@ -24,12 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from bot.safety import TUNING_FILES
 from bot.settings import REPO_ROOT, Settings, get_settings
 
 RASA_CLI = REPO_ROOT / "scripts" / "rasa_cli.py"
 MODEL_NAME = "senbot"
 # What the trained model depends on: a change to any of these retrains it.
-TRAINING_INPUTS = ("data", "domain.yml", "config.yml", "nlu_components")
+# The crisis check's learned layer is fitted at training time on the safety tuning
+# half (bot/safety.py's TUNING_FILES), so those are inputs too.
+TRAINING_INPUTS = ("data", "domain.yml", "config.yml", "nlu_components", "safety",
+                   "bot/safety.py", *TUNING_FILES)
 
 
 def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -3,7 +3,15 @@
 Placed last in config.yml's pipeline (after DIETClassifier and FallbackClassifier),
 it runs :func:`bot.safety.check` on every message and, when the message needs
 crisis or safeguarding routes, sets the intent to ``crisis`` or ``disclosure`` with
-confidence 1.0, whatever the classifier said. A low classifier confidence can
+confidence 1.0, whatever the classifier said; a message with a risk word that does
+not reach the crisis threshold gets ``check_in`` (a kind question with the routes).
+An unsure (``nlu_fallback``), ``out_of_scope`` or ``goodbye`` intent never stands
+for a message that carries a risk word: it becomes ``check_in`` too.
+
+At ``rasa train`` it fits the learned layer of :mod:`bot.safety` on the tuning half
+(:func:`bot.safety.tuning_examples`) and keeps it in the model, so the Rasa server
+loads it with the model; ``fingerprint_addon`` retrains it when the tuning half
+changes. A low classifier confidence can
 therefore never turn a crisis into ``nlu_fallback``. The rules in
 data/rules/safety.yml answer those intents with fixed responses, so the reply
 needs neither the action server nor the knowledge base.
@@ -19,6 +27,7 @@ the meeting" 0.70, "i don't want to" 0.76), so the message goes to
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -29,6 +38,7 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import safety
 from bot.embeddings import use_threads
@@ -38,8 +48,13 @@ logger = logging.getLogger(__name__)
 SAFETY_KEY = "safety"
 
 
+LEARNED_FILE = "learned"
+# Intents that must not answer a message carrying a risk word.
+_NOT_FOR_RISK = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope", "goodbye")
+
+
 @DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
 )
 class CrisisCheck(GraphComponent, IntentClassifier):
     """Overrides the intent with ``crisis`` or ``disclosure`` when the check fires."""
@@ -58,15 +73,30 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         """
         return {"semantic": True, "keep_classifier_at": 0.8, "torch_threads": 1}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        learned: safety.LearnedLayer | None = None,
+    ) -> None:
         self.semantic = bool(config.get("semantic", True))
         self.keep_classifier_at = float(config.get("keep_classifier_at", 0.8))
+        self._model_storage = model_storage
+        self._resource = resource
         threads = int(config.get("torch_threads") or 0)
         if self.semantic and threads > 0:
             use_threads(threads)
-        if self.semantic:
+        if learned is not None:
+            safety.use_learned(learned)
+        if self.semantic and (learned is not None or model_storage is None):
             # Once per process, when Rasa loads the model: no message waits for it.
             safety.warm_up()
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str:
+        """The tuning half is read from files, so its content is in the fingerprint."""
+        return safety.tuning_fingerprint()
 
     @classmethod
     def create(
@@ -76,8 +106,36 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "CrisisCheck":
-        """Creates the component (it has nothing to train or persist)."""
-        return cls(config)
+        """Creates the component before training (the learned layer comes in train)."""
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the learned layer on the tuning half and keeps it with the model."""
+        layer = safety.fit_learned(*safety.tuning_examples())
+        logger.info("Crisis check learned layer: %s", layer.report)
+        assert self._model_storage is not None and self._resource is not None
+        with self._model_storage.write_to(self._resource) as directory:
+            layer.save(Path(directory) / LEARNED_FILE)
+        safety.use_learned(layer)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CrisisCheck":
+        """Loads the learned layer trained with the model."""
+        learned = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                learned = safety.LearnedLayer.load(Path(directory) / LEARNED_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("No learned crisis layer in the model; fitting it now")
+        return cls(config, model_storage, resource, learned)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets the intent of each message that needs crisis or safeguarding routes."""
@@ -96,8 +154,21 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             )
             if not result.flagged:
                 self._demote_unsure_classifier(message)
+                intent = (message.get(INTENT) or {}).get("name")
+                if intent in _NOT_FOR_RISK and safety.carries_risk_word(text):
+                    words = safety.risk_words(text)
+                    if intent != "goodbye" or any(
+                            not w.startswith("goodbye_letters") for w in words):
+                        result = safety.SafetyResult(
+                            safety.CHECK_IN, "risk_word",
+                            f"{', '.join(words)} (classifier: {intent})", 1.0)
+                        message.set(SAFETY_KEY, {
+                            "kind": result.kind, "layer": result.layer,
+                            "evidence": result.evidence, "score": 1.0}, add_to_output=True)
+            if not result.flagged:
                 continue
-            logger.info("Safety check: %s (%s) %s", result.kind, result.layer, result.evidence)
+            # Kind and layer only: the words that matched stay out of the log.
+            logger.info("Safety check: %s (%s)", result.kind, result.layer)
             intent = {"name": result.kind, "confidence": 1.0}
             ranking = [
                 r for r in (message.get(INTENT_RANKING_KEY) or [])
@@ -110,7 +181,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
     def _demote_unsure_classifier(self, message: Message) -> None:
         """An unsure classifier guess of crisis/disclosure becomes nlu_fallback."""
         intent = message.get(INTENT) or {}
-        if intent.get("name") not in (safety.CRISIS, safety.DISCLOSURE):
+        if intent.get("name") not in (safety.CRISIS, safety.DISCLOSURE, safety.CHECK_IN):
             return
         confidence = float(intent.get("confidence") or 0.0)
         if confidence >= self.keep_classifier_at:

@@ -72,3 +72,14 @@ def test_the_model_and_phrase_set_are_loaded_once_not_per_message(component):
         component.process([classified(text, "greet", 0.9)])
     assert embeddings.get_model.cache_info().misses == 1
     assert safety._phrase_vectors.cache_info().misses == 1
+
+
+@pytest.mark.parametrize("said", ["out_of_scope", "nlu_fallback", "goodbye"])
+def test_a_risk_word_never_gets_the_unsure_out_of_scope_or_goodbye_reply(component, said):
+    [message] = component.process([classified("how high is the multi storey, does it hurt", said, 0.5)])
+    assert message.get(INTENT)["name"] in ("check_in", "crisis")
+
+
+def test_an_ordinary_out_of_scope_question_stays_out_of_scope(component):
+    [message] = component.process([classified("where do I pay my council tax", "out_of_scope", 0.9)])
+    assert message.get(INTENT)["name"] == "out_of_scope"
