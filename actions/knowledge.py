@@ -8,9 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.answers import answer
 from bot.contacts import normalise_area
 from bot.retrieval import Retriever
-from bot.topics import TOPICS, answer_for, question_for
+from bot.topics import TOPICS, question_for
 
 UNSURE_REPLY = (
     "I'm not sure I have a good answer to that. Could you put it another way? I can "
@@ -18,7 +19,10 @@ UNSURE_REPLY = (
     "and where to get help. For advice from a person, search your council's local "
     "offer for \"SENDIAS\"."
 )
-DID_YOU_MEAN = "I'm not sure I understood. Did you mean one of these?"
+DID_YOU_MEAN = (
+    "I'm not sure I understood. I can help with SEN Support at school, EHC needs "
+    "assessments, who pays for support and where to get help. Did you mean one of these?"
+)
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
 FEEDBACK_BUTTONS = [
     {"title": "Yes, it helped", "payload": '/give_feedback{"helpful": "yes"}'},
@@ -65,23 +69,32 @@ class ActionAnswerFromKnowledge(Action):
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         question = question_for(name, tracker.latest_message.get("text") or "")
         area = COUNTY.get(normalise_area(tracker.get_slot("area")) or "")
-        answer = answer_for(self.retriever, question, name, confidence, area)
-        if answer.abstained or answer.hit is None:
+        reply = answer(self.retriever, question, name, confidence, area)
+        explanation = {"intent": name, "confidence": round(confidence, 3), "area": area,
+                       "kind": reply.kind, **reply.evidence}
+        if reply.kind == "contact":
+            dispatcher.utter_message(text=reply.text,
+                                     json_message={"contacts": reply.contacts,
+                                                   "explanation": explanation})
+            return [SlotSet("last_article", None)]
+        if reply.declined or reply.hit is None:
             buttons = guesses(tracker)
             text = DID_YOU_MEAN if buttons else UNSURE_REPLY
-            dispatcher.utter_message(text=text, buttons=buttons + [SENDIAS_BUTTON])
+            dispatcher.utter_message(text=text, buttons=buttons + [SENDIAS_BUTTON],
+                                     json_message={"explanation": explanation})
             return [SlotSet("last_article", None)]
-        hit = answer.hit
-        dispatcher.utter_message(text=answer.text)
+        hit = reply.hit
+        dispatcher.utter_message(text=reply.text)
         source = {
             "title": hit.source_title,
             "publisher": hit.source_publisher,
             "area": hit.area,
             "article": hit.slug,
+            "heading": hit.heading,
         }
         dispatcher.utter_message(
             text=f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})",
-            json_message={"source": source},
+            json_message={"source": source, "explanation": explanation},
         )
         dispatcher.utter_message(text="Was this helpful?", buttons=FEEDBACK_BUTTONS)
         return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]

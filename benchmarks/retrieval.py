@@ -272,7 +272,7 @@ def main() -> int:
               f"(this machine: {__import__('os').cpu_count()} CPUs, shared)")
         index_dir = real_index(tmp)
         bench_real(index_dir)
-        base = np.load(index_dir / "vectors.npy")
+        base = np.load(index_dir / ingest.VECTORS)
         bench_dense(sizes, base, embed(QUESTIONS))
         passages = synthetic_passages(sizes[-1], random.Random(3))
         bench_bm25(passages)

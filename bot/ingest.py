@@ -39,9 +39,15 @@ import yaml
 from bot.embeddings import DIMENSION, MODEL_NAME
 from bot.settings import get_settings
 
+# The index folder's files: this module writes them, bot.retrieval reads them.
 MANIFEST = "manifest.json"
 PASSAGES = "passages.jsonl"
 INDEX = "index.faiss"
+VECTORS = "vectors.npy"
+# Questions written under each article heading (knowledge/questions/<slug>.yml),
+# embedded beside the passages: one JSON line (slug, heading, question) a row.
+QUESTIONS = "questions.jsonl"
+QUESTION_VECTORS = "questions.npy"
 REQUIRED_KEYS = ("title", "area", "source_title", "source_publisher")
 MAX_PASSAGE_WORDS = 180
 # Exact search stays under 20 ms up to here on a 2-core machine; above it, IVF.
@@ -167,6 +173,49 @@ def passages_of(path: Path) -> list[Passage]:
     return found
 
 
+def source_checksum(path: Path, is_raw: bool) -> str:
+    """A source's checksum for the manifest; an article's includes its questions."""
+    checksum = sha256(path)
+    if not is_raw and questions_file(path).exists():
+        checksum += "+" + sha256(questions_file(path))
+    return checksum
+
+
+def questions_file(article: Path) -> Path:
+    """Where an article's questions live: ``knowledge/questions/<slug>.yml``."""
+    return article.parent.parent / "questions" / f"{article.stem}.yml"
+
+
+def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
+    """The questions written under an article's headings, one dict a question.
+
+    A heading the article does not have is skipped with a warning naming it, so a
+    renamed heading never stops the index from being built.
+
+    Raises:
+        IngestError: The questions file is not a YAML mapping of lists.
+    """
+    path = questions_file(article)
+    if not path.exists():
+        return []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise IngestError(f"{path}: is not valid YAML") from err
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise IngestError(f"{path}: must map each heading to a list of questions")
+    headings = {p.heading for p in passages}
+    found = []
+    for heading, questions in data.items():
+        if str(heading) not in headings:
+            print(f"warning: {path.name}: no heading {heading!r} in {article.name}",
+                  file=sys.stderr)
+            continue
+        found.extend({"slug": article.stem, "heading": str(heading), "question": str(q)}
+                     for q in questions if str(q).strip())
+    return found
+
+
 def passages_of_page(path: Path) -> list[Passage]:
     """Every passage of one raw page (text, Markdown or HTML), under its headings.
 
@@ -260,7 +309,8 @@ def is_up_to_date(paths: Sequence[Path], index_dir: Path,
     if not manifest or manifest.get("model") != MODEL_NAME:
         return False
     try:
-        current = {_key(p, is_raw): sha256(p) for p, is_raw in _all_sources(paths, raw)}
+        current = {_key(p, is_raw): source_checksum(p, is_raw)
+                   for p, is_raw in _all_sources(paths, raw)}
     except (IngestError, OSError):
         return False
     return manifest.get("sources") == current and (index_dir / INDEX).exists()
@@ -293,7 +343,7 @@ def dense_index(matrix, ivf_from: int = IVF_FROM):
 
 
 def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dict,
-                index=None) -> None:
+                index=None, questions: tuple[Sequence[dict], object] | None = None) -> None:
     """Write an index folder in a staging folder and swap it in with a rename.
 
     Args:
@@ -303,6 +353,7 @@ def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dic
         matrix: The passages' L2-normalised embeddings.
         manifest: Written as ``manifest.json``.
         index: The faiss index; chosen by :func:`dense_index` when not given.
+        questions: The questions written under the headings and their vectors.
     """
     import faiss
     import numpy as np
@@ -314,10 +365,16 @@ def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dic
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
     try:
         faiss.write_index(index, str(staging / INDEX))
-        np.save(staging / "vectors.npy", matrix)
+        np.save(staging / VECTORS, matrix)
         with open(staging / PASSAGES, "w", encoding="utf-8") as out:
             for passage in passages:
                 out.write(json.dumps(passage, ensure_ascii=False) + "\n")
+        if questions is not None:
+            rows, question_matrix = questions
+            np.save(staging / QUESTION_VECTORS, question_matrix)
+            with open(staging / QUESTIONS, "w", encoding="utf-8") as out:
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
         retired = index_dir.with_name(index_dir.name + ".old")
         shutil.rmtree(retired, ignore_errors=True)
@@ -353,8 +410,8 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
         raise IngestError("nothing to index: give articles or raw pages")
     old = read_manifest(index_dir) or {}
     old_vectors: dict[str, np.ndarray] = {}
-    if old.get("model") == MODEL_NAME and (index_dir / "vectors.npy").exists():
-        stored = np.load(index_dir / "vectors.npy")
+    if old.get("model") == MODEL_NAME and (index_dir / VECTORS).exists():
+        stored = np.load(index_dir / VECTORS)
         offset = 0
         for name, count in old.get("passage_counts", {}).items():
             if old.get("text_checksums", {}).get(name):
@@ -369,9 +426,12 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
     # pages are cleaned or split re-embeds them even if the file did not change.
     text_checksums: dict[str, str] = {}
     reused = 0
+    questions: list[dict] = []
     for path, is_raw in tqdm(files, desc="Sources", unit="file", disable=len(files) < 10):
         found = passages_of_page(path) if is_raw else passages_of(path)
-        checksum = sha256(path)
+        checksum = source_checksum(path, is_raw)
+        if not is_raw:
+            questions.extend(questions_of(path, found))
         texts = [p.embedding_text() for p in found]
         text_checksum = hashlib.sha256("\0".join(texts).encode()).hexdigest()
         cached = old_vectors.get(text_checksum)
@@ -402,8 +462,32 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
         "reused_sources": reused,
         "seconds": round(time.monotonic() - started, 2),
     }
-    write_index(index_dir, [asdict(p) for p in all_passages], matrix, manifest, index)
+    manifest["questions"] = len(questions)
+    question_matrix = _question_vectors(index_dir, old, questions)
+    write_index(index_dir, [asdict(p) for p in all_passages], matrix, manifest, index,
+                questions=(questions, question_matrix))
     return manifest
+
+
+def _question_vectors(index_dir: Path, old: dict, questions: Sequence[dict]):
+    """Embed the questions, reusing the previous index's vectors for unchanged ones."""
+    import numpy as np
+
+    from bot.embeddings import embed
+
+    previous: dict[str, np.ndarray] = {}
+    if old.get("model") == MODEL_NAME and (index_dir / QUESTION_VECTORS).exists():
+        stored = np.load(index_dir / QUESTION_VECTORS)
+        with open(index_dir / QUESTIONS, encoding="utf-8") as lines:
+            for row, line in zip(stored, lines):
+                previous[json.loads(line)["question"]] = row
+    texts = [q["question"] for q in questions]
+    missing = [t for t in dict.fromkeys(texts) if t not in previous]
+    if missing:
+        previous.update(zip(missing, embed(missing)))
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype="float32")
+    return np.vstack([previous[t] for t in texts]).astype("float32")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

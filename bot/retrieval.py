@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from bot.embeddings import DIMENSION, MODEL_NAME, use_threads
-from bot.ingest import INDEX, MANIFEST, PASSAGES
+from bot.ingest import INDEX, MANIFEST, PASSAGES, QUESTION_VECTORS, QUESTIONS, VECTORS
 from bot.settings import get_settings
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
@@ -106,9 +106,17 @@ class Retriever:
             self._index = faiss.read_index(str(self.index_dir / INDEX))
             if "nprobe" in manifest:
                 self._index.nprobe = int(manifest["nprobe"])
-            self._vectors = np.load(self.index_dir / "vectors.npy", mmap_mode="r")
+            self._vectors = np.load(self.index_dir / VECTORS, mmap_mode="r")
             with open(self.index_dir / PASSAGES, encoding="utf-8") as lines:
                 self._passages = [json.loads(line) for line in lines]
+            self._by_section = {(p["slug"], p["heading"]): i
+                                for i, p in reversed(list(enumerate(self._passages)))}
+            self._questions: list[dict] = []
+            self._question_vectors = np.zeros((0, DIMENSION), dtype="float32")
+            if (self.index_dir / QUESTIONS).exists():
+                with open(self.index_dir / QUESTIONS, encoding="utf-8") as lines:
+                    self._questions = [json.loads(line) for line in lines]
+                self._question_vectors = np.load(self.index_dir / QUESTION_VECTORS)
             # Okapi BM25 with rank_bm25's defaults (k1 1.5, b 0.75), which the
             # retrieval cases were tuned with.
             self._bm25 = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
@@ -177,6 +185,71 @@ class Retriever:
         from bot.embeddings import embed
 
         return embed([query])[0]
+
+    def embed(self, query: str):
+        """The query's embedding (one MiniLM call), for the other methods to share."""
+        self._load()
+        return self._embed(query)
+
+    def question_matches(self, vector, k: int = CANDIDATES) -> dict[tuple[str, str], tuple[float, str]]:
+        """Sections whose written questions are nearest the query, best cosine each.
+
+        Returns:
+            ``{(slug, heading): (cosine, question)}`` for the ``k`` best questions.
+        """
+        import numpy as np
+
+        self._load()
+        if not len(self._questions):
+            return {}
+        scores = self._question_vectors @ np.asarray(vector, dtype="float32").reshape(-1)
+        top = np.argsort(-scores)[:k]
+        found: dict[tuple[str, str], tuple[float, str]] = {}
+        for i in top:
+            q = self._questions[int(i)]
+            key = (q["slug"], q["heading"])
+            if key not in found:
+                found[key] = (float(scores[i]), q["question"])
+        return found
+
+    def _hit(self, i: int, vector, bm25: float = 0.0, fused: float = 0.0) -> Hit:
+        import numpy as np
+
+        p = self._passages[i]
+        dense = float(np.asarray(self._vectors[i]) @ np.asarray(vector).reshape(-1))
+        return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
+                   p["source_title"], p["source_publisher"], dense, bm25, fused)
+
+    def passage(self, slug: str, heading: str, vector) -> Hit | None:
+        """The first passage of a section, scored against the query's vector."""
+        self._load()
+        i = self._by_section.get((slug, heading))
+        return None if i is None else self._hit(i, vector)
+
+    def next_passage(self, hit: Hit) -> Hit | None:
+        """The passage after this one in the same article, if any (dense score 0)."""
+        self._load()
+        i = self._by_section.get((hit.slug, hit.heading))
+        if i is None:
+            return None
+        for j in range(i + 1, len(self._passages)):
+            p = self._passages[j]
+            if p["slug"] != hit.slug:
+                return None
+            if p["heading"] != hit.heading:
+                return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
+                           p["source_title"], p["source_publisher"], 0.0, 0.0, 0.0)
+        return None
+
+    def similarities(self, texts: list[str], vector) -> list[float]:
+        """Cosine of each text to the query vector (embeds the texts)."""
+        import numpy as np
+
+        from bot.embeddings import embed
+
+        if not texts:
+            return []
+        return [float(x) for x in embed(texts) @ np.asarray(vector, dtype="float32").reshape(-1)]
 
     def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""

@@ -1,0 +1,239 @@
+"""Answer-level evaluation: does the reply a person sees carry the fact they asked for?
+
+``python -m bot.evaluate --answers`` runs ``tests/answers/tuning.yml`` and
+``tests/answers/heldout.yml`` (written in separate passes; no change is tuned on
+the held-out half) **end to end through the real Rasa REST channel**: it starts the
+action server, Rasa and the widget on free loopback ports once per answer pipeline
+(``SENBOT_ANSWER_PIPELINE``: ``baseline`` is the pipeline before issue 12, ``v2``
+the current one), sends every question in a new conversation (the area first, as
+the widget does with ``data-area``) and scores the text of the replies.
+
+``--fast`` skips REST: the real NLU model parses each question in-process and the
+answer function (:func:`bot.answers.answer`) answers it, as the action would.
+
+Printed for each half and pipeline: fact in reply (overall, per area, per article,
+per persona), passage recall@1 and @5 against the gold section, routing accuracy,
+and decline recall (unrelated questions declined) and the share of answerable
+questions wrongly declined; then knowledge-answer latency over REST.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import yaml
+
+from bot.settings import REPO_ROOT
+
+CASES_DIR = REPO_ROOT / "tests" / "answers"
+HALVES = ("tuning", "heldout")
+# How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
+DECLINE_MARKS = ("I'm not sure I have a good answer", "I'm not sure I understood",
+                 "I can only help with questions about special educational needs")
+COUNTY = {"oxfordshire": "Oxfordshire", "buckinghamshire": "Buckinghamshire",
+          "cornwall": "Cornwall"}
+
+
+@dataclass
+class Case:
+    id: str
+    question: str
+    persona: str
+    area: str | None
+    kind: str
+    gold: dict | None
+    fact: re.Pattern[str] | None
+    expect: str | None
+
+
+@dataclass
+class Outcome:
+    case: Case
+    text: str
+    declined: bool
+    section: tuple[str, str] | None = None
+    top5: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def fact_found(self) -> bool:
+        return bool(self.case.fact and self.case.fact.search(self.text))
+
+    @property
+    def gold(self) -> tuple[str, str] | None:
+        g = self.case.gold
+        return (g["article"], g["heading"]) if g else None
+
+
+def load_cases(half: str) -> list[Case]:
+    data = yaml.safe_load((CASES_DIR / f"{half}.yml").read_text(encoding="utf-8"))
+    cases = []
+    for raw in data["cases"]:
+        fact = raw.get("fact")
+        cases.append(Case(
+            id=str(raw["id"]), question=str(raw["question"]), persona=str(raw.get("persona")),
+            area=raw.get("area") or None, kind=str(raw["kind"]), gold=raw.get("gold") or None,
+            fact=re.compile(fact, re.IGNORECASE) if fact else None, expect=raw.get("expect")))
+    return cases
+
+
+# --- running the cases ---------------------------------------------------------------
+
+def _post(url: str, sender: str, message: str) -> list[dict[str, Any]]:
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - loopback
+        return json.loads(reply.read())
+
+
+def _from_replies(case: Case, replies: list[dict[str, Any]], seconds: float) -> Outcome:
+    text = "\n".join(r.get("text", "") for r in replies if r.get("text"))
+    section, top5 = None, []
+    for r in replies:
+        custom = r.get("custom") or {}
+        source = custom.get("source") or {}
+        if source.get("article"):
+            section = (source["article"], source.get("heading", ""))
+        for c in (custom.get("explanation") or {}).get("candidates", [])[:5]:
+            top5.append((c["article"], c["heading"]))
+    declined = any(mark in text for mark in DECLINE_MARKS)
+    return Outcome(case, text, declined, section, top5, seconds)
+
+
+def run_rest(cases: Sequence[Case], rasa_url: str) -> list[Outcome]:
+    """Every case through ``/webhooks/rest/webhook``, each in a new conversation."""
+    url = f"{rasa_url}/webhooks/rest/webhook"
+    outcomes = []
+    for case in cases:
+        sender = f"eval-{uuid.uuid4().hex[:12]}"
+        if case.area:
+            _post(url, sender, "/inform_area" + json.dumps({"area": case.area}))
+        started = time.perf_counter()
+        replies = _post(url, sender, case.question)
+        outcomes.append(_from_replies(case, replies, time.perf_counter() - started))
+    return outcomes
+
+
+def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]:
+    """The real NLU model in-process, then the answer function, as the action does."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    from bot.answers import answer
+    from bot.retrieval import Retriever
+    from bot.topics import question_for
+
+    agent = Agent.load(str(model))
+    retriever = Retriever()
+    outcomes = []
+    for case in cases:
+        started = time.perf_counter()
+        parsed = asyncio.run(agent.parse_message(case.question))
+        intent = parsed.get("intent") or {}
+        name = intent.get("name")
+        reply = answer(retriever, question_for(name, case.question), name,
+                       float(intent.get("confidence") or 0.0), COUNTY.get(case.area or ""),
+                       pipeline=pipeline)
+        top5 = [(c["article"], c["heading"]) for c in reply.evidence.get("candidates", [])[:5]]
+        section = (reply.hit.slug, reply.hit.heading) if reply.hit else None
+        text = f"[{name}] {reply.text}"
+        outcomes.append(Outcome(case, text, reply.declined, section, top5,
+                                time.perf_counter() - started))
+    return outcomes
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+def _rate(hits: int, n: int) -> str:
+    return f"{hits / n:.3f} ({hits}/{n})" if n else "-"
+
+
+@dataclass
+class Scores:
+    """The figures for one half and one pipeline."""
+
+    outcomes: list[Outcome]
+
+    def _answerable(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.case.gold is not None and o.case.fact]
+
+    def fact_in_reply(self) -> tuple[int, int]:
+        cases = self._answerable()
+        return sum(o.fact_found for o in cases), len(cases)
+
+    def recall(self, k: int) -> tuple[int, int]:
+        cases = self._answerable()
+        if k == 1:
+            return sum(o.section == o.gold for o in cases), len(cases)
+        return sum(o.gold in o.top5 or o.section == o.gold for o in cases), len(cases)
+
+    def routing(self) -> tuple[int, int]:
+        cases = [o for o in self.outcomes if o.case.kind == "routing"]
+        return sum(o.fact_found for o in cases), len(cases)
+
+    def declines(self) -> tuple[int, int, int, int]:
+        unrelated = [o for o in self.outcomes if o.case.kind == "unrelated"]
+        answerable = self._answerable()
+        return (sum(o.declined for o in unrelated), len(unrelated),
+                sum(o.declined for o in answerable), len(answerable))
+
+    def by(self, key) -> dict[str, tuple[int, int]]:
+        groups: dict[str, list[Outcome]] = defaultdict(list)
+        for o in self._answerable():
+            groups[key(o)].append(o)
+        return {k: (sum(o.fact_found for o in v), len(v)) for k, v in sorted(groups.items())}
+
+
+def report(title: str, by_pipeline: dict[str, Scores], detail: bool = False) -> str:
+    names = list(by_pipeline)
+    lines = [f"\n== {title} ==", f"{'':34}" + "".join(f"{n:>22}" for n in names)]
+
+    def row(label: str, values: Iterable[str]) -> None:
+        lines.append(f"{label:34}" + "".join(f"{v:>22}" for v in values))
+
+    row("fact in reply", (_rate(*s.fact_in_reply()) for s in by_pipeline.values()))
+    row("passage recall@1", (_rate(*s.recall(1)) for s in by_pipeline.values()))
+    row("passage recall@5", (_rate(*s.recall(5)) for s in by_pipeline.values()))
+    row("routing", (_rate(*s.routing()) for s in by_pipeline.values()))
+    declines = [s.declines() for s in by_pipeline.values()]
+    row("unrelated declined", (_rate(d[0], d[1]) for d in declines))
+    row("answerable declined", (_rate(d[2], d[3]) for d in declines))
+    for label, key in (("area", lambda o: o.case.area or "england/unknown"),
+                       ("persona", lambda o: o.case.persona)):
+        groups = [s.by(key) for s in by_pipeline.values()]
+        for group in groups[0]:
+            row(f"  fact, {label} {group}", (_rate(*g.get(group, (0, 0))) for g in groups))
+    if detail:
+        groups = [s.by(lambda o: o.case.gold["article"]) for s in by_pipeline.values()]
+        for group in groups[0]:
+            row(f"  fact, {group[:28]}", (_rate(*g.get(group, (0, 0))) for g in groups))
+    return "\n".join(lines)
+
+
+def misses(scores: Scores) -> str:
+    lines = []
+    for o in scores.outcomes:
+        wrong = (o.case.fact and not o.fact_found) or (o.case.kind == "unrelated" and not o.declined)
+        if wrong:
+            got = o.section and f"{o.section[0]}#{o.section[1]}"
+            lines.append(f"  {o.case.id}: {o.case.question[:70]!r} -> {got or '-'} "
+                         f"| {o.text[:110]!r}")
+    return "\n".join(lines)
+
+
+def latency(outcomes: Sequence[Outcome]) -> str:
+    times = sorted(o.seconds * 1000 for o in outcomes if o.section is not None)
+    if not times:
+        return "no knowledge answers"
+    p95 = times[round(0.95 * (len(times) - 1))]
+    return f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms ({len(times)} answers)"

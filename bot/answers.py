@@ -1,0 +1,275 @@
+"""The one answer function: a question, the intent ranking and the area -> a reply.
+
+:func:`answer` is what the knowledge action says, what ``python -m bot ask`` shows
+staff and what ``python -m bot.evaluate --answers`` scores, so all three see the
+same reply and the same evidence.
+
+Two pipelines are kept so the evaluation can put them side by side:
+
+- ``baseline``: the pipeline before issue 12 (the best fused passage of the top
+  three, moved onto the classifier's topic when it is confident).
+- ``v2`` (the default): a question about a service's phone, email or website is
+  answered from ``knowledge/contacts.yml``; otherwise candidates from hybrid
+  search and from the questions written under each article heading
+  (``knowledge/questions/``) are scored together (dense and question similarity,
+  BM25, a soft topic prior that never overrides a decline, the person's county),
+  the best section is the answer (a long one cut to the sentences nearest the
+  question, in order; a very short one followed by its next section), and the
+  question is declined when nothing is close enough.
+
+No Rasa or Flask imports: the action passes in what Rasa knows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from bot.retrieval import (CANDIDATES, COUNTIES, MAX_ANSWER_WORDS, MAX_QUERY_CHARS, Hit,
+                           Retriever, answer_from, shorten)
+
+PIPELINES = ("baseline", "v2")
+DEFAULT_PIPELINE = "v2"
+
+# Trust the classifier's topic above this confidence (DIET's, after the fallback
+# classifier has let the message through).
+TRUST_TOPIC = 0.6
+# v2 scoring weights and decline threshold: chosen on the tuning half of
+# tests/answers/ (python -m bot.evaluate --answers --fast --half tuning --grid).
+WEIGHTS = {"dense": 1.0, "question": 1.0, "bm25": 0.15, "topic": 0.08, "area": 0.05}
+DECLINE_BELOW = 0.42  # best of passage and question similarity
+SHORT_WORDS = 25  # a section this short is followed by the next one of its article
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate passage and why it scored what it did."""
+
+    hit: Hit
+    question: float  # best cosine of the questions written for its section
+    matched_question: str
+    score: float
+    features: dict[str, float]
+
+
+@dataclass
+class Reply:
+    """What the assistant says to a question, and the evidence behind it.
+
+    Attributes:
+        kind: ``knowledge`` (an answer from an article), ``contact`` (from
+            knowledge/contacts.yml) or ``declined``.
+        text: The answer text (empty when declined).
+        hit: The passage the answer came from (knowledge answers only).
+        contacts: Contact ids used (contact answers only).
+        evidence: Candidates with their scores, the threshold and the decision,
+            for staff (``bot ask --explain``, the console) and the evaluation.
+    """
+
+    kind: str
+    text: str = ""
+    hit: Hit | None = None
+    contacts: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def declined(self) -> bool:
+        return self.kind == "declined"
+
+
+def pipeline_setting() -> str:
+    """``SENBOT_ANSWER_PIPELINE`` (the evaluation starts the stack with each)."""
+    value = os.environ.get("SENBOT_ANSWER_PIPELINE", DEFAULT_PIPELINE).strip() or DEFAULT_PIPELINE
+    if value not in PIPELINES:
+        raise ValueError(f"SENBOT_ANSWER_PIPELINE must be one of {PIPELINES}, not {value!r}")
+    return value
+
+
+def answer(retriever: Retriever, question: str, intent: str | None = None,
+           confidence: float = 0.0, area: str | None = None,
+           pipeline: str | None = None) -> Reply:
+    """Answer one question.
+
+    Args:
+        retriever: The loaded knowledge index.
+        question: What the person typed (or the topic's question for a button).
+        intent: The classifier's intent, if any.
+        confidence: Its confidence.
+        area: The person's county ("Oxfordshire", ...), if known.
+        pipeline: ``baseline`` or ``v2``; the setting when None.
+
+    Returns:
+        The reply with its evidence.
+    """
+    pipeline = pipeline or pipeline_setting()
+    question = (question or "").strip()[:MAX_QUERY_CHARS]
+    if not question:
+        return Reply("declined", evidence={"pipeline": pipeline, "reason": "empty question"})
+    if pipeline == "baseline":
+        return _baseline(retriever, question, intent, confidence, area)
+    contact = contact_answer(question, area)
+    if contact is not None:
+        return contact
+    return _v2(retriever, question, intent, confidence, area)
+
+
+def _baseline(retriever: Retriever, question: str, intent: str | None, confidence: float,
+              area: str | None) -> Reply:
+    from bot.topics import TOPICS
+
+    hits = retriever.search(question, area=area, k=CANDIDATES)
+    chosen = answer_from(hits)
+    topic = TOPICS.get(intent or "")
+    if (topic is not None and confidence >= TRUST_TOPIC
+            and not (not chosen.abstained and chosen.hit and chosen.hit.slug in topic.articles)):
+        on_topic = [h for h in hits if h.slug in topic.articles]
+        if on_topic:
+            chosen = type(chosen)(abstained=False, text=shorten(on_topic[0].text), hit=on_topic[0])
+    evidence = {"pipeline": "baseline", "candidates": [_hit_json(h) for h in hits[:5]]}
+    if chosen.abstained or chosen.hit is None:
+        return Reply("declined", evidence=evidence | {"reason": "best dense cosine too low"})
+    return Reply("knowledge", chosen.text, chosen.hit, evidence=evidence)
+
+
+def _v2(retriever: Retriever, question: str, intent: str | None, confidence: float,
+        area: str | None) -> Reply:
+    from bot.topics import TOPICS
+
+    vector = retriever.embed(question)
+    hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
+    questions = retriever.question_matches(vector, k=CANDIDATES)
+    by_key = {(h.slug, h.heading): h for h in hits}
+    for (slug, heading), _ in questions.items():
+        if (slug, heading) not in by_key:
+            found = retriever.passage(slug, heading, vector=vector)
+            if found is not None:
+                by_key[(slug, heading)] = found
+    topic = TOPICS.get(intent or "")
+    top_bm25 = max((h.bm25 for h in by_key.values()), default=0.0) or 1.0
+    scored: list[Scored] = []
+    for key, hit in by_key.items():
+        q_score, q_text = questions.get(key, (0.0, ""))
+        prior = confidence if topic is not None and hit.slug in topic.articles else 0.0
+        local = 0.0
+        if area in COUNTIES and hit.area in COUNTIES:
+            local = 1.0 if hit.area == area else -1.0
+        features = {"dense": hit.dense, "question": q_score, "bm25": hit.bm25 / top_bm25,
+                    "topic": prior, "area": local}
+        score = (WEIGHTS["dense"] * hit.dense + WEIGHTS["question"] * q_score
+                 + WEIGHTS["bm25"] * features["bm25"] + WEIGHTS["topic"] * prior
+                 + WEIGHTS["area"] * local)
+        scored.append(Scored(hit, q_score, q_text, score, features))
+    scored.sort(key=lambda s: s.score, reverse=True)
+    best_similarity = max((max(s.hit.dense, s.question) for s in scored), default=0.0)
+    evidence: dict[str, Any] = {
+        "pipeline": "v2",
+        "decline_below": DECLINE_BELOW,
+        "best_similarity": round(best_similarity, 3),
+        "candidates": [_scored_json(s) for s in scored[:5]],
+    }
+    if not scored or best_similarity < DECLINE_BELOW:
+        return Reply("declined", evidence=evidence | {"reason": "nothing close enough"})
+    best = scored[0]
+    text = compose(retriever, best.hit, question, vector)
+    return Reply("knowledge", text, best.hit, evidence=evidence)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_LEADING_JOINER = re.compile(r"^(?:also|and|but|so|however|this|these|it)\b[,\s]*", re.I)
+
+
+def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -> str:
+    """The answer text from the chosen section.
+
+    A section of at most :data:`MAX_ANSWER_WORDS` words is given whole; a longer
+    one is cut to its first sentence and the sentences nearest the question, in
+    their own order; a section under :data:`SHORT_WORDS` words is followed by the
+    next section of the same article when that keeps it under the limit.
+    """
+    text = hit.text.strip()
+    if len(text.split()) < SHORT_WORDS:
+        following = retriever.next_passage(hit)
+        if following is not None and len((text + " " + following.text).split()) <= MAX_ANSWER_WORDS:
+            text = f"{text} {following.heading}: {following.text.strip()}"
+    if len(text.split()) <= MAX_ANSWER_WORDS:
+        return text
+    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
+    similarities = retriever.similarities(sentences, vector if vector is not None
+                                          else retriever.embed(question))
+    keep = {0}
+    words = len(sentences[0].split())
+    for i in sorted(range(1, len(sentences)), key=lambda j: -similarities[j]):
+        n = len(sentences[i].split())
+        if words + n > MAX_ANSWER_WORDS:
+            continue
+        keep.add(i)
+        words += n
+    chosen = [sentences[i] for i in sorted(keep)]
+    return shorten(" ".join(chosen))
+
+
+# --- Questions about how to reach a service: from knowledge/contacts.yml --------
+
+_ASKS_FOR_CONTACT = re.compile(
+    r"\b(?:phone|number|ring|call|telephone|email|e-mail|contact|website|web\s*site|"
+    r"web\s+address|get\s+(?:hold|in\s+touch)|reach)\b", re.I)
+_SERVICES: Sequence[tuple[re.Pattern[str], str]] = (
+    (re.compile(r"\bsendias+\b|\bsendiass\b|\biass\b|impartial\s+advice", re.I), "sendias"),
+    (re.compile(r"\bsenss\b|special\s+educational\s+needs\s+support\s+service", re.I),
+     "senss_oxfordshire"),
+    (re.compile(r"\bchildline\b", re.I), "childline"),
+    (re.compile(r"\bsamaritans?\b", re.I), "samaritans"),
+    (re.compile(r"\bpapyrus\b|\bhopeline", re.I), "papyrus_hopeline247"),
+    (re.compile(r"\bshout\b", re.I), "shout_85258"),
+    (re.compile(r"\bhealthy\s+minds\b|\btalking\s+therap", re.I), "healthy_minds_bucks"),
+    (re.compile(r"\bcamhs\b|single\s+point\s+of\s+access", re.I), "camhs_spa_buckinghamshire"),
+)
+_AREA_KEYS = {"Oxfordshire": "oxfordshire", "Buckinghamshire": "buckinghamshire",
+              "Cornwall": "cornwall"}
+
+
+def contact_answer(question: str, area: str | None) -> Reply | None:
+    """The contact details a question asks for, or None when it asks for none."""
+    from bot.contacts import directory
+
+    if not _ASKS_FOR_CONTACT.search(question):
+        return None
+    wanted = [service for pattern, service in _SERVICES if pattern.search(question)]
+    if not wanted:
+        return None
+    found = directory()
+    area_key = _AREA_KEYS.get(area or "")
+    contacts = []
+    for service in wanted:
+        if service == "sendias":
+            contacts += found.find("sendias", area_key) if area_key else []
+        else:
+            try:
+                contacts.append(found[service])
+            except KeyError:
+                continue
+    if wanted == ["sendias"] and not contacts:
+        text = ("SENDIAS is the free, impartial information, advice and support service "
+                "for SEND that every council has. Tell me which area you're in and I'll "
+                "give you its details, or search your council's local offer for \"SENDIAS\".")
+        return Reply("contact", text, evidence={"pipeline": "v2", "contacts": [],
+                                                "reason": "SENDIAS asked for, area unknown"})
+    if not contacts:
+        return None
+    text = "\n".join(c.describe() for c in contacts)
+    return Reply("contact", text, contacts=[c.id for c in contacts],
+                 evidence={"pipeline": "v2", "contacts": [c.id for c in contacts]})
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"article": hit.slug, "heading": hit.heading, "dense": round(hit.dense, 3),
+            "bm25": round(hit.bm25, 2), "fused": round(hit.fused, 4)}
+
+
+def _scored_json(s: Scored) -> dict[str, Any]:
+    return _hit_json(s.hit) | {"question": round(s.question, 3),
+                               "matched_question": s.matched_question,
+                               "score": round(s.score, 3),
+                               "features": {k: round(v, 3) for k, v in s.features.items()}}
