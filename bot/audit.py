@@ -13,8 +13,9 @@ pages (``../shared/seeds/``) and reports:
 - **articles past their review date**: ``review_by`` if given, otherwise a year
   after ``checked`` (or ``last_reviewed``).
 - **old sources**: a ``source_date`` more than ``--max-age`` years (default 3)
-  before today; sources marked no longer maintained and undated sources are
-  listed too.
+  before today, unless ``source_status: in force`` (legislation, whose date is
+  old but whose text is current); sources marked no longer maintained
+  (``source_status`` or the publisher says so) and undated sources are listed too.
 
 Exit status 1 when there is any unsourced contact or copied run, 0 otherwise.
 It imports nothing heavier than PyYAML, so it runs in a second.
@@ -106,6 +107,7 @@ class Report:
     copied: list[Finding] = field(default_factory=list)
     past_review: list[Finding] = field(default_factory=list)
     old_sources: list[Finding] = field(default_factory=list)
+    in_force: list[Finding] = field(default_factory=list)
     unmaintained: list[Finding] = field(default_factory=list)
     undated: list[Finding] = field(default_factory=list)
     missing_dates: list[Finding] = field(default_factory=list)
@@ -124,6 +126,7 @@ class Report:
              self.copied),
             ("Articles past their review date", self.past_review),
             (f"Sources older than {self.max_age_years} years", self.old_sources),
+            ("Legislation in force (old date, current text)", self.in_force),
             ("Sources marked no longer maintained", self.unmaintained),
             ("Articles without source_date or checked", self.missing_dates),
             ("Undated sources", self.undated),
@@ -219,9 +222,12 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str], report: Report)
         title = meta.get("source_title", "?")
         if source_date is not None:
             age = _years_between(source_date, report.today)
-            if age >= report.max_age_years:
-                report.old_sources.append(
-                    Finding(slug, f"{title} dated {source_date.isoformat()} ({age} years)"))
+            found = Finding(slug, f"{title} dated {source_date.isoformat()} ({age} years)")
+            # An Act or regulations still in force is current however old its date.
+            if str(meta.get("source_status", "")).lower() == "in force":
+                report.in_force.append(found)
+            elif age >= report.max_age_years:
+                report.old_sources.append(found)
         elif str(raw_date or "").strip().lower() == "undated":
             report.undated.append(Finding(slug, str(title)))
         status = " ".join(str(meta.get(k, "")) for k in ("source_status", "source_publisher"))
