@@ -71,7 +71,7 @@ def _flat(text: str) -> str:
 
 
 def copied_runs(text: str, source: str, n: int = RUN_WORDS) -> list[str]:
-    """Every maximal run of at least ``n`` words that ``text`` shares with ``source``."""
+    """Every maximal run of ``n`` or more words that ``text`` shares with ``source``."""
     ours, theirs = words(text), words(source)
     grams = {tuple(theirs[i : i + n]) for i in range(len(theirs) - n + 1)}
     runs: list[str] = []
@@ -155,7 +155,8 @@ def _date(value: object) -> dt.date | None:
 
 
 def _years_between(earlier: dt.date, later: dt.date) -> int:
-    return later.year - earlier.year - ((later.month, later.day) < (earlier.month, earlier.day))
+    before_birthday = (later.month, later.day) < (earlier.month, earlier.day)
+    return later.year - earlier.year - before_birthday
 
 
 def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) -> None:
@@ -169,11 +170,13 @@ def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) 
                     cid, f"{source.get('title')} ({source['url']}), "
                          f"checked {contact.get('checked', 'never')}"))
             else:
-                report.unsourced_contacts.append(Finding(cid, "names no page or seed file"))
+                report.unsourced_contacts.append(
+                    Finding(cid, "names no page or seed file"))
             continue
         if seed_name not in seeds:
             if seeds:
-                report.unsourced_contacts.append(Finding(cid, f"seed {seed_name} not found"))
+                report.unsourced_contacts.append(
+                    Finding(cid, f"seed {seed_name} not found"))
             continue
         page = _flat(seeds[seed_name])
         digits = re.sub(r"\D", "", page)
@@ -199,7 +202,8 @@ def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) 
                 Finding(cid, f"{seed_name} does not say {evidence!r}"))
 
 
-def audit_articles(paths: Sequence[Path], seeds: dict[str, str], report: Report) -> None:
+def audit_articles(paths: Sequence[Path], seeds: dict[str, str],
+                   report: Report) -> None:
     for path in paths:
         try:
             meta, body = read_article(path)
@@ -212,17 +216,22 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str], report: Report)
                 report.copied.append(Finding(slug, f"{len(run.split())} words from "
                                                    f"{seed_name}: \"{run}\""))
         checked = _date(meta.get("checked") or meta.get("last_reviewed"))
-        review_by = _date(meta.get("review_by")) or (checked + REVIEW_EVERY if checked else None)
+        review_by = _date(meta.get("review_by"))
+        if review_by is None and checked is not None:
+            review_by = checked + REVIEW_EVERY
         if review_by is not None and review_by < report.today:
-            report.past_review.append(Finding(slug, f"review was due {review_by.isoformat()}"))
+            report.past_review.append(
+                Finding(slug, f"review was due {review_by.isoformat()}"))
         if "source_date" not in meta or not meta.get("checked"):
-            report.missing_dates.append(Finding(slug, "front matter lacks source_date or checked"))
+            report.missing_dates.append(
+                Finding(slug, "front matter lacks source_date or checked"))
         raw_date = meta.get("source_date")
         source_date = _date(raw_date)
         title = meta.get("source_title", "?")
         if source_date is not None:
             age = _years_between(source_date, report.today)
-            found = Finding(slug, f"{title} dated {source_date.isoformat()} ({age} years)")
+            found = Finding(
+                slug, f"{title} dated {source_date.isoformat()} ({age} years)")
             # An Act or regulations still in force is current however old its date.
             if str(meta.get("source_status", "")).lower() == "in force":
                 report.in_force.append(found)
@@ -230,7 +239,8 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str], report: Report)
                 report.old_sources.append(found)
         elif str(raw_date or "").strip().lower() == "undated":
             report.undated.append(Finding(slug, str(title)))
-        status = " ".join(str(meta.get(k, "")) for k in ("source_status", "source_publisher"))
+        status = " ".join(
+            str(meta.get(k, "")) for k in ("source_status", "source_publisher"))
         if "no longer maintained" in status.lower():
             report.unmaintained.append(Finding(slug, str(title)))
 
@@ -264,8 +274,9 @@ def run(knowledge_dir: Path | None = None, seeds_dir: Path | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot audit", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot audit", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser)
     return run_cli(parser.parse_args(argv))
 
