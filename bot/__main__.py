@@ -1,4 +1,5 @@
-"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]`` and ``python -m bot feedback``.
+"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]``, ``python -m bot feedback``
+and ``python -m bot audit`` (see :mod:`bot.audit`).
 
 Prints the answer the assistant would give and, with ``--explain``, the top
 passages with their dense, BM25 and fused scores and sources. Rasa need not run.
@@ -23,9 +24,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("--mode", choices=MODES, default="hybrid",
                      help="which search --explain lists (the answer is always hybrid)")
     sub.add_parser("feedback", help="how helpful each article's answers were")
+    from bot import audit
+
+    audit.add_arguments(sub.add_parser(
+        "audit", help="unsourced contacts, copied runs, old sources, overdue reviews"))
     args = parser.parse_args(argv)
     if args.command == "feedback":
         return _feedback()
+    if args.command == "audit":
+        return audit.run_cli(args)
 
     retriever = Retriever()
     answer = retriever.answer(args.question, area=args.area)
