@@ -237,3 +237,65 @@ def latency(outcomes: Sequence[Outcome]) -> str:
         return "no knowledge answers"
     p95 = times[round(0.95 * (len(times) - 1))]
     return f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms ({len(times)} answers)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot.evaluate --answers [--fast] [--half H] [--pipelines P,...]``."""
+    import argparse
+    import os
+
+    from bot.answers import PIPELINES
+
+    parser = argparse.ArgumentParser(prog="python -m bot.evaluate --answers",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fast", action="store_true",
+                        help="NLU in-process and the answer function, no REST")
+    parser.add_argument("--half", choices=(*HALVES, "both"), default="both")
+    parser.add_argument("--pipelines", default=",".join(PIPELINES),
+                        help="comma-separated, side by side (default: all)")
+    parser.add_argument("--misses", action="store_true", help="list each wrong reply")
+    parser.add_argument("--detail", action="store_true", help="fact in reply per article")
+    args = parser.parse_args(argv)
+    halves = HALVES if args.half == "both" else (args.half,)
+    pipelines = [p for p in args.pipelines.split(",") if p]
+    cases = {half: load_cases(half) for half in halves}
+    results: dict[str, dict[str, Scores]] = {half: {} for half in halves}
+    if args.fast:
+        from bot.stack import model_path
+        from bot.settings import get_settings
+
+        for pipeline in pipelines:
+            for half in halves:
+                results[half][pipeline] = Scores(run_fast(cases[half], pipeline,
+                                                          model_path(get_settings())))
+    else:
+        from bot.stack import loopback_settings
+        from bot.stack import Stack, prepare
+
+        settings = loopback_settings("senbot-answers-")
+        prepare(settings)
+        for pipeline in pipelines:
+            os.environ["SENBOT_ANSWER_PIPELINE"] = pipeline  # the action server reads it
+            stack = Stack(settings)
+            try:
+                stack.start()
+                for i in range(3):  # the first requests pay for lazy set-up
+                    _post(f"{settings.rasa_url}/webhooks/rest/webhook", f"warm-{i}",
+                          "who pays for the extra help at school?")
+                for half in halves:
+                    results[half][pipeline] = Scores(run_rest(cases[half], settings.rasa_url))
+            finally:
+                stack.stop()
+    mode = "fast (in-process NLU + answer function)" if args.fast else "through Rasa REST"
+    for half in halves:
+        print(report(f"{half} half ({len(cases[half])} cases), {mode}", results[half],
+                     args.detail))
+        if args.misses:
+            for pipeline, scores in results[half].items():
+                print(f"\nmisses, {half}, {pipeline}:\n{misses(scores)}")
+    print("\nknowledge-answer latency " + ("(in-process)" if args.fast else "over REST") + ":")
+    for pipeline in pipelines:
+        outcomes = [o for half in halves for o in results[half][pipeline].outcomes]
+        print(f"  {pipeline:10} {latency(outcomes)}")
+    return 0

@@ -138,7 +138,15 @@ def format_report(report: Report) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: print the report; ``--misses`` lists the hybrid misses too."""
+    """Command line: print the report; ``--misses`` lists the hybrid misses too.
+
+    ``--answers`` runs the answer-level evaluation instead (:mod:`bot.answer_eval`).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if "--answers" in args_list:
+        from bot.answer_eval import main as answers_main
+
+        return answers_main(args_list)
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=get_settings().index_dir)
     parser.add_argument("--cases", type=Path, default=CASES)

@@ -63,6 +63,7 @@ TUNING_FILES = (
     "tests/safety/not_crisis.yml",
     "tests/safety/calibration.yml",
     "tests/safety/warning_signs.yml",
+    "tests/answers/tuning.yml",
 )
 # NLU training examples of every other intent are ordinary messages too.
 NLU_DIR = REPO_ROOT / "data" / "nlu"
@@ -262,6 +263,9 @@ def tuning_examples() -> tuple[list[str], list[str]]:
         add(items, DISCLOSURE if group.startswith("disclosure") else CRISIS)
     add(CRISIS_PHRASES, CRISIS)
     add(DISCLOSURE_PHRASES, DISCLOSURE)
+    # The answer evaluation's tuning questions are ordinary messages too.
+    answers = load("tests/answers/tuning.yml").get("cases", [])
+    add((c["question"] for c in answers), NONE)
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
     for path in sorted(NLU_DIR.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
@@ -488,15 +492,18 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
 
 
 def _sentences_for_learned(text: str) -> list[str]:
+    """What the learned layer reads: a message under 300 characters whole (as it
+    was trained), a longer one sentence by sentence (a short fragment such as "can
+    I do it without them?" alone reads like a plan; inside its message it does not)."""
     clean = _masked(normalise(text))
+    whole = re.sub(r"\s+", " ", clean).strip()
+    if len(whole) < 300:
+        return [whole] if whole else []
     parts = [p.strip() for p in _SENTENCE_END.split(clean) if len(p.strip()) > 2]
     if len(parts) > _MAX_SENTENCES:
         step = len(parts) / _MAX_SENTENCES
         parts = [parts[int(i * step)] for i in range(_MAX_SENTENCES)]
-    whole = re.sub(r"\s+", " ", clean).strip()
-    if whole and whole not in parts and len(whole) < 300:
-        parts.append(whole)
-    return parts or ([whole] if whole else [])
+    return parts or [whole]
 
 
 def semantic_scores(text: str) -> tuple[float, str, float, str]:

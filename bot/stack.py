@@ -71,6 +71,8 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
             "SENBOT_EXTRA_SOURCES": ":".join(str(p) for p in settings.extra_sources),
             "SENBOT_TRACKER_DB": str(settings.tracker_db),
             "SENBOT_TRACKER_URL": settings.tracker_url,
+            "SENBOT_FEEDBACK_DB": str(settings.feedback_db),
+            "SENBOT_EMBEDDING_MODEL": settings.embedding_model,
             "SENBOT_ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
         }
     )
@@ -422,3 +424,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing is listening on right now, on ``host``."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def loopback_settings(prefix: str) -> Settings:
+    """Settings for a private copy of the stack on free loopback ports.
+
+    It uses the model and index in ``var/`` and a fresh tracker store and feedback
+    database in a new temporary folder, so a benchmark or an evaluation never
+    touches a running assistant or the repository's own ``var/`` data.
+    """
+    import dataclasses
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    host = "127.0.0.1"
+    rasa, actions, widget = free_port(), free_port(), free_port()
+    base = get_settings()
+    return dataclasses.replace(
+        base, host=host, rasa_port=rasa, actions_port=actions, widget_port=widget,
+        rasa_url=f"http://{host}:{rasa}", actions_url=f"http://{host}:{actions}/webhook",
+        tracker_db=tmp / "tracker.db", tracker_url="", feedback_db=tmp / "feedback.sqlite",
+        allowed_origins=(f"http://{host}:{widget}",),
+    )
