@@ -14,11 +14,13 @@ from bot.handoff import AREA_BUTTONS, AREA_QUESTION, COMPLAINT, SENDIAS, handoff
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
 
 
-def _say(dispatcher: CollectingDispatcher, kind: str, text: str,
+def say_handoff(dispatcher: CollectingDispatcher, kind: str, text: str,
          area: str | None) -> list[dict[str, Any]]:
     """Give the contacts, or ask for the area and remember what was asked."""
     result = handoff(kind, text, area)
     if result.needs_area:
+        for message in result.messages:  # what the service is, before the question
+            dispatcher.utter_message(text=message)
         dispatcher.utter_message(text=AREA_QUESTION, buttons=AREA_BUTTONS)
         return [SlotSet("handoff_kind", kind), SlotSet("handoff_text", text)]
     for message in result.messages:
@@ -37,7 +39,7 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = KIND_OF_INTENT.get(intent) or tracker.get_slot("handoff_kind") or SENDIAS
         text = tracker.latest_message.get("text") or ""
-        return _say(dispatcher, kind, text, normalise_area(tracker.get_slot("area")))
+        return say_handoff(dispatcher, kind, text, normalise_area(tracker.get_slot("area")))
 
 
 class ActionAreaNoted(Action):
@@ -54,7 +56,7 @@ class ActionAreaNoted(Action):
         events: list[dict[str, Any]] = [SlotSet("area", area)]
         kind = tracker.get_slot("handoff_kind")
         if kind:
-            return events + _say(dispatcher, kind, tracker.get_slot("handoff_text") or "", area)
+            return events + say_handoff(dispatcher, kind, tracker.get_slot("handoff_text") or "", area)
         place = area.capitalize() if area != "elsewhere" else "your area"
         dispatcher.utter_message(
             text=f"Thanks. I'll use {place} when the answer depends on where you live. "

@@ -8,8 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoff import say_handoff
 from bot.answers import answer
 from bot.contacts import normalise_area
+from bot.handoff import COMPLAINT, is_complaint
 from bot.retrieval import Retriever
 from bot.topics import TOPICS, question_for
 
@@ -69,6 +71,10 @@ class ActionAnswerFromKnowledge(Action):
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         question = question_for(name, tracker.latest_message.get("text") or "")
         area = COUNTY.get(normalise_area(tracker.get_slot("area")) or "")
+        if not question.startswith("/") and is_complaint(question):
+            # A complaint about a named service gets the complaint route, whatever
+            # topic the classifier heard in it.
+            return say_handoff(dispatcher, COMPLAINT, question, normalise_area(tracker.get_slot("area")))
         reply = answer(self.retriever, question, name, confidence, area)
         explanation = {"intent": name, "confidence": round(confidence, 3), "area": area,
                        "kind": reply.kind, **reply.evidence}

@@ -1,8 +1,11 @@
-"""Staff tools: ``python -m bot ask "question" [--area X] [--explain]``, ``python -m bot feedback``
-and ``python -m bot audit`` (see :mod:`bot.audit`).
+"""Staff tools: ``python -m bot ask "question" [--area X] [--intent I] [--explain]``,
+``python -m bot feedback`` and ``python -m bot audit`` (see :mod:`bot.audit`).
 
-Prints the answer the assistant would give and, with ``--explain``, the top
-passages with their dense, BM25 and fused scores and sources. Rasa need not run.
+``ask`` prints the reply of the assistant's own answer function
+(:func:`bot.answers.answer`, as the knowledge action calls it) and, with
+``--explain``, the candidate sections with their scores, the decline threshold and
+the decision. Rasa need not run; without ``--intent`` the topic prior is left out,
+as when the classifier is unsure.
 """
 
 from __future__ import annotations
@@ -11,7 +14,10 @@ import argparse
 import sys
 from typing import Sequence
 
-from bot.retrieval import ABSTAIN_BELOW, MODES, Retriever
+import json
+
+from bot.answers import PIPELINES, answer
+from bot.retrieval import MODES, Retriever
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,9 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer a question from the knowledge index")
     ask.add_argument("question")
     ask.add_argument("--area", choices=["Oxfordshire", "Buckinghamshire", "Cornwall"])
-    ask.add_argument("--explain", action="store_true", help="show passages and scores")
+    ask.add_argument("--intent", help="the classifier's intent, e.g. diagnosis_needed")
+    ask.add_argument("--confidence", type=float, default=0.9, help="with --intent")
+    ask.add_argument("--pipeline", choices=PIPELINES, help="default: the setting (v2)")
+    ask.add_argument("--explain", action="store_true", help="show candidates and scores")
     ask.add_argument("--mode", choices=MODES, default="hybrid",
-                     help="which search --explain lists (the answer is always hybrid)")
+                     help="also list this search's raw results with --explain")
     sub.add_parser("feedback", help="how helpful each article's answers were")
     from bot import audit
 
@@ -35,15 +44,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit.run_cli(args)
 
     retriever = Retriever()
-    answer = retriever.answer(args.question, area=args.area)
-    if answer.abstained or answer.hit is None:
-        print("(abstains) I'm not sure I have a good answer to that.")
+    reply = answer(retriever, args.question, args.intent,
+                   args.confidence if args.intent else 0.0, args.area, args.pipeline)
+    if reply.declined:
+        print("(declines) I'm not sure I have a good answer to that.")
     else:
-        hit = answer.hit
-        print(answer.text)
-        print(f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})")
+        print(reply.text)
+        if reply.hit is not None:
+            hit = reply.hit
+            print(f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})")
     if args.explain:
-        print(f"\nTop passages, {args.mode} search (abstain below dense {ABSTAIN_BELOW}):")
+        print("\nWhy (the answer function's own evidence):")
+        print(json.dumps(reply.evidence, indent=1, ensure_ascii=False))
+        print(f"\nRaw {args.mode} search results:")
         hits = retriever.search(args.question, area=args.area, mode=args.mode)
         if not hits:
             print("(no passage matched)")

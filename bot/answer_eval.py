@@ -141,6 +141,10 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         parsed = asyncio.run(agent.parse_message(case.question))
         intent = parsed.get("intent") or {}
         name = intent.get("name")
+        if name == "out_of_scope":  # the rule answers it with utter_out_of_scope
+            outcomes.append(Outcome(case, f"[{name}] {DECLINE_MARKS[-1]}", True, None, [],
+                                    time.perf_counter() - started))
+            continue
         reply = answer(retriever, question_for(name, case.question), name,
                        float(intent.get("confidence") or 0.0), COUNTY.get(case.area or ""),
                        pipeline=pipeline)
@@ -204,7 +208,8 @@ def report(title: str, by_pipeline: dict[str, Scores], detail: bool = False) -> 
     row("fact in reply", (_rate(*s.fact_in_reply()) for s in by_pipeline.values()))
     row("passage recall@1", (_rate(*s.recall(1)) for s in by_pipeline.values()))
     row("passage recall@5", (_rate(*s.recall(5)) for s in by_pipeline.values()))
-    row("routing", (_rate(*s.routing()) for s in by_pipeline.values()))
+    if "fast" not in title:  # routing replies come from other actions: REST only
+        row("routing", (_rate(*s.routing()) for s in by_pipeline.values()))
     declines = [s.declines() for s in by_pipeline.values()]
     row("unrelated declined", (_rate(d[0], d[1]) for d in declines))
     row("answerable declined", (_rate(d[2], d[3]) for d in declines))

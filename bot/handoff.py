@@ -57,6 +57,21 @@ class Handoff:
     contact_ids: list[str] = field(default_factory=list)
 
 
+_COMPLAINT_WORDS = re.compile(
+    r"\b(complain\w*|complaint|unhappy\s+with|not\s+happy\s+with)\b", re.I)
+_CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
+
+
+def is_complaint(text: str) -> bool:
+    """True when a message complains about a person or service (whatever its topic).
+
+    A complaint word does it, and so does a concern about SENSS, whose own page
+    says how to comment or complain ("raise a concern about a SENSS visit").
+    """
+    return bool(_COMPLAINT_WORDS.search(text)
+                or (_SENSS.search(text) and _CONCERN.search(text)))
+
+
 def complaint_target(text: str, area: str | None) -> str:
     """'senss', 'council', 'school' or 'unclear' for a complaint message."""
     if _SENSS.search(text) and (area in (None, "oxfordshire") or _OXON.search(text)):
@@ -69,17 +84,19 @@ def complaint_target(text: str, area: str | None) -> str:
     return "unclear"
 
 
+SENDIAS_INTRO = (
+    "SENDIAS (the SEND Information, Advice and Support Service) gives free, "
+    "impartial help with meetings, forms, EHC needs assessments and appeals."
+)
+
+
 def _sendias(area: str | None, now: dt.datetime, contacts: Directory) -> Handoff:
-    if area is None:
-        return Handoff(needs_area=True)
+    if area is None:  # say what SENDIAS is at once; the local contact needs the area
+        return Handoff([SENDIAS_INTRO], needs_area=True)
     found = contacts.find("sendias", area)
     if not found:
         return Handoff([SENDIAS_ELSEWHERE])
-    result = Handoff(
-        ["SENDIAS (the SEND Information, Advice and Support Service) gives free, "
-         "impartial help with meetings, forms, EHC needs assessments and appeals."],
-        contact_ids=[c.id for c in found],
-    )
+    result = Handoff([SENDIAS_INTRO], contact_ids=[c.id for c in found])
     for contact in found:
         result.messages.append(contact.describe(now))
         if contact.is_open(now) is False:

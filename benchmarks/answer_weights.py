@@ -1,0 +1,104 @@
+"""How bot/answers.py's v2 weights and decline thresholds were chosen: a grid search
+on the TUNING half of the answer evaluation only (never the held-out half).
+
+Run: ``.venv/bin/python benchmarks/answer_weights.py`` after ``make test`` or ``make
+run`` has trained the model and built the index. It parses every tuning question
+with the real NLU model once, gathers each question's candidate sections with their
+features (dense and question similarity, BM25, topic prior, county) as the answer
+function does, then prints, for each weighting, the share of answerable questions
+whose best section carries the fact, and for each pair of decline thresholds the
+unrelated questions declined and the answerable ones wrongly declined.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot import answers  # noqa: E402
+from bot.answer_eval import COUNTY, load_cases  # noqa: E402
+from bot.retrieval import CANDIDATES, COUNTIES, Retriever  # noqa: E402
+from bot.settings import get_settings  # noqa: E402
+from bot.stack import model_path  # noqa: E402
+from bot.topics import TOPICS  # noqa: E402
+
+
+def candidates(retriever: Retriever, question: str, area: str | None, intent: dict) -> list:
+    vector = retriever.embed(question)
+    hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
+    matches = retriever.question_matches(vector, k=CANDIDATES)
+    by_key = {(h.slug, h.heading): h for h in hits}
+    for key in matches:
+        if key not in by_key and (found := retriever.passage(*key, vector=vector)):
+            by_key[key] = found
+    topic = TOPICS.get(intent.get("name") or "")
+    confidence = float(intent.get("confidence") or 0.0)
+    top = max((h.bm25 for h in by_key.values()), default=0.0) or 1.0
+    rows = []
+    for key, hit in by_key.items():
+        local = 0.0
+        if area in COUNTIES and hit.area in COUNTIES:
+            local = 1.0 if hit.area == area else -1.0
+        prior = confidence if topic and hit.slug in topic.articles else 0.0
+        rows.append((key, hit.dense, matches.get(key, (0.0, ""))[0], hit.bm25 / top, prior,
+                     local, hit.text))
+    return rows
+
+
+def main() -> None:
+    from rasa.core.agent import Agent
+
+    cases = load_cases("tuning")
+    agent = Agent.load(str(model_path(get_settings())))
+    retriever = Retriever()
+    table = []
+    for case in cases:
+        intent = asyncio.run(agent.parse_message(case.question)).get("intent") or {}
+        table.append((case, intent, candidates(retriever, case.question,
+                                               COUNTY.get(case.area or ""), intent)))
+    answerable = [(c, i, rows) for c, i, rows in table if c.gold and c.fact]
+
+    def fact_share(weights: tuple[float, ...]) -> float:
+        found = 0
+        for case, _, rows in answerable:
+            if rows:
+                best = max(rows, key=lambda r: sum(w * f for w, f in zip(weights, r[1:6])))
+                found += bool(case.fact.search(best[6]))
+        return found / len(answerable)
+
+    grid = itertools.product((0.5, 1.0), (0.5, 1.0, 1.5), (0, 0.1, 0.2, 0.4),
+                             (0, 0.05, 0.1, 0.2), (0, 0.05, 0.1))
+    scored = sorted(((fact_share(w), w) for w in grid), reverse=True)
+    current = tuple(answers.WEIGHTS[k] for k in ("dense", "question", "bm25", "topic", "area"))
+    print(f"tuning half: {len(answerable)} answerable questions; weights are "
+          "(dense, question, bm25, topic, area)")
+    print(f"  in use {current}: best section carries the fact {fact_share(current):.3f}")
+    for share, weights in scored[:8]:
+        print(f"  {weights}: {share:.3f}")
+    print("decline thresholds (classifier sure of a topic / unsure):")
+    for sure, unsure in itertools.product((0.40, 0.45, 0.50), (0.50, 0.55, 0.60)):
+        declined_unrelated = declined_answerable = n_unrelated = n_answerable = 0
+        for case, intent, rows in table:
+            if intent.get("name") == "out_of_scope":
+                declined = True
+            else:
+                is_unsure = (intent.get("name") in (None, "nlu_fallback")
+                             or float(intent.get("confidence") or 0) < answers.TRUST_TOPIC)
+                best = max((max(r[1], r[2]) for r in rows), default=0.0)
+                declined = best < (unsure if is_unsure else sure)
+            if case.kind == "unrelated":
+                n_unrelated += 1
+                declined_unrelated += declined
+            elif case.gold:
+                n_answerable += 1
+                declined_answerable += declined
+        print(f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
+              f"answerable declined {declined_answerable}/{n_answerable}")
+
+
+if __name__ == "__main__":
+    main()
