@@ -115,3 +115,118 @@ def test_a_bad_page_with_no_index_yet_stops_with_a_clear_message(tmp_path, one_a
     )
     with pytest.raises(SystemExit, match="could not be built"):
         stack.index_if_needed(settings)
+
+
+# --- Supervision: a service that exits is restarted, the others keep serving ------
+
+FAKE_SERVER = (
+    "import http.server, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    def do_GET(self):\n"
+    "        self.send_response(200); self.end_headers(); self.wfile.write(b'ok')\n"
+    "    def log_message(self, *args):\n"
+    "        pass\n"
+    "print('fake service listening', flush=True)\n"
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
+)
+
+
+def fake_server(name: str) -> stack.Service:
+    """A tiny HTTP service standing in for the action server, Rasa or the widget."""
+    port = stack.free_port()
+    url = f"http://127.0.0.1:{port}/"
+    return stack.Service(name, [stack.sys.executable, "-c", FAKE_SERVER, str(port)],
+                         url, url, f"{name} service")
+
+
+def fake_crasher(name: str) -> stack.Service:
+    """A service that cannot stay up: it says why in its log and exits with code 3."""
+    command = [stack.sys.executable, "-c",
+               "import sys; print('cannot read config.yml: bad indentation'); sys.exit(3)"]
+    return stack.Service(name, command, "http://127.0.0.1:9/", "", f"{name} service")
+
+
+@pytest.fixture
+def supervised(tmp_path):
+    """A Stack of fake services with quick restarts; collects what it logs."""
+    made = []
+
+    def make(*services, **policy):
+        lines: list[str] = []
+        fake = stack.Stack(
+            dataclasses.replace(Settings.from_env(), var_dir=tmp_path / "var"),
+            services={s.name: s for s in services},
+            restart=stack.RestartPolicy(**{"first_delay": 0.05, "max_delay": 0.2,
+                                           **policy}),
+            log=lines.append,
+        )
+        made.append(fake)
+        return fake, lines
+
+    yield make
+    for fake in made:
+        fake.stop(grace=2)
+
+
+def supervise_until(fake: stack.Stack, done, seconds: float = 10.0) -> None:
+    deadline = stack.time.monotonic() + seconds
+    while not done():
+        assert stack.time.monotonic() < deadline, "supervision did not get there in time"
+        fake.check()
+        stack.time.sleep(0.02)
+
+
+def test_restart_pause_doubles_and_is_capped():
+    policy = stack.RestartPolicy()
+    assert [policy.delay(n) for n in range(1, 8)] == [1, 2, 4, 8, 16, 30, 30]
+
+
+def test_a_killed_service_comes_back_while_the_other_keeps_serving(supervised):
+    fake, lines = supervised(fake_server("actions"), fake_server("rasa"))
+    fake.start(timeout=20)
+    other_pid = fake.services["rasa"].process.pid
+    stack.os.killpg(fake.services["actions"].process.pid, stack.signal.SIGKILL)
+
+    supervise_until(fake, lambda: any("is back" in line for line in lines))
+
+    assert lines[0] == ("The actions service was killed by signal 9 (SIGKILL); "
+                        "restarting in 0.05 s.")
+    assert lines[1].startswith("Restarted the actions service (restart 1, pid ")
+    assert stack._answers(fake.services["actions"].health_url)
+    assert fake.services["rasa"].process.pid == other_pid  # never touched
+    assert stack._answers(fake.services["rasa"].health_url)
+
+
+def test_a_service_that_keeps_exiting_stops_everything_and_says_why(supervised):
+    fake, lines = supervised(fake_server("rasa"), fake_crasher("actions"), max_exits=3)
+    fake.start(("rasa",), timeout=20)
+    fake.spawn("actions")
+
+    with pytest.raises(stack.ServiceCannotStayUp) as stopped:
+        supervise_until(fake, lambda: False)
+
+    message = str(stopped.value)
+    assert "The actions service cannot stay up: it exited with code 3" in message
+    assert "exited 4 times in the last 60 s" in message
+    assert "cannot read config.yml: bad indentation" in message  # the log's tail
+    pauses = [line.split("restarting in ")[1] for line in lines if "restarting in" in line]
+    assert pauses == ["0.05 s.", "0.1 s.", "0.2 s."]  # doubling, capped at 0.2
+
+
+def test_a_service_stopped_on_purpose_is_not_restarted(supervised):
+    fake, lines = supervised(fake_server("widget"))
+    fake.start(timeout=20)
+    fake.stop(("widget",), grace=2)
+    for _ in range(5):
+        fake.check()
+    assert lines == []
+    assert not fake.services["widget"].running()
+
+
+def test_supervise_returns_when_asked_to_stop(supervised):
+    fake, lines = supervised(fake_server("widget"))
+    fake.start(timeout=20)
+    stop = stack.threading.Event()
+    stop.set()
+    fake.supervise(stop)  # returns at once instead of looping
+    assert fake.services["widget"].running()
