@@ -1,25 +1,119 @@
-"""Rasa's socket.io channel, with session persistence that works on python-socketio 5.
+"""Rasa's socket.io channel, with session persistence and the websocket transport working.
 
-Rasa 3.6 calls ``sio.enter_room(...)`` without ``await``. In the python-socketio
-version in our lock (5.18) that method of ``AsyncServer`` is a coroutine, so the
-client never joins the room of its session and, with ``session_persistence: true``,
-receives no answers at all (Rasa only logs "coroutine ... was never awaited").
-This channel replaces that one handler; everything else is Rasa's own. Clients such
-as Rasa Webchat connect exactly as to Rasa's ``socketio`` channel.
+Two faults of the libraries in our lock are worked around here; everything else is
+Rasa's own, so clients such as Rasa Webchat connect exactly as to Rasa's ``socketio``
+channel.
+
+* **Session persistence.** Rasa 3.6 calls ``sio.enter_room(...)`` without ``await``.
+  In python-socketio 5.18 that method of ``AsyncServer`` is a coroutine, so the client
+  never joins the room of its session and, with ``session_persistence: true``,
+  receives no answers at all (Rasa only logs "coroutine ... was never awaited").
+* **The websocket transport.** Rasa pins Sanic 21.12, whose websocket ``recv()``
+  passes a coroutine to ``asyncio.wait``; Python 3.11 refuses that with a
+  ``TypeError`` (sanic-org/sanic#2377, fixed only in Sanic 22.9, outside Rasa's
+  pin). python-engineio swallows the error and closes every websocket right after
+  its open packet, and Sanic then writes engine.io's HTTP ``200 OK`` onto the
+  upgraded connection: browsers report "Invalid frame header" and socket.io clients
+  never connect over websocket (polling still worked). ``SanicWebSocket`` replaces
+  engine.io's Sanic websocket wrapper for our server only: it receives with the
+  upstream fix and closes the connection before that stray response is written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Optional, Union
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
+# How long a closing websocket waits for the client's close frame before the
+# connection is dropped.
+CLOSE_TIMEOUT_S = 5.0
+
+
+async def receive(ws: Any) -> Optional[Union[str, bytes]]:
+    """Next message from a Sanic 21.12 websocket, or None once it is closed.
+
+    Sanic's own ``WebsocketImplProtocol.recv`` with its Python 3.11 fault fixed as
+    upstream did: the frame assembler's ``get()`` is wrapped in a task before
+    ``asyncio.wait``. A closing connection cancels ``recv_cancel``; that ends the
+    wait here too, so the caller sees None instead of waiting for a ping timeout.
+    """
+    from websockets.connection import CLOSED
+
+    async with ws.recv_lock:
+        if ws.connection.state is CLOSED:
+            return None
+        ws.recv_cancel = asyncio.Future()
+        getter = asyncio.ensure_future(ws.assembler.get())
+        try:
+            await asyncio.wait(
+                (ws.recv_cancel, getter), return_when=asyncio.FIRST_COMPLETED
+            )
+            if not getter.done():
+                return None
+            return getter.result()
+        finally:
+            if not getter.done():
+                getter.cancel()
+            if not ws.recv_cancel.done():
+                ws.recv_cancel.cancel()
+            ws.recv_cancel = None
+
+
+class SanicWebSocket:
+    """engine.io's websocket wrapper for Sanic (``engineio.async_drivers.sanic``), fixed.
+
+    The interface engine.io's ``AsyncSocket`` expects: called with the WSGI-like
+    environ, it upgrades the request and runs ``handler(self)``; ``wait``,
+    ``send`` and ``close`` move engine.io packets.
+    """
+
+    def __init__(self, handler: Callable[[Any], Awaitable[Any]], server: Any) -> None:
+        self.handler = handler
+        self.server = server
+        self.environ: dict = {}
+        self._sock: Any = None
+
+    async def __call__(self, environ: dict) -> Any:
+        request = environ["sanic.request"]
+        protocol = request.transport.get_protocol()
+        self._sock = await protocol.websocket_handshake(request)
+        self.environ = environ
+        try:
+            await self.handler(self)
+        finally:
+            await self._finish()
+        # Sanic sends what the route returns; on the closed connection it is dropped
+        # instead of reaching the client as a bad websocket frame.
+        return self.server._ok()
+
+    async def _finish(self) -> None:
+        """Close the websocket and its TCP connection."""
+        await self._sock.close()
+        if not await self._sock.wait_for_connection_lost(timeout=CLOSE_TIMEOUT_S):
+            self._sock.fail_connection(1000)
+
+    async def close(self) -> None:
+        await self._sock.close()
+
+    async def send(self, message: Union[str, bytes]) -> None:
+        await self._sock.send(message)
+
+    async def wait(self) -> Union[str, bytes]:
+        data = await receive(self._sock)
+        if not isinstance(data, (bytes, str)):
+            # engine.io's signal that the connection has closed.
+            raise OSError("websocket closed")
+        return data
+
 
 class PersistentSocketIOInput(SocketIOInput):
-    """socket.io input channel whose ``session_request`` joins the session's room."""
+    """socket.io input channel whose ``session_request`` joins the session's room
+    and whose websocket transport works on Python 3.11."""
 
     @classmethod
     def name(cls) -> str:
@@ -30,6 +124,8 @@ class PersistentSocketIOInput(SocketIOInput):
     ) -> Blueprint:
         webhook = super().blueprint(on_new_message)
         sio = self.sio
+        # A copy: engine.io's driver table is shared by every server in the process.
+        sio.eio._async = {**sio.eio._async, "websocket": SanicWebSocket}
 
         async def session_request(sid: str, data: Any) -> None:
             data = data if isinstance(data, dict) else {}
