@@ -13,6 +13,7 @@ from bot.answers import answer
 from bot.contacts import normalise_area
 from bot.handoff import COMPLAINT, is_complaint
 from bot.retrieval import Retriever
+from bot.sources import source_json, source_line
 from bot.topics import TOPICS, question_for
 
 UNSURE_REPLY = (
@@ -91,16 +92,11 @@ class ActionAnswerFromKnowledge(Action):
             return [SlotSet("last_article", None)]
         hit = reply.hit
         dispatcher.utter_message(text=reply.text)
-        source = {
-            "title": hit.source_title,
-            "publisher": hit.source_publisher,
-            "area": hit.area,
-            "article": hit.slug,
-            "heading": hit.heading,
-        }
+        # The page's address and, for an old or unmaintained page, a short clause
+        # saying so, both as data (the widget links the title) and in the text.
         dispatcher.utter_message(
-            text=f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})",
-            json_message={"source": source, "explanation": explanation},
+            text=source_line(hit),
+            json_message={"source": source_json(hit), "explanation": explanation},
         )
         dispatcher.utter_message(text="Was this helpful?", buttons=FEEDBACK_BUTTONS)
         return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]

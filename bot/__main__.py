@@ -18,6 +18,7 @@ import json
 
 from bot.answers import PIPELINES, answer
 from bot.retrieval import MODES, Retriever
+from bot.sources import source_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,8 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(reply.text)
         if reply.hit is not None:
-            hit = reply.hit
-            print(f"Source: {hit.source_title} - {hit.source_publisher} ({hit.area})")
+            print(source_line(reply.hit))
     if args.explain:
         print("\nWhy (the answer function's own evidence):")
         print(json.dumps(reply.evidence, indent=1, ensure_ascii=False))

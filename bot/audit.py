@@ -34,9 +34,11 @@ import yaml
 
 from bot.ingest import IngestError, read_article
 from bot.settings import REPO_ROOT, get_settings
+from bot.sources import MAX_AGE_YEARS, is_unmaintained
+from bot.sources import parse_date as _date
+from bot.sources import years_between as _years_between
 
 RUN_WORDS = 10
-MAX_AGE_YEARS = 3
 REVIEW_EVERY = dt.timedelta(days=365)
 DETAIL_FIELDS = ("phone", "text", "email", "web")
 _WORD = re.compile(r"[a-z0-9£]+(?:'[a-z]+)?")
@@ -139,26 +141,6 @@ class Report:
         yield "Result: " + ("FAIL" if self.failed else "PASS")
 
 
-def _date(value: object) -> dt.date | None:
-    """A date from front matter: a YAML date, or 'YYYY-MM-DD', 'YYYY-MM' or 'YYYY'."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value or "").strip()
-    for fmt in ("%Y-%m-%d", "%Y-%m", "%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def _years_between(earlier: dt.date, later: dt.date) -> int:
-    before_birthday = (later.month, later.day) < (earlier.month, earlier.day)
-    return later.year - earlier.year - before_birthday
-
-
 def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) -> None:
     for contact in contacts:
         cid = contact.get("id", "<no id>")
@@ -239,9 +221,7 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str],
                 report.old_sources.append(found)
         elif str(raw_date or "").strip().lower() == "undated":
             report.undated.append(Finding(slug, str(title)))
-        status = " ".join(
-            str(meta.get(k, "")) for k in ("source_status", "source_publisher"))
-        if "no longer maintained" in status.lower():
+        if is_unmaintained(meta.get("source_status"), meta.get("source_publisher")):
             report.unmaintained.append(Finding(slug, str(title)))
 
 

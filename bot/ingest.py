@@ -4,12 +4,14 @@ Each article in ``knowledge/articles/`` is a Markdown file with YAML front
 matter. Its ``## `` sections become passages (sentence-split with spaCy so a long
 section is cut at sentence ends), each embedded with all-MiniLM-L6-v2 and stored
 in a faiss inner-product index beside a JSON-lines file of the passages and a
-manifest (model, dimension, build time, source checksums).
+manifest (model, dimension, format version, build time, source
+checksums).
 
 The new index is written into a temporary folder and swapped in with a rename,
 so a failed ingest (an empty, binary or unreadable file) names the file and
 leaves the previous index working. ``--check`` exits 0 when the index is up to
-date with the sources and 1 when it is not.
+date with the sources and the passage format (:data:`FORMAT_VERSION`) and 1
+when it is not.
 
 Raw pages (``--raw`` and the ``SENBOT_EXTRA_SOURCES`` setting: folders or files of
 ``.txt``, ``.md`` and ``.html``) are cleaned of site furniture by
@@ -38,6 +40,7 @@ import yaml
 
 from bot.embeddings import DIMENSION, MODEL_NAME
 from bot.settings import get_settings
+from bot.sources import date_text, is_unmaintained
 
 # The index folder's files: this module writes them, bot.retrieval reads them.
 MANIFEST = "manifest.json"
@@ -49,6 +52,10 @@ VECTORS = "vectors.npy"
 QUESTIONS = "questions.jsonl"
 QUESTION_VECTORS = "questions.npy"
 REQUIRED_KEYS = ("title", "area", "source_title", "source_publisher")
+# What a passage row holds. Raised when its fields change, so that
+# ``--check`` (and so ``make run``) rebuilds an index written by an older ingest.
+# 2: source_url, source_date, source_status and no_longer_maintained.
+FORMAT_VERSION = 2
 MAX_PASSAGE_WORDS = 180
 # Exact search stays under 20 ms up to here on a 2-core machine; above it, IVF.
 IVF_FROM = 50_000
@@ -73,6 +80,10 @@ class Passage:
     source_publisher: str
     source_section: str
     source_file: str = ""
+    source_url: str = ""
+    source_date: str = ""  # the page's own date (ISO), "undated" or ""
+    source_status: str = ""  # e.g. "in force", "no longer maintained"
+    no_longer_maintained: bool = False
 
     def embedding_text(self) -> str:
         """What is embedded: the headings give a short section its subject."""
@@ -166,6 +177,11 @@ def passages_of(path: Path) -> list[Passage]:
                         source_publisher=str(meta["source_publisher"]),
                         source_section=str(meta.get("source_section", "")),
                         source_file=str(meta.get("source_file", path.name)),
+                        source_url=str(meta.get("source_url") or ""),
+                        source_date=date_text(meta.get("source_date")),
+                        source_status=str(meta.get("source_status") or ""),
+                        no_longer_maintained=is_unmaintained(
+                            meta.get("source_status"), meta["source_publisher"]),
                     )
                 )
     if not found:
@@ -307,6 +323,8 @@ def is_up_to_date(paths: Sequence[Path], index_dir: Path,
     """True when the index was built from exactly these sources and this model."""
     manifest = read_manifest(index_dir)
     if not manifest or manifest.get("model") != MODEL_NAME:
+        return False
+    if manifest.get("format") != FORMAT_VERSION:
         return False
     try:
         current = {_key(p, is_raw): source_checksum(p, is_raw)
@@ -453,6 +471,7 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
     manifest = {
         "model": MODEL_NAME,
         "dimension": DIMENSION,
+        "format": FORMAT_VERSION,
         **kind,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "passages": len(all_passages),

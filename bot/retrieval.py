@@ -63,6 +63,20 @@ class Hit:
     dense: float
     bm25: float
     fused: float
+    # The page behind the passage (bot.sources turns them into the source line).
+    source_url: str = ""
+    source_date: str = ""
+    source_status: str = ""
+    no_longer_maintained: bool = False
+
+
+def hit_of(p: dict, dense: float, bm25: float = 0.0, fused: float = 0.0) -> Hit:
+    """A hit from a passage row of the index (rows of older indexes lack the dates)."""
+    return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
+               p["source_title"], p["source_publisher"], dense, bm25, fused,
+               source_url=p.get("source_url", ""), source_date=p.get("source_date", ""),
+               source_status=p.get("source_status", ""),
+               no_longer_maintained=bool(p.get("no_longer_maintained", False)))
 
 
 @dataclass(frozen=True)
@@ -175,10 +189,7 @@ class Retriever:
         for i in best:
             if i not in dense:  # found by BM25 alone: its cosine, for the record
                 dense[i] = float(np.asarray(self._vectors[i]) @ vector[0])
-            p = self._passages[i]
-            hits.append(Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
-                            p["source_title"], p["source_publisher"],
-                            dense[i], float(bm25_all[i]), fused[i]))
+            hits.append(hit_of(self._passages[i], dense[i], float(bm25_all[i]), fused[i]))
         return hits
 
     def _embed(self, query: str):
@@ -215,10 +226,8 @@ class Retriever:
     def _hit(self, i: int, vector, bm25: float = 0.0, fused: float = 0.0) -> Hit:
         import numpy as np
 
-        p = self._passages[i]
         dense = float(np.asarray(self._vectors[i]) @ np.asarray(vector).reshape(-1))
-        return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
-                   p["source_title"], p["source_publisher"], dense, bm25, fused)
+        return hit_of(self._passages[i], dense, bm25, fused)
 
     def passage(self, slug: str, heading: str, vector) -> Hit | None:
         """The first passage of a section, scored against the query's vector."""
@@ -237,8 +246,7 @@ class Retriever:
             if p["slug"] != hit.slug:
                 return None
             if p["heading"] != hit.heading:
-                return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
-                           p["source_title"], p["source_publisher"], 0.0, 0.0, 0.0)
+                return hit_of(p, 0.0)
         return None
 
     def similarities(self, texts: list[str], vector) -> list[float]:

@@ -66,3 +66,25 @@ def test_the_area_slot_steers_to_local_facts(action):
     dispatcher = CollectingDispatcher()
     oxford.run(dispatcher, tracker_saying(question, "senss", slots={"area": "oxfordshire"}), {})
     assert dispatcher.messages[1]["custom"]["source"]["area"] in ("Oxfordshire", "England")
+
+
+def test_an_old_page_is_flagged_and_a_page_with_an_address_is_linked(action):
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker_saying(
+        "Is SEN the same as a disability?", "sen_vs_disability"), {})
+    source = dispatcher.messages[1]
+    assert source["custom"]["source"]["article"] == "sen-and-disability"
+    assert source["custom"]["source"]["date"] == "2018-03-08"
+    assert source["custom"]["source"]["caveat"] == "page from 2018: check it is still current"
+    assert source["text"].endswith(" (page from 2018: check it is still current)")
+
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker_saying(
+        "how many weeks does the council have to decide whether to do an EHC needs "
+        "assessment?", "request_ehc_assessment"), {})
+    source = dispatcher.messages[1]
+    url = "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
+    assert source["custom"]["source"]["article"] == "ehc-needs-assessment-timescales"
+    assert source["custom"]["source"]["url"] == url
+    assert source["custom"]["source"]["caveat"] == ""  # regulations in force
+    assert source["text"].endswith(f" {url}")

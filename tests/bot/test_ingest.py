@@ -68,3 +68,34 @@ def test_a_bad_file_is_named_and_the_old_index_keeps_working(built, tmp_path, ca
     assert "bad.md" in err and words in err
     assert (index_dir / "manifest.json").read_text() == before
     assert (index_dir / "index.faiss").exists()
+
+
+def test_passages_carry_the_pages_address_date_and_status():
+    by_slug = {p.slug: p for path in sorted(ARTICLES.glob("*.md"))
+               for p in ingest.passages_of(path)}
+    old = by_slug["sen-and-disability"]
+    assert (old.source_date, old.source_url, old.no_longer_maintained) == (
+        "2018-03-08", "", False)
+    law = by_slug["ehc-needs-assessment-timescales"]
+    assert law.source_url == "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
+    assert (law.source_date, law.source_status) == ("2014-06-04", "in force")
+    cornwall = by_slug["cornwall-sen-support"]
+    assert cornwall.no_longer_maintained and cornwall.source_date == "undated"
+    assert all(p.source_date for p in by_slug.values())
+
+
+def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
+    article = tmp_path / "articles" / "one.md"
+    article.parent.mkdir()
+    article.write_text("---\ntitle: One\narea: England\nsource_title: T\n"
+                       "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n")
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / ingest.INDEX).write_bytes(b"")
+    manifest = {"model": "sentence-transformers/all-MiniLM-L6-v2",
+                "sources": {"one.md": ingest.source_checksum(article, False)}}
+    for version, up_to_date in ((None, False), (1, False), (ingest.FORMAT_VERSION, True)):
+        if version is not None:
+            manifest["format"] = version
+        (index_dir / ingest.MANIFEST).write_text(json.dumps(manifest))
+        assert ingest.is_up_to_date([article.parent], index_dir) is up_to_date
