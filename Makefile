@@ -6,14 +6,14 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test shell setup prepare ingest train lint benchmark clean browser
+.PHONY: run test shell setup prepare ingest train lint benchmark clean browser postgres
 
 ## run: set up if needed, then start the action server, Rasa and the widget
 run: setup
 	$(PY) -m bot.stack run
 
 ## test: set up if needed, then Rasa's checks, the test stories and pytest
-test: setup browser
+test: setup browser postgres
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m bot.stack prepare
 	$(RASA) test core --stories tests/stories --model var/models/senbot.tar.gz \
@@ -25,6 +25,11 @@ shell: setup
 	$(PY) -m bot.stack shell
 
 setup: $(VENV)/.installed-lock
+
+## postgres: Debian's PostgreSQL server binaries for the retention tests, which start a
+## throwaway cluster in a temp folder (installed only when no initdb is found)
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 
 ## browser: Debian's chromium, axe-core and terser for the widget's browser tests
 ## (installed only when missing; playwright drives /usr/bin/chromium, no downloads)

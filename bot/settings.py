@@ -21,6 +21,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
 | ``SENBOT_RATE_LIMIT_SESSION`` | ``20/minute`` | widget chat messages allowed per conversation |
 | ``SENBOT_RATE_LIMIT_ADDRESS`` | ``60/minute`` | widget chat messages allowed per client address |
+| ``SENBOT_RETENTION_DAYS`` | ``30`` | conversations (tracker store) and feedback older than this many days are deleted, at start and daily; 1 to 3650 |
 | ``SENBOT_EXTRA_SOURCES`` | empty | ``:``-separated raw pages or folders (.txt, .md, .html) indexed beside the articles; relative paths are from the repository |
 """
 
@@ -54,6 +55,17 @@ def _port(name: str, default: int) -> int:
 _RATE = re.compile(r"^\d+\s*(/|per)\s*(second|minute|hour|day)$")
 
 
+def _days(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        days = int(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a whole number of days, not {raw!r}") from err
+    if not 1 <= days <= 3650:
+        raise ValueError(f"{name} must be between 1 and 3650 days, not {days}")
+    return days
+
+
 def _rate(name: str, default: str) -> str:
     value = _env(name, default)
     if not _RATE.match(value):
@@ -82,6 +94,7 @@ class Settings:
     rate_limit_session: str = "20/minute"
     rate_limit_address: str = "60/minute"
     extra_sources: tuple[Path, ...] = field(default_factory=tuple)
+    retention_days: int = 30
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -118,6 +131,7 @@ class Settings:
             ),
             rate_limit_session=_rate("SENBOT_RATE_LIMIT_SESSION", "20/minute"),
             rate_limit_address=_rate("SENBOT_RATE_LIMIT_ADDRESS", "60/minute"),
+            retention_days=_days("SENBOT_RETENTION_DAYS", 30),
             extra_sources=tuple(
                 REPO_ROOT / part.strip()  # an absolute path stays as it is
                 for part in _env("SENBOT_EXTRA_SOURCES", "").split(":")

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+import logging
+import sqlite3
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-from bot.privacy import redact, redact_value
+import pytest
+import sqlalchemy as sa
+
+from bot.feedback import FeedbackStore
+from bot.privacy import (
+    Purged,
+    enforce_retention,
+    install_log_redaction,
+    personal_items,
+    purge,
+    purge_daily,
+    redact,
+    redact_echo,
+    redact_value,
+)
+from bot.settings import Settings
+from tests.postgres import postgres_url  # noqa: F401 - the fixture
 
 PERSONAL = (
     "my email is jo.bloggs@example.com and my number is 07700 900123, my name is "
@@ -29,12 +52,18 @@ def test_uk_phone_numbers(number: str) -> None:
 
 
 @pytest.mark.parametrize("kept", [
-    "999", "NHS 111", "Childline 0800 1111", "Samaritans 116 123",
-    "Shout: text 85258", "born 2014-01-31", "reference 12345678", "year 11",
+    "999", "NHS 111", "Samaritans 116 123", "Shout: text 85258", "year 11",
+    "ref 1234567",
     "section 19 of the Children and Families Act 2014",
 ])
 def test_service_numbers_dates_and_references_are_kept(kept: str) -> None:
     assert redact(kept) == kept
+
+
+@pytest.mark.parametrize("number", ["485 777 3456", "4857773456", "31/01/2014",
+                                    "2014-01-31", "12345678"])
+def test_other_long_numbers_nhs_numbers_and_dates_of_birth(number: str) -> None:
+    assert redact(f"it is {number}, ok") == "it is [number], ok"
 
 
 @pytest.mark.parametrize("postcode", ["OX1 2JD", "ox12jd", "HP11 2AB", "TR1 3AX",
@@ -74,3 +103,183 @@ def test_redact_value_walks_nested_data_and_keeps_keys_and_numbers() -> None:
     assert out["entities"] == [{"value": "[postcode]"}]
     assert out["n"] == 3 and out["x"] is None
     assert "jo.bloggs" not in out["text"]
+
+
+def test_personal_items_hide_an_echo_but_keep_the_services_own_numbers() -> None:
+    items = personal_items(PERSONAL)
+    assert ("jo.bloggs@example.com", "[email]") in items
+    assert ("Jo Bloggs", "[name]") in items
+    reply = "Thanks Jo Bloggs. We will not call 07700 900123; SENDIAS is on 01865 810516."
+    assert redact_echo(reply, items) == (
+        "Thanks [name]. We will not call [phone]; SENDIAS is on 01865 810516.")
+
+
+def test_log_messages_are_redacted_once_installed(caplog: pytest.LogCaptureFixture) -> None:
+    before = logging.getLogRecordFactory()
+    try:
+        install_log_redaction()
+        install_log_redaction()  # idempotent: one wrapper
+        logger = logging.getLogger("rasa.core.processor")
+        with caplog.at_level(logging.DEBUG):
+            logger.debug("Received user message '%s'", PERSONAL)
+            try:
+                raise ValueError("bad text: call 07700 900123")
+            except ValueError:
+                logger.exception("failed for jo.bloggs@example.com")
+        text = caplog.text
+        assert "who pays for SEN support?" in text
+        for secret in ("jo.bloggs@example.com", "07700 900123", "OX1 2JD", "Jo Bloggs"):
+            assert secret not in text
+        assert "[phone]" in caplog.records[-1].exc_text
+    finally:
+        logging.setLogRecordFactory(before)
+
+
+# --- Retention ------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def _events_table(url: str) -> sa.Table:
+    """Rasa's SQLTrackerStore ``events`` table, as Rasa 3.6 creates it."""
+    meta = sa.MetaData()
+    table = sa.Table(
+        "events", meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+        sa.Column("type_name", sa.String(255), nullable=False),
+        sa.Column("timestamp", sa.Float),
+        sa.Column("intent_name", sa.String(255)),
+        sa.Column("action_name", sa.String(255)),
+        sa.Column("data", sa.Text),
+    )
+    engine = sa.create_engine(url)
+    meta.drop_all(engine)
+    meta.create_all(engine)
+    engine.dispose()
+    return table
+
+
+def _add_conversation(url: str, table: sa.Table, sender: str, *ages_days: float) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for age in ages_days:
+            at = (NOW - timedelta(days=age)).timestamp()
+            conn.execute(table.insert().values(sender_id=sender, type_name="user",
+                                               timestamp=at, data="{}"))
+    engine.dispose()
+
+
+def _senders(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")).fetchall()
+    engine.dispose()
+    return {sender: count for sender, count in rows}
+
+
+def _conversations(url: str) -> Purged:
+    table = _events_table(url)
+    _add_conversation(url, table, "old", 90, 45, 31)         # last event 31 days ago
+    _add_conversation(url, table, "recent", 2, 1)
+    _add_conversation(url, table, "came-back", 60, 40, 29)  # old start, recent end
+    _add_conversation(url, table, "edge", 30.01)             # just past the cutoff
+    return purge(_settings(url), now=NOW)
+
+
+def _settings(url: str, tmp: Path | None = None, days: int = 30) -> Settings:
+    base = Settings.from_env()
+    tmp = tmp or Path(tempfile.mkdtemp(prefix="senbot-retention-"))
+    return dataclasses.replace(base, tracker_url=url, tracker_db=tmp / "unused.db",
+                               feedback_db=tmp / "feedback.sqlite", retention_days=days)
+
+
+def test_purge_deletes_sqlite_conversations_whose_last_event_is_too_old(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    purged = _conversations(url)
+    assert _senders(url) == {"recent": 2, "came-back": 3}
+    assert (purged.conversations, purged.events) == (2, 4)
+    assert "deleted 2 conversations (4 events)" in str(purged)
+
+
+def test_purge_uses_the_default_sqlite_file_when_no_url_is_set(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    table = _events_table(url)
+    _add_conversation(url, table, "old", 31)
+    _add_conversation(url, table, "new", 1)
+    settings = dataclasses.replace(_settings("", tmp_path), tracker_db=tmp_path / "tracker.db")
+    assert purge(settings, now=NOW).conversations == 1
+    assert _senders(url) == {"new": 1}
+
+
+def test_purge_honours_the_retention_setting(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    table = _events_table(url)
+    _add_conversation(url, table, "a", 8)
+    _add_conversation(url, table, "b", 6)
+    purge(_settings(url, tmp_path, days=7), now=NOW)
+    assert _senders(url) == {"b": 1}
+
+
+def test_purge_with_no_tracker_store_yet_deletes_nothing(tmp_path: Path) -> None:
+    settings = dataclasses.replace(_settings("", tmp_path), tracker_db=tmp_path / "none.db")
+    purged = purge(settings, now=NOW)
+    assert (purged.conversations, purged.events, purged.feedback_rows) == (0, 0, 0)
+    assert not (tmp_path / "none.db").exists()  # a purge creates no database
+
+
+def test_purge_deletes_old_feedback_rows_from_every_table_with_a_date(tmp_path: Path) -> None:
+    settings = _settings(f"sqlite:///{tmp_path / 'tracker.db'}", tmp_path)
+    store = FeedbackStore(settings.feedback_db)
+    for n in range(3):
+        assert store.record(conversation=f"c{n}", question=f"question {n}",
+                            article="who-pays", helpful=bool(n % 2))
+    with sqlite3.connect(settings.feedback_db) as conn:
+        conn.execute("UPDATE feedback SET at = ? WHERE id IN (1, 2)",
+                     ((NOW - timedelta(days=31)).isoformat(timespec="seconds"),))
+        conn.execute("UPDATE feedback SET at = ? WHERE id = 3",
+                     ((NOW - timedelta(days=29)).isoformat(timespec="seconds"),))
+        # A staff-report table beside it (bot/review.py keeps one): purged too.
+        conn.execute("CREATE TABLE IF NOT EXISTS answer_events (id INTEGER PRIMARY KEY,"
+                     " at TEXT NOT NULL, question TEXT)")
+        conn.execute("INSERT INTO answer_events (at, question) VALUES (?, 'old'), (?, 'new')",
+                     ((NOW - timedelta(days=40)).isoformat(timespec="seconds"),
+                      (NOW - timedelta(days=1)).isoformat(timespec="seconds")))
+    _events_table(settings.tracker_url)
+    purged = purge(settings, now=NOW)
+    assert purged.feedback_rows == 3
+    with sqlite3.connect(settings.feedback_db) as conn:
+        assert [r[0] for r in conn.execute("SELECT question FROM feedback")] == ["question 2"]
+        assert [r[0] for r in conn.execute("SELECT question FROM answer_events")] == ["new"]
+
+
+def test_purge_deletes_postgresql_conversations_too(postgres_url: str) -> None:
+    purged = _conversations(postgres_url)
+    assert _senders(postgres_url) == {"recent": 2, "came-back": 3}
+    assert (purged.conversations, purged.events) == (2, 4)
+
+
+def test_daily_purge_repeats_until_stopped(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    table = _events_table(url)
+    lines: list[str] = []
+    stop = threading.Event()
+    thread = purge_daily(_settings(url, tmp_path), stop, every=0.05, report=lines.append)
+    _add_conversation(url, table, "ancient", 400)  # real clock: far past any cutoff
+    deadline = time.monotonic() + 10
+    while "ancient" in _senders(url) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert "ancient" not in _senders(url)
+    assert any("deleted 1 conversations" in line for line in lines)
+
+
+def test_a_failed_purge_at_start_is_reported_not_raised(tmp_path: Path) -> None:
+    lines: list[str] = []
+    bad = _settings("postgresql://nobody@127.0.0.1:1/none", tmp_path)
+    thread = enforce_retention(bad, report=lines.append)
+    assert thread.is_alive() and thread.daemon
+    assert lines and lines[0].startswith("Retention purge failed at start")

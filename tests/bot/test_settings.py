@@ -52,3 +52,17 @@ def test_extra_sources_are_colon_separated_paths_from_the_repository(monkeypatch
     monkeypatch.setenv("SENBOT_EXTRA_SOURCES", f"pages/local : {tmp_path}/a.html::")
     assert Settings.from_env().extra_sources == (REPO_ROOT / "pages" / "local",
                                                  tmp_path / "a.html")
+
+
+def test_retention_defaults_to_30_days_and_can_be_changed(monkeypatch):
+    monkeypatch.delenv("SENBOT_RETENTION_DAYS", raising=False)
+    assert Settings.from_env().retention_days == 30
+    monkeypatch.setenv("SENBOT_RETENTION_DAYS", "7")
+    assert Settings.from_env().retention_days == 7
+
+
+@pytest.mark.parametrize("value", ["thirty", "0", "-1", "3651", "1.5"])
+def test_a_bad_retention_period_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("SENBOT_RETENTION_DAYS", value)
+    with pytest.raises(ValueError, match="SENBOT_RETENTION_DAYS"):
+        Settings.from_env()
