@@ -1,0 +1,109 @@
+"""The socket.io channel over the websocket transport, on Rasa's Sanic, without a model.
+
+A small Sanic app serves ``channels.socketio.PersistentSocketIOInput`` with an echo in
+place of Rasa's agent, so the transport is checked in seconds. Before the fix every
+websocket closed right after engine.io's open packet and was followed by a stray HTTP
+response ("Invalid frame header" in Chromium).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+from typing import Iterator
+
+import pytest
+import websockets
+
+from bot.settings import REPO_ROOT
+from tests.conftest import free_port
+
+SERVER = """
+import sys
+from sanic import Sanic
+from channels.socketio import PersistentSocketIOInput
+
+async def echo(message):
+    await message.output_channel.send_text_message(message.sender_id, "echo " + message.text)
+
+app = Sanic("socketio_channel_test")
+channel = PersistentSocketIOInput(user_message_evt="user_uttered",
+                                  bot_message_evt="bot_uttered", session_persistence=True)
+app.blueprint(channel.blueprint(echo))
+app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, motd=False)
+"""
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)], cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the test server did not start: "
+                                + server.stderr.read().decode("utf-8", "replace"))
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def next_event(ws) -> list:
+    """The next socket.io event (engine.io message ``4`` + socket.io event ``2``)."""
+    while True:
+        frame = await ws.recv()
+        if frame.startswith("42"):
+            return json.loads(frame[2:])
+
+
+async def test_a_socketio_session_over_websocket_gets_its_answer(port):
+    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url, origin="http://127.0.0.1:1") as ws:
+        opened = await ws.recv()
+        assert opened.startswith("0") and json.loads(opened[1:])["sid"]
+        await ws.send("40")  # join the default namespace
+        assert (await ws.recv()).startswith("40")
+        await ws.send('42["session_request",{"session_id":"s1"}]')
+        assert await next_event(ws) == ["session_confirm", "s1"]
+        await ws.send('42["user_uttered",{"message":"hello there","session_id":"s1"}]')
+        assert await next_event(ws) == ["bot_uttered", {"text": "echo hello there"}]
+
+
+def test_nothing_follows_the_close_frame_on_the_upgraded_connection(port):
+    # Sanic sends what engine.io's route returns; it must not reach the client.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        )
+        received = sock.recv(4096)
+        while b'"sid"' not in received:
+            received += sock.recv(4096)
+        mask = os.urandom(4)
+        code = struct.pack("!H", 1000)
+        sock.sendall(bytes([0x88, 0x80 | len(code)]) + mask
+                     + bytes(b ^ mask[i % 4] for i, b in enumerate(code)))
+        while chunk := sock.recv(4096):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 101 ")
+    assert received.endswith(b"\x88\x02\x03\xe8"), received[-80:]  # the close frame, last
+    assert received.count(b"HTTP/1.1") == 1
