@@ -274,7 +274,7 @@ class Stack:
         return {
             "actions": Service(
                 "actions",
-                [py, "-m", "rasa_sdk", "--actions", "actions",
+                [py, "-m", "actions", "--actions", "actions",
                  "--port", str(s.actions_port), "--cors", s.rasa_url],
                 f"{base}:{s.actions_port}/health",
                 f"{base}:{s.actions_port}/webhook",

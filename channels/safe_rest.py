@@ -11,6 +11,10 @@ A message over the length limit is refused, except when it holds a crisis or a
 disclosure of harm (``bot.safety``'s pattern layers, no model): then the part
 that holds it goes on to Rasa, so the person still gets the help routes first
 (hazard H9 in docs/safety.md).
+
+A turn that sends nothing, because the action server is down, slow or failing,
+gets a fixed reply with SENDIAS and the crisis lines within 2 s
+(``channels/never_silent.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.safety import check_patterns
+from channels.never_silent import limit_action_time, never_silent, remember_app
 
 MAX_MESSAGE_CHARS = 20_000
 WINDOW_CHARS = 2_000  # the part of an oversized message passed on when it is a crisis
@@ -108,7 +113,10 @@ class SafeRestInput(RestInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[None]]
     ) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        limit_action_time()
+        # current_app is bound just below, before any message can arrive.
+        webhook = super().blueprint(never_silent(on_new_message, lambda: current_app()))
+        current_app = remember_app(webhook)
 
         @webhook.middleware("request")
         async def check(request: Request) -> HTTPResponse | None:

@@ -17,6 +17,10 @@ channel.
   never connect over websocket (polling still worked). ``SanicWebSocket`` replaces
   engine.io's Sanic websocket wrapper for our server only: it receives with the
   upstream fix and closes the connection before that stray response is written.
+
+A turn that sends nothing, because the action server is down, slow or failing,
+gets a fixed reply with SENDIAS and the crisis lines within 2 s
+(``channels/never_silent.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any, Awaitable, Callable, Optional, Union
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
+
+from channels.never_silent import limit_action_time, never_silent, remember_app
 
 # How long a closing websocket waits for the client's close frame before the
 # connection is dropped.
@@ -122,7 +128,10 @@ class PersistentSocketIOInput(SocketIOInput):
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Blueprint:
-        webhook = super().blueprint(on_new_message)
+        limit_action_time()
+        # current_app is bound just below, before any message can arrive.
+        webhook = super().blueprint(never_silent(on_new_message, lambda: current_app()))
+        current_app = remember_app(webhook)
         sio = self.sio
         # A copy: engine.io's driver table is shared by every server in the process.
         sio.eio._async = {**sio.eio._async, "websocket": SanicWebSocket}

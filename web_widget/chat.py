@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from bot.contacts import AREAS, Directory, directory
+from bot.unavailable import cannot_look_up
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -96,6 +97,11 @@ def chat():
     except (requests.RequestException, ValueError) as err:
         current_app.logger.error("Rasa did not answer: %s", err)
         return jsonify({"error": "unavailable", "messages": [{"text": CANNOT_CONNECT}]}), 503
+    if not messages:
+        # Our Rasa channel never answers with nothing (channels/never_silent.py);
+        # this covers a Rasa without it: silence must never reach the person.
+        current_app.logger.error("Rasa sent no reply to %s", session)
+        messages = [{"recipient_id": session, "text": cannot_look_up(area)}]
     return jsonify({"messages": messages})
 
 

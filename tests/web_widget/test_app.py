@@ -27,6 +27,12 @@ class FakeRasa(BaseHTTPRequestHandler):
             self.send_response(500)
             self.end_headers()
             return
+        if body["message"] == "silence":  # Rasa 3.6 when the action server is down
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"[]")
+            return
         reply = json.dumps([{"recipient_id": body["sender"], "text": "echo: " + body["message"]}])
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -117,6 +123,16 @@ def test_rasa_error_gives_503_with_the_crisis_routes(client):
     reply = client.post("/api/chat", json={"session": "abcdefgh12", "message": "break"})
     assert reply.status_code == 503
     assert "Samaritans 116 123" in reply.get_json()["messages"][0]["text"]
+
+
+def test_an_empty_reply_from_rasa_becomes_the_fixed_reply_for_the_area(client):
+    reply = client.post("/api/chat", json={"session": "abcdefgh13", "message": "silence",
+                                           "area": "oxfordshire"})
+    assert reply.status_code == 200
+    [message] = reply.get_json()["messages"]
+    assert "can't look that up right now" in message["text"]
+    assert "01865 810516" in message["text"]  # SENDIASS Oxfordshire, from contacts.yml
+    assert "999" in message["text"] and "116 123" in message["text"]
 
 
 def test_the_sites_area_reaches_rasas_area_slot_before_the_message(client):

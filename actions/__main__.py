@@ -1,0 +1,38 @@
+"""The action server, started only once the sentence model is loaded.
+
+``python -m actions --actions actions --port 5055`` takes rasa-sdk's own arguments.
+Loading MiniLM takes 8 to 14 s on a busy 2-core machine, and Rasa gives up on an
+action after 1.5 s (``channels/never_silent.py``), so a server that answered before
+the model was loaded would turn the first knowledge questions after every (re)start
+into "I can't look that up right now". Until it is loaded nothing listens, Rasa's
+calls fail at once, and the person gets that fixed reply straight away instead of
+after a wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from rasa_sdk.__main__ import main
+
+from bot.embeddings import embed, use_threads
+
+logger = logging.getLogger("actions")
+
+
+def warm_up() -> None:
+    """Load the sentence model and embed one sentence, as the first question would."""
+    started = time.monotonic()
+    try:
+        use_threads(1)  # as bot.retrieval does for one question
+        embed(["Who pays for the extra help at school?"])
+    except Exception:  # noqa: BLE001 - serve anyway: the fixed replies still work
+        logger.exception("Could not load the sentence model; knowledge answers will fail")
+        return
+    print(f"Sentence model loaded in {time.monotonic() - started:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    warm_up()
+    main()

@@ -1,0 +1,63 @@
+"""The fixed reply when the assistant cannot look something up right now.
+
+When the action server is down, slow or failing, Rasa logs an error and sends
+nothing: the person would get silence. The channels (``channels/never_silent.py``)
+send this reply instead. It needs nothing but ``knowledge/contacts.yml``: SENDIAS for
+the person's area (or how to find it), then 999 and the lines open day and night.
+"""
+
+from __future__ import annotations
+
+from bot.contacts import Contact, Directory, directory, normalise_area
+
+# Named in this order after SENDIAS; each is in knowledge/contacts.yml with its source.
+CRISIS_LINE_IDS = ("childline", "samaritans", "nhs_111_mental_health")
+SENDIAS_SEARCH = (
+    "search {where} local offer for \"SENDIAS\" (the SEND Information, Advice "
+    "and Support Service): it gives free, impartial advice"
+)
+
+
+def _sendias(contact: Contact) -> str:
+    ways = [f"phone {contact.phone}" if contact.phone else "",
+            f"website {contact.web}" if contact.web else "",
+            f"email {contact.email}" if contact.email else ""]
+    ways = [w for w in ways if w]
+    if ways:
+        return f"contact {contact.service}: " + ", ".join(ways)
+    return SENDIAS_SEARCH.format(where=f"the {contact.area}")
+
+
+def _line(contact: Contact) -> str:
+    audience = " (under 19s)" if contact.id == "childline" else ""
+    if contact.id == "nhs_111_mental_health":
+        return f"NHS {contact.phone} (choose the mental health option)"
+    return f"{contact.service} {contact.phone}{audience}"
+
+
+def cannot_look_up(area: object = None, contacts: Directory | None = None) -> str:
+    """The reply sent when the assistant's look-ups are down, slow or failing.
+
+    Args:
+        area: The conversation's ``area`` slot (``"cornwall"`` ...), or None.
+        contacts: The contacts to use; the project's ``knowledge/contacts.yml``
+            by default.
+
+    Returns:
+        One short message: sorry, SENDIAS for the area, 999 and the crisis lines.
+    """
+    contacts = contacts or directory()
+    county = normalise_area(area)
+    found = contacts.find("sendias", county) if county else []
+    sendias = _sendias(found[0]) if found else SENDIAS_SEARCH.format(
+        where="your council's")
+    lines = [_line(contacts[cid]) for cid in CRISIS_LINE_IDS
+             if cid in contacts.by_id and contacts[cid].phone]
+    emergency = contacts.by_id.get("emergency_999")
+    danger = emergency.phone if emergency and emergency.phone else "999"
+    return (
+        "Sorry, I can't look that up right now. Please try again in a few minutes. "
+        f"For advice from a person about SEND, {sendias}. "
+        f"If you or someone else is in danger, call {danger}. "
+        "To talk to someone now, day or night: " + ", ".join(lines) + "."
+    )
