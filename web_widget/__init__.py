@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         RATE_LIMIT_ADDRESS=settings.rate_limit_address,
         FORCE_HTTPS=not _is_loopback(settings.host),
         CONTACTS_PATH=None,  # None: knowledge/contacts.yml from settings
+        RETENTION_DAYS=settings.retention_days,  # stated on /privacy
     )
     if test_config:
         app.config.update(test_config)

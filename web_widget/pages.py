@@ -39,4 +39,4 @@ def demo():
 @bp.get("/privacy")
 def privacy():
     """What the assistant keeps, where, for how long, and what it never does."""
-    return render_template("privacy.html")
+    return render_template("privacy.html", retention_days=current_app.config["RETENTION_DAYS"])

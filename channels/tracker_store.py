@@ -1,0 +1,100 @@
+"""Rasa's SQL tracker store, storing conversations with personal details redacted.
+
+``endpoints.yml`` names it (``type: channels.tracker_store.RedactingSQLTrackerStore``)
+with the same ``url`` / ``dialect`` / ``db`` settings as Rasa's own ``SQL`` store, so
+it keeps SQLite in ``var/tracker.db`` or PostgreSQL at ``SENBOT_TRACKER_URL``.
+
+What changes is only what reaches the database: each new event is written with
+``bot.privacy.redact`` applied to the person's text and parse data, to slot values
+(``last_question`` and ``handoff_text`` hold question text) and to anything else a
+user or slot event carries; a bot reply keeps the service's own numbers and loses
+only what repeats the person's details. The tracker Rasa is working on is not
+touched, so in the turn itself the crisis check, the classifier and the actions see
+the message as typed. From the next turn Rasa reloads the conversation from the
+database and sees ``[email]``, ``[phone]``, ``[postcode]``, ``[name]`` or
+``[number]`` instead; nothing in the dialogue reads old text back, so answers do not
+change.
+
+Creating the store also redacts this process's log messages
+(``bot.privacy.install_log_redaction``): it is the first project code Rasa loads
+that runs in the server, and Rasa's debug lines carry the message text.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.privacy import install_log_redaction, personal_items, redact_echo, redact_value
+
+# Keys whose values are bookkeeping, never text a person typed.
+_KEEP = frozenset({"event", "timestamp", "name", "policy", "confidence",
+                   "input_channel", "message_id", "action_text"})
+
+
+class _Stored:
+    """An event as it is written: its type name and its redacted dictionary."""
+
+    def __init__(self, type_name: str, data: dict[str, Any]) -> None:
+        self.type_name = type_name
+        self._data = data
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._data
+
+
+def redact_event(event: Event, said: list[tuple[str, str]]) -> dict[str, Any]:
+    """The event's dictionary as it should be stored.
+
+    Args:
+        event: A Rasa event about to be saved.
+        said: Personal details found in the person's messages in memory
+            (``bot.privacy.personal_items``), hidden where a reply repeats them.
+    """
+    data = event.as_dict()
+    if isinstance(event, BotUttered):
+        return {key: (value if key in _KEEP else _echo(value, said))
+                for key, value in data.items()}
+    return {key: (value if key in _KEEP else redact_value(value))
+            for key, value in data.items()}
+
+
+def _echo(value: Any, said: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        return redact_echo(value, said)
+    if isinstance(value, dict):
+        return {key: _echo(item, said) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_echo(item, said) for item in value]
+    return value
+
+
+class RedactingSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that writes events with personal details redacted."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        install_log_redaction()
+        super().__init__(*args, **kwargs)
+
+    def _additional_events(self, session: Any,
+                           tracker: DialogueStateTracker) -> Iterator[Any]:
+        """Rasa's new events for this tracker, each redacted for storage."""
+        said: list[tuple[str, str]] = []
+        for event in tracker.events:
+            if isinstance(event, UserUttered):
+                said.extend(personal_items(event.text or ""))
+        said.sort(key=lambda item: -len(item[0]))
+        for event in super()._additional_events(session, tracker):
+            if isinstance(event, (UserUttered, BotUttered, SlotSet)) or _has_text(event):
+                yield _Stored(event.type_name, redact_event(event, said))
+            else:
+                yield event
+
+
+def _has_text(event: Event) -> bool:
+    """Any other event type carrying strings beyond its name (entities, metadata)."""
+    return any(isinstance(value, (str, dict, list))
+               for key, value in event.as_dict().items() if key not in _KEEP)

@@ -1,0 +1,153 @@
+"""channels/tracker_store.py: Rasa's SQL store writes conversations with personal details
+redacted, reloads them as working trackers, and the retention purge removes old ones.
+
+The same tests run on SQLite and on a throwaway PostgreSQL cluster (tests/postgres.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.privacy import purge
+from bot.settings import Settings
+from channels.tracker_store import RedactingSQLTrackerStore
+from tests.postgres import postgres_url  # noqa: F401 - the fixture
+
+PERSONAL = (
+    "my email is jo.bloggs@example.com and my number is 07700 900123, my name is "
+    "Jo Bloggs, we live at OX1 2JD — who pays for SEN support?"
+)
+SECRETS = ("jo.bloggs", "07700 900123", "OX1 2JD", "Jo Bloggs")
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [ask_who_pays]
+slots:
+  last_question:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
+"""
+)
+
+
+@pytest.fixture(autouse=True)
+def _own_log_records() -> Iterator[None]:
+    """The store redacts this process's log records; undo that after each test."""
+    before = logging.getLogRecordFactory()
+    yield
+    logging.setLogRecordFactory(before)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tracker.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def _store(url: str) -> RedactingSQLTrackerStore:
+    # As endpoints.yml configures it: Rasa passes the url as host, plus dialect and db.
+    return RedactingSQLTrackerStore(domain=DOMAIN, host=url, dialect="sqlite", db="unused.db")
+
+
+def _rows(url: str, sender: str) -> list[dict]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
+                            {"s": sender}).fetchall()
+    engine.dispose()
+    return [json.loads(data) for (data,) in rows]
+
+
+def _clear(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM events"))
+    engine.dispose()
+
+
+def _turn(sender: str, at: float, text: str = PERSONAL) -> DialogueStateTracker:
+    tracker = DialogueStateTracker.from_events(sender, [], slots=DOMAIN.slots)
+    for event in (
+        ActionExecuted("action_session_start", timestamp=at),
+        SessionStarted(timestamp=at),
+        ActionExecuted("action_listen", timestamp=at),
+        UserUttered(text, intent={"name": "ask_who_pays", "confidence": 0.9},
+                    parse_data={"text": text, "intent": {"name": "ask_who_pays"},
+                                "entities": [{"entity": "area", "value": "OX1 2JD"}]},
+                    timestamp=at),
+        SlotSet("last_question", text, timestamp=at),
+        BotUttered("Thanks Jo Bloggs. Schools pay the first part; SENDIAS: 01865 810516",
+                   timestamp=at),
+        ActionExecuted("action_listen", timestamp=at),
+    ):
+        tracker.update(event)
+    return tracker
+
+
+async def test_stored_events_hold_no_personal_details(store_url: str) -> None:
+    store = _store(store_url)
+    _clear(store_url)
+    tracker = _turn("parent", datetime.now(timezone.utc).timestamp())
+    await store.save(tracker)
+    stored = json.dumps(_rows(store_url, "parent"))
+    for secret in SECRETS:
+        assert secret not in stored
+    assert "who pays for SEN support?" in stored
+    assert "[email]" in stored and "[phone]" in stored and "[postcode]" in stored
+    # The service's own number in the reply stays; only the echoed name goes.
+    assert "SENDIAS: 01865 810516" in stored and "Thanks [name]." in stored
+    # The tracker Rasa is still working on keeps the text as typed.
+    assert tracker.latest_message.text == PERSONAL
+
+
+async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(
+        store_url: str) -> None:
+    store = _store(store_url)
+    _clear(store_url)
+    now = datetime.now(timezone.utc).timestamp()
+    await store.save(_turn("parent", now))
+    reloaded = await store.retrieve("parent")
+    assert reloaded is not None
+    assert reloaded.get_slot("last_question").endswith("who pays for SEN support?")
+    assert "[email]" in reloaded.latest_message.text
+    assert reloaded.latest_message.intent["name"] == "ask_who_pays"
+    count = len(_rows(store_url, "parent"))
+    reloaded.update(UserUttered("thanks, call me on 01865 810516", timestamp=now + 1))
+    await store.save(reloaded)
+    rows = _rows(store_url, "parent")
+    assert len(rows) == count + 1  # nothing written twice
+    assert rows[-1]["text"] == "thanks, call me on [phone]"
+
+
+async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_path: Path) -> None:
+    store = _store(store_url)
+    _clear(store_url)
+    now = datetime.now(timezone.utc)
+    await store.save(_turn("old", (now - timedelta(days=31)).timestamp()))
+    await store.save(_turn("new", (now - timedelta(days=1)).timestamp()))
+    settings = dataclasses.replace(Settings.from_env(), tracker_url=store_url,
+                                   feedback_db=tmp_path / "feedback.sqlite", retention_days=30)
+    purged = purge(settings, now=now)
+    assert purged.conversations == 1 and purged.events == 7
+    assert await store.retrieve("old") is None
+    assert await store.retrieve("new") is not None
