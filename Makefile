@@ -20,9 +20,10 @@ test: setup browser postgres
 		--fail-on-prediction-errors --out var/results
 	$(PY) -m pytest
 
-## shell: chat with the assistant in the terminal
+## shell: the staff console, talking to the assistant `make run` started
+## (`make shell ARGS=--explain` shows why each reply was given)
 shell: setup
-	$(PY) -m bot.stack shell
+	@$(PY) -m bot.console $(ARGS)
 
 setup: $(VENV)/.installed-lock
 

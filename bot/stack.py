@@ -117,6 +117,65 @@ def training_fingerprint() -> str:
     return digest.hexdigest()
 
 
+API_TOKEN_FILE = "rasa-api.token"
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def api_token(settings: Settings) -> str:
+    """The token for Rasa's HTTP API, created once in ``var/`` (readable by us only).
+
+    ``make run`` turns Rasa's HTTP API on (the staff console reads each message's
+    intent ranking and crisis check from ``GET /conversations/{id}/tracker``), and
+    only with this token, so other local users cannot read conversations or
+    replace the model. It is created with ``O_EXCL``, so stacks started at the same
+    time agree on one token.
+    """
+    import secrets
+
+    path = settings.var_dir / API_TOKEN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(24))
+    for _ in range(20):  # another process may have created it and not written yet
+        token = path.read_text().strip()
+        if token:
+            return token
+        time.sleep(0.05)
+    raise RuntimeError(f"{path} is empty: delete it and start again")
+
+
+def read_api_token(settings: Settings) -> str | None:
+    """The HTTP API token if one was made (the console reads it), else None."""
+    try:
+        return (settings.var_dir / API_TOKEN_FILE).read_text().strip() or None
+    except OSError:
+        return None
+
+
+def rasa_api_args(settings: Settings) -> list[str]:
+    """``--enable-api --auth-token ...`` when Rasa listens on loopback, else nothing.
+
+    On any other address the API stays off: the console then shows replies and
+    the knowledge evidence but not the intent ranking.
+    """
+    if not _is_loopback(settings.host):
+        return []
+    return ["--enable-api", "--auth-token", api_token(settings)]
+
+
 def model_path(settings: Settings) -> Path:
     """Where the trained Rasa model lives."""
     return settings.var_dir / "models" / f"{MODEL_NAME}.tar.gz"
@@ -287,6 +346,7 @@ class Stack:
                  "--endpoints", "endpoints.yml",
                  "--credentials", "credentials.yml",
                  "--interface", s.host, "--port", str(s.rasa_port),
+                 *rasa_api_args(s),
                  "--cors", *s.allowed_origins],
                 f"{base}:{s.rasa_port}/",
                 f"{base}:{s.rasa_port}/webhooks/rest/webhook",
@@ -515,23 +575,11 @@ def run(settings: Settings) -> int:
     return code
 
 
-def shell(settings: Settings) -> int:
-    """Chat in the terminal: action server in the background, ``rasa shell`` here."""
-    prepare(settings)
-    enforce_retention(settings)  # old conversations go at start, then daily
-    stack = Stack(settings)
-    try:
-        stack.start(("actions",))
-        return subprocess.run(
-            [sys.executable, str(RASA_CLI), "shell",
-             "--model", str(model_path(settings)),
-             "--endpoints", "endpoints.yml",
-             "--interface", settings.host, "--port", str(settings.rasa_port)],
-            cwd=REPO_ROOT,
-            env=child_env(settings),
-        ).returncode
-    finally:
-        stack.stop(("actions",))
+def shell(argv: Sequence[str] = ()) -> int:
+    """The staff console (:mod:`bot.console`), talking to the assistant ``run`` started."""
+    from bot.console import main as console
+
+    return console(list(argv))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -539,7 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="prepare and run all three services until Ctrl-C")
-    sub.add_parser("shell", help="chat in the terminal with the action server running")
+    shell_args = sub.add_parser("shell", help="the staff console (python -m bot.console)")
+    shell_args.add_argument("--explain", action="store_true", help="show why, per reply")
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if up to date")
     sub.add_parser("prepare", help="build the index and train the model if needed")
@@ -549,7 +598,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return run(settings)
         if args.command == "shell":
-            return shell(settings)
+            return shell(["--explain"] if args.explain else [])
         if args.command == "train":
             settings.var_dir.mkdir(parents=True, exist_ok=True)
             train_if_needed(settings, force=args.force)
