@@ -13,6 +13,7 @@ from bot.answers import answer
 from bot.contacts import normalise_area
 from bot.handoff import COMPLAINT, is_complaint
 from bot.retrieval import Retriever
+from bot.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
 from bot.sources import source_json, source_line
 from bot.topics import TOPICS, question_for
 
@@ -50,8 +51,10 @@ class ActionAnswerFromKnowledge(Action):
     buttons and a person to talk to (the two-stage fallback).
     """
 
-    def __init__(self, retriever: Retriever | None = None) -> None:
+    def __init__(self, retriever: Retriever | None = None,
+                 review: ReviewLog | None = None) -> None:
         self._retriever = retriever
+        self._review = review
 
     def name(self) -> str:
         return "action_answer_from_knowledge"
@@ -61,6 +64,13 @@ class ActionAnswerFromKnowledge(Action):
         if self._retriever is None:  # lazy: the index loads on the first question
             self._retriever = Retriever()
         return self._retriever
+
+    @property
+    def review(self) -> ReviewLog:
+        """Where answered and declined questions are recorded for the review report."""
+        if self._review is None:
+            self._review = ReviewLog()
+        return self._review
 
     def run(
         self,
@@ -80,17 +90,22 @@ class ActionAnswerFromKnowledge(Action):
         explanation = {"intent": name, "confidence": round(confidence, 3), "area": area,
                        "kind": reply.kind, **reply.evidence}
         if reply.kind == "contact":
+            self.review.record_event(ANSWERED, conversation=tracker.sender_id,
+                                     article=CONTACTS_ARTICLE)
             dispatcher.utter_message(text=reply.text,
                                      json_message={"contacts": reply.contacts,
                                                    "explanation": explanation})
             return [SlotSet("last_article", None)]
         if reply.declined or reply.hit is None:
+            self.review.record_event(DECLINED, conversation=tracker.sender_id,
+                                     question=question)
             buttons = guesses(tracker)
             text = DID_YOU_MEAN if buttons else UNSURE_REPLY
             dispatcher.utter_message(text=text, buttons=buttons + [SENDIAS_BUTTON],
                                      json_message={"explanation": explanation})
             return [SlotSet("last_article", None)]
         hit = reply.hit
+        self.review.record_event(ANSWERED, conversation=tracker.sender_id, article=hit.slug)
         dispatcher.utter_message(text=reply.text)
         # The page's address and, for an old or unmaintained page, a short clause
         # saying so, both as data (the widget links the title) and in the text.

@@ -1,5 +1,7 @@
 """Staff tools: ``python -m bot ask "question" [--area X] [--intent I] [--explain]``,
-``python -m bot feedback`` and ``python -m bot audit`` (see :mod:`bot.audit`).
+``python -m bot feedback``, ``python -m bot audit`` (see :mod:`bot.audit`),
+``python -m bot report`` (see :mod:`bot.report`) and ``python -m bot ingest``
+(the same as ``python -m bot.ingest``, e.g. ``--raw PAGE --dry-run``).
 
 ``ask`` prints the reply of the assistant's own answer function
 (:func:`bot.answers.answer`, as the knowledge action calls it) and, with
@@ -22,6 +24,11 @@ from bot.sources import source_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["ingest"]:  # its own options, so handed over whole
+        from bot.ingest import main as ingest
+
+        return ingest(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question from the knowledge index")
@@ -38,7 +45,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     audit.add_arguments(sub.add_parser(
         "audit", help="unsourced contacts, copied runs, old sources, overdue reviews"))
+    from bot import report
+
+    report.add_arguments(sub.add_parser(
+        "report", help="unanswered questions, unhelpful answers, unused articles, weeks"))
+    sub.add_parser("ingest", help="python -m bot.ingest (see python -m bot ingest --help)")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        return report.run_cli(args)
     if args.command == "feedback":
         return _feedback()
     if args.command == "audit":

@@ -4,6 +4,8 @@ Stored in SQLite (write-ahead log, so the action server and a staff member readi
 the summary do not block each other). The conversation id is never stored as
 given: it is hashed with a salt kept beside the database, so a row can be grouped
 with others from the same conversation but not traced back to a person.
+Emails, phone numbers, postcodes and introduced names are taken out of the
+question and comment before they are stored (:func:`bot.privacy.redact`).
 Recording never raises: a full disk or locked file is logged, and the person
 chatting still gets their reply.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from bot.privacy import redact
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -93,8 +96,8 @@ class FeedbackStore:
                     "INSERT INTO feedback (at, conversation, question, article, helpful, comment)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     self._hash(conversation or ""), _clip(question) or "",
-                     _clip(article) or "", int(bool(helpful)), _clip(comment)),
+                     self._hash(conversation or ""), _clip(redact(question)) or "",
+                     _clip(article) or "", int(bool(helpful)), _clip(redact(comment))),
                 )
             return True
         except (sqlite3.Error, OSError) as err:

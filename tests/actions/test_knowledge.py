@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import DID_YOU_MEAN, UNSURE_REPLY, ActionAnswerFromKnowledge
 from bot.retrieval import Retriever
+from bot.review import ReviewLog
 
 
 def tracker_saying(text: str, intent: str = "nlu_fallback", ranking=(), slots=None) -> Tracker:
@@ -17,8 +18,9 @@ def tracker_saying(text: str, intent: str = "nlu_fallback", ranking=(), slots=No
 
 
 @pytest.fixture(scope="module")
-def action(knowledge_index):
-    return ActionAnswerFromKnowledge(retriever=Retriever(knowledge_index))
+def action(knowledge_index, tmp_path_factory):
+    review = ReviewLog(tmp_path_factory.mktemp("review") / "feedback.sqlite")
+    return ActionAnswerFromKnowledge(retriever=Retriever(knowledge_index), review=review)
 
 
 def test_answer_then_source_then_was_it_helpful(action):

@@ -1,0 +1,123 @@
+"""What the assistant answered and declined, kept for the staff review report.
+
+The knowledge action records one event per question it handles: ``answered``
+(with the article's slug, or ``contacts`` for an answer from
+knowledge/contacts.yml; the question itself is not kept) or ``declined`` (with the
+question, personal details taken out by :func:`bot.privacy.redact`, so staff can see
+what families asked that the knowledge does not cover). Events live in a second
+table of the feedback database, beside the "Was this helpful?" answers, with the
+conversation id hashed by the same salt (:class:`bot.feedback.FeedbackStore`).
+Like feedback, recording never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from bot.feedback import FeedbackStore, _clip
+from bot.privacy import redact
+
+logger = logging.getLogger(__name__)
+
+ANSWERED = "answered"
+DECLINED = "declined"
+KINDS = (ANSWERED, DECLINED)
+CONTACTS_ARTICLE = "contacts"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answer_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('answered', 'declined')),
+    question TEXT NOT NULL,
+    article TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded question: when, answered or declined, what, which article."""
+
+    at: datetime
+    kind: str
+    question: str
+    article: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One "Was this helpful?" answer, as stored by :mod:`bot.feedback`."""
+
+    at: datetime
+    article: str
+    question: str
+    helpful: bool
+    comment: str | None
+
+
+def _since_text(since: date | None) -> str:
+    return since.isoformat() if since else ""
+
+
+class ReviewLog(FeedbackStore):
+    """The feedback database, with the answered / declined events beside it."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute(_SCHEMA)
+        return conn
+
+    def record_event(self, kind: str, *, conversation: str, question: str = "",
+                     article: str = "") -> bool:
+        """Store one answered or declined question; False (logged) instead of raising.
+
+        Args:
+            kind: ``answered`` or ``declined``.
+            conversation: Rasa's sender id; only its salted hash is stored.
+            question: What was asked; kept (redacted) for declined questions only.
+            article: The article answered from (answered only).
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        kept = (_clip(redact(question)) or "") if kind == DECLINED else ""
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    "INSERT INTO answer_events (at, conversation, kind, question, article)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                     self._hash(conversation or ""), kind, kept, _clip(article) or ""),
+                )
+            return True
+        except (sqlite3.Error, OSError) as err:
+            logger.error("Could not store an answer event in %s: %s", self.path, err)
+            return False
+
+    def events(self, since: date | None = None) -> list[Event]:
+        """Answered and declined questions from ``since`` (a day, UTC) on, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT at, kind, question, article FROM answer_events WHERE at >= ?"
+                " ORDER BY id", (_since_text(since),)).fetchall()
+        return [Event(datetime.fromisoformat(at), kind, question, article)
+                for at, kind, question, article in rows]
+
+    def ratings(self, since: date | None = None) -> list[Rating]:
+        """The "Was this helpful?" answers from ``since`` on, oldest first."""
+        if not self.path.exists():
+            return []
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT at, article, question, helpful, comment FROM feedback"
+                " WHERE at >= ? ORDER BY id", (_since_text(since),)).fetchall()
+        # Rows stored before questions were redacted on the way in are redacted here.
+        return [Rating(datetime.fromisoformat(at), article, redact(question), bool(helpful),
+                       redact(comment) or None)
+                for at, article, question, helpful, comment in rows]

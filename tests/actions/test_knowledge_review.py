@@ -1,0 +1,50 @@
+"""The knowledge action records what it answered and declined for the review report."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.knowledge import ActionAnswerFromKnowledge
+from bot.retrieval import Retriever
+from bot.review import ReviewLog
+
+
+def tracker_saying(text: str, intent: str = "nlu_fallback") -> Tracker:
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9},
+               "intent_ranking": []}
+    return Tracker("parent-42", {}, message, [], False, None, {}, "")
+
+
+@pytest.fixture
+def review(tmp_path):
+    return ReviewLog(tmp_path / "feedback.sqlite")
+
+
+@pytest.fixture
+def action(knowledge_index, review):
+    return ActionAnswerFromKnowledge(retriever=Retriever(knowledge_index), review=review)
+
+
+def test_a_declined_question_is_kept_redacted_with_a_hashed_conversation(action, review):
+    action.run(CollectingDispatcher(), tracker_saying(
+        "my name is Jo Bloggs, email jo@example.com: when is the football on"), {})
+    (event,) = review.events()
+    assert event.kind == "declined"
+    assert "when is the football on" in event.question
+    assert "Jo" not in event.question and "jo@example.com" not in event.question
+    assert "[name]" in event.question and "[email]" in event.question
+    with review._connect() as conn:
+        (conversation,) = conn.execute("SELECT conversation FROM answer_events").fetchone()
+    assert conversation != "parent-42" and len(conversation) == 16
+
+
+def test_an_answer_is_counted_with_its_article_and_without_the_question(action, review):
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker_saying(
+        "how do we ask for an EHC needs assessment?", "request_ehc_assessment"), {})
+    (event,) = review.events()
+    assert event.kind == "answered"
+    assert event.article == dispatcher.messages[1]["custom"]["source"]["article"]
+    assert event.question == ""
