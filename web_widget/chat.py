@@ -33,9 +33,21 @@ def _error(status: int, message: str):
     return jsonify({"error": message}), status
 
 
+def _json_body():
+    """The request's JSON, or None when it is not JSON.
+
+    ``get_json(silent=True)`` still raises ``RecursionError`` on deeply nested
+    JSON (``[[[[...]]]]``, a few thousand levels), which would be a 500.
+    """
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def session_key() -> str:
     """Rate-limit key: the conversation id, or the address when there is none."""
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     session = payload.get("session") if isinstance(payload, dict) else None
     if isinstance(session, str) and SESSION_ID.match(session):
         return "session:" + session
@@ -73,7 +85,7 @@ def chat():
         request.get_data().decode("utf-8")
     except UnicodeDecodeError:
         return _error(400, "The request body must be UTF-8 encoded JSON.")
-    payload = request.get_json(silent=True)
+    payload = _json_body()
     if not isinstance(payload, dict):
         return _error(400, 'Send a JSON object: {"session": "...", "message": "..."}.')
     session = payload.get("session")
