@@ -59,6 +59,8 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
         payload = json.loads(text) if text.strip() else None
     except json.JSONDecodeError:
         return None, _error(400, "The request body is not valid JSON.")
+    except RecursionError:  # [[[[...]]]] a few thousand levels deep (tests/fuzz)
+        return None, _error(400, "The request body is nested too deeply.")
     if not isinstance(payload, dict):
         return None, _error(
             400, 'Send a JSON object: {"sender": "...", "message": "..."}.'

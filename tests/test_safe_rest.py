@@ -32,3 +32,10 @@ def test_an_oversized_message_with_a_disclosure_at_the_very_end_goes_on():
     payload, reply = check_request(body(message))
     assert reply is None
     assert payload["message"].endswith("my stepdad hits me")
+
+
+def test_deeply_nested_json_is_a_400_not_a_500():
+    payload, reply = check_request(b"[" * 100_000 + b"]" * 100_000)
+    assert payload is None
+    assert reply.status == 400
+    assert "nested too deeply" in json.loads(reply.body)["error"]
