@@ -283,3 +283,31 @@ def test_a_failed_purge_at_start_is_reported_not_raised(tmp_path: Path) -> None:
     thread = enforce_retention(bad, report=lines.append)
     assert thread.is_alive() and thread.daemon
     assert lines and lines[0].startswith("Retention purge failed at start")
+
+
+def test_make_run_purges_before_the_services_start(tmp_path: Path, monkeypatch) -> None:
+    import signal
+
+    import bot.stack
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    table = _events_table(url)
+    _add_conversation(url, table, "last-year", 365)
+    _add_conversation(url, table, "yesterday", 1)
+    started: list[dict[str, int]] = []
+
+    def start(self, *args, **kwargs):
+        started.append(_senders(url))  # what the services would find
+        raise RuntimeError("not starting services in this test")
+
+    monkeypatch.setattr(bot.stack, "prepare", lambda settings: None)
+    monkeypatch.setattr(bot.stack.Stack, "start", start)
+    monkeypatch.setattr(bot.stack.Stack, "stop", lambda self, *a, **k: None)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        settings = dataclasses.replace(_settings("", tmp_path), tracker_db=tmp_path / "tracker.db")
+        assert bot.stack.run(settings) == 1
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    assert started == [{"yesterday": 1}]
