@@ -276,7 +276,8 @@ def raw_sources(paths: Sequence[Path]) -> list[Path]:
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*")
                                 if p.is_file() and p.suffix.lower() in RAW_SUFFIXES
-                                and not any(part.startswith(".") for part in p.parts)))
+                                and not any(part.startswith(".")
+                                            for part in p.relative_to(path).parts)))
         elif path.is_file():
             if path.suffix.lower() not in RAW_SUFFIXES:
                 raise IngestError(f"{path}: not a page ingest can read "
@@ -524,11 +525,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
     parser.add_argument("--check", action="store_true",
                         help="exit 0 if the index is up to date, 1 if not")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show what the --raw pages would become and change; "
+                             "write nothing (see bot/dry_run.py)")
+    parser.add_argument("--ask", action="append", default=[], metavar="QUESTION",
+                        help="with --dry-run: the answer before and after the pages")
     args = parser.parse_args(argv)
     paths = [] if args.raw_only else args.paths or [settings.knowledge_dir / "articles"]
     raw = [*args.raw, *settings.extra_sources]
     if args.check:
         return 0 if is_up_to_date(paths, args.index_dir, raw) else 1
+    if args.dry_run or args.ask:
+        if not args.raw or not args.dry_run:
+            parser.error("--dry-run needs the pages to check (--raw PAGE...), "
+                         "and --ask needs --dry-run")
+        from bot import dry_run
+
+        return dry_run.run(args.raw, args.ask, paths, settings.extra_sources,
+                           args.index_dir)
     try:
         manifest = build(paths, args.index_dir, raw)
     except IngestError as err:
