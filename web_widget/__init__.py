@@ -1,6 +1,6 @@
 """Flask app that serves the embeddable chat widget and passes messages to Rasa.
 
-One blueprint per concern: ``pages`` (health check, demo page, privacy notice),
+One blueprint per concern: ``pages`` (front page, health check, demo page, privacy notice),
 ``embed`` (the ``/widget.js`` script), ``chat`` (``POST /api/chat`` and
 ``GET /api/contacts``). Security comes from well-kept libraries: flask-cors lets
 only the configured sites call the API, Flask-Limiter limits messages per
@@ -52,6 +52,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FORCE_HTTPS=not _is_loopback(settings.host),
         CONTACTS_PATH=None,  # None: knowledge/contacts.yml from settings
         RETENTION_DAYS=settings.retention_days,  # stated on /privacy
+        # The front page (/) says whether these answer, waiting at most this long.
+        ACTIONS_HEALTH_URL=settings.actions_url.removesuffix("/webhook") + "/health",
+        STATUS_TIMEOUT=1.5,
     )
     if test_config:
         app.config.update(test_config)

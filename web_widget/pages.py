@@ -1,4 +1,4 @@
-"""Health check, the demo school page and the privacy notice."""
+"""The service's front page, health check, the demo school page and the privacy notice."""
 
 from __future__ import annotations
 
@@ -8,6 +8,37 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from bot.contacts import AREAS
 
 bp = Blueprint("pages", __name__)
+
+
+def _answers(url: str, timeout: float) -> bool:
+    try:
+        return requests.get(url, timeout=timeout).ok
+    except requests.RequestException:
+        return False
+
+
+@bp.get("/")
+def index():
+    """What the service is, whether Rasa and the action server answer, the embed line.
+
+    Both are asked at once with a short timeout (``STATUS_TIMEOUT``), so the page
+    comes back quickly even when a part is down.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = current_app.config
+    parts = [("Rasa server", config["RASA_URL"].rstrip("/") + "/"),
+             ("action server", config["ACTIONS_HEALTH_URL"])]
+    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+        states = list(pool.map(lambda part: _answers(part[1], config["STATUS_TIMEOUT"]),
+                               parts))
+    rows = [{"name": name, "url": url, "up": up} for (name, url), up in zip(parts, states)]
+    snippet = f'<script src="{request.url_root}widget.js" defer></script>'
+    response = current_app.make_response(render_template(
+        "index.html", parts=rows, all_up=all(states), snippet=snippet,
+        url_root=request.url_root))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/healthz")
