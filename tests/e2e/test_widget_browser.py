@@ -243,3 +243,27 @@ def test_no_answer_within_20_seconds_is_not_a_silent_hang(page):
     expect(error).to_contain_text("can't connect", timeout=30_000)
     expect(error.locator('a[href="tel:999"]')).to_have_text("999")
     expect(page.locator("#senbot-widget .typing")).to_be_hidden()
+
+
+def test_the_source_title_links_to_the_page_and_an_old_page_is_flagged(page):
+    page.goto(page.base + "/demo")
+    open_with_keyboard(page)
+    ask(page, "How long does the council have to decide whether to do an EHC needs assessment?")
+    citation = log(page).locator(".src")
+    expect(citation).to_contain_text("Source:", timeout=60_000)
+    link = citation.get_by_role("link")
+    expect(link).to_have_attribute(
+        "href", "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(link.locator("cite")).to_contain_text("Regulations 2014")
+    expect(citation).not_to_contain_text("check it is still current")  # law in force
+
+    page.get_by_role("textbox", name="Your question").focus()
+    ask(page, "Is SEN the same as a disability?")
+    expect(citation).to_have_count(2, timeout=60_000)
+    old = citation.nth(1)
+    expect(old).to_contain_text("(page from 2018: check it is still current)")
+    expect(old.get_by_role("link")).to_have_count(0)  # its page has no address on file
+    # The text line is not shown beside the citation built from the data.
+    expect(log(page).locator(".msg.bot:not(.src)", has_text="Source:")).to_have_count(0)

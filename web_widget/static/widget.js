@@ -202,7 +202,9 @@
         node.appendChild(cite);
       }
       node.appendChild(document.createTextNode(
-        (s.publisher ? " - " + s.publisher : "") + (s.area ? " (" + s.area + ")" : "")));
+        (s.publisher ? " - " + s.publisher : "") + (s.area ? " (" + s.area + ")" : "") +
+        // "page from 2018: check it is still current" for an old or unmaintained page
+        (typeof s.caveat === "string" && s.caveat ? " (" + s.caveat + ")" : "")));
     } else if (entry.kind === "error") {
       node = el("div", { class: "msg bot err" });
       node.appendChild(el("p", { style: "margin:0" }, entry.text));
