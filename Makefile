@@ -32,14 +32,21 @@ setup: $(VENV)/.installed-lock
 postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql)
 
-## browser: Debian's chromium, axe-core and terser for the widget's browser tests
-## (installed only when missing; playwright drives /usr/bin/chromium, no downloads)
+## browser: Debian's chromium, axe-core and terser for the widget's browser tests, and
+## Rasa Webchat and socket.io-client for the socket.io channel's (installed only when
+## missing; playwright drives /usr/bin/chromium, no downloads)
 AXE_VERSION := 4.14.1
 TERSER_VERSION := 5.51.2
+WEBCHAT_VERSION := 1.0.1
+SOCKETIO_CLIENT_VERSION := 3.1.3
 browser:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 	@test -f var/node/node_modules/axe-core/axe.min.js -a -f var/node/node_modules/terser/bin/terser || \
 		npm install --no-audit --no-fund --prefix var/node axe-core@$(AXE_VERSION) terser@$(TERSER_VERSION)
+	@grep -qs '"version": "$(WEBCHAT_VERSION)"' var/node/node_modules/rasa-webchat/package.json && \
+		grep -qs '"version": "$(SOCKETIO_CLIENT_VERSION)"' var/node/node_modules/socket.io-client/package.json || \
+		npm install --no-audit --no-fund --ignore-scripts --save-exact --prefix var/node \
+			rasa-webchat@$(WEBCHAT_VERSION) socket.io-client@$(SOCKETIO_CLIENT_VERSION)
 
 $(VENV)/.installed-lock: requirements/lock.txt scripts/setup_env.sh
 	VENV=$(VENV) scripts/setup_env.sh

@@ -1,4 +1,4 @@
-"""Rasa's socket.io channel, with session persistence and the websocket transport working.
+"""Rasa's socket.io channel, with session persistence and websocket transport working.
 
 Two faults of the libraries in our lock are worked around here; everything else is
 Rasa's own, so clients such as Rasa Webchat connect exactly as to Rasa's ``socketio``
@@ -71,7 +71,7 @@ async def receive(ws: Any) -> Optional[Union[str, bytes]]:
 
 
 class SanicWebSocket:
-    """engine.io's websocket wrapper for Sanic (``engineio.async_drivers.sanic``), fixed.
+    """engine.io's Sanic websocket wrapper (``engineio.async_drivers.sanic``), fixed.
 
     The interface engine.io's ``AsyncSocket`` expects: called with the WSGI-like
     environ, it upgrades the request and runs ``handler(self)``; ``wait``,
@@ -141,7 +141,9 @@ class PersistentSocketIOInput(SocketIOInput):
             session_id = data.get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, str(session_id), namespace=self.namespace)
-            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
+            await sio.emit(
+                "session_confirm", session_id, room=sid, namespace=self.namespace
+            )
 
         # Replaces Rasa's handler for the same event.
         sio.on("session_request", namespace=self.namespace)(session_request)

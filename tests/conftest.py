@@ -31,6 +31,13 @@ class LiveStack:
     stack: Stack
     settings: Settings
     audit_log: Path
+    # Another site allowed to embed a chat client (SENBOT_ALLOWED_ORIGINS): nothing
+    # listens here until a test serves its page on this port.
+    other_site_port: int
+
+    @property
+    def other_site_origin(self) -> str:
+        return f"http://{self.settings.host}:{self.other_site_port}"
 
     @property
     def rasa_url(self) -> str:
@@ -74,6 +81,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     tmp = tmp_path_factory.mktemp("stack")
     host = "127.0.0.1"
     rasa_port, actions_port, widget_port = free_port(), free_port(), free_port()
+    other_site_port = free_port()
     var_dir = REPO_ROOT / "var"
     settings = Settings(
         host=host,
@@ -87,7 +95,10 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         knowledge_dir=REPO_ROOT / "knowledge",
         tracker_db=tmp / "tracker.db",
         tracker_url="",
-        allowed_origins=(f"http://{host}:{widget_port}",),
+        feedback_db=tmp / "feedback.sqlite",  # not the repository's var/
+        allowed_origins=(
+            f"http://{host}:{widget_port}", f"http://{host}:{other_site_port}"
+        ),
     )
     prepare(settings)
     audit_log = tmp / "network.jsonl"
@@ -100,7 +111,8 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
     try:
         stack.start()
-        yield LiveStack(stack=stack, settings=settings, audit_log=audit_log)
+        yield LiveStack(stack=stack, settings=settings, audit_log=audit_log,
+                        other_site_port=other_site_port)
     finally:
         stack.stop()
 

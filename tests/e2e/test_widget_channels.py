@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import threading
 import uuid
 
 import pytest
 
 from bot.handoff import AREA_QUESTION
+from bot.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +63,50 @@ def test_a_socketio_client_gets_an_answer(live_stack):
     finally:
         client.disconnect()
     assert "SEN Support helper" in answers[0].get("text", "")
+
+
+# socket.io-client 3.1.3 (the major version Rasa Webchat 1.0.1 is built on) in Node,
+# installed by `make browser`. Prints the transport it ended on and the bot's text.
+SOCKETIO_CLIENT = REPO_ROOT / "var" / "node" / "node_modules" / "socket.io-client"
+NODE_CLIENT = """
+const io = require(process.env.SOCKETIO_CLIENT);
+const session = process.env.SESSION;
+const socket = io(process.env.RASA_URL, {
+  transports: process.env.TRANSPORTS.split(","), reconnection: false, timeout: 20000 });
+const fail = (why) => { console.error(why); process.exit(1); };
+setTimeout(() => fail("no answer within 60 s"), 60000);
+socket.on("connect_error", (err) => fail("connect_error: " + err.message));
+const start = () => socket.emit("session_request", { session_id: session });
+// Polling first: ask once the engine has upgraded to websocket.
+socket.on("connect", () => socket.io.engine.transport.name === "websocket"
+  ? start() : socket.io.engine.once("upgrade", start));
+socket.on("session_confirm",
+  () => socket.emit("user_uttered", { message: "hello", session_id: session }));
+socket.on("bot_uttered", (data) => {
+  const transport = socket.io.engine.transport.name;
+  console.log(JSON.stringify({ transport, text: data.text }));
+  socket.close();
+  process.exit(0);
+});
+"""
+
+
+@pytest.mark.parametrize("transports", [["websocket"], ["polling", "websocket"]])
+def test_a_node_socketio_client_gets_an_answer_over_websocket(live_stack, transports):
+    # ["websocket"] connects over websocket straight away; ["polling", "websocket"]
+    # (Rasa Webchat's way) connects by polling, then upgrades.
+    node = shutil.which("node")
+    if not node or not (SOCKETIO_CLIENT / "package.json").exists():
+        pytest.fail("node or socket.io-client is missing: run `make browser`")
+    env = {**os.environ, "SOCKETIO_CLIENT": str(SOCKETIO_CLIENT),
+           "SESSION": uuid.uuid4().hex, "RASA_URL": live_stack.rasa_url,
+           "TRANSPORTS": ",".join(transports)}
+    done = subprocess.run([node, "-e", NODE_CLIENT], env=env, capture_output=True,
+                          text=True, timeout=90, check=False)
+    assert done.returncode == 0, done.stderr
+    reply = json.loads(done.stdout.strip().splitlines()[-1])
+    assert reply["transport"] == "websocket"
+    assert "SEN Support helper" in reply["text"]
 
 
 def test_the_widget_does_not_log_visitors_addresses(live_stack):
