@@ -30,11 +30,13 @@ from sanic import Sanic
 from channels.socketio import PersistentSocketIOInput
 
 async def echo(message):
-    await message.output_channel.send_text_message(message.sender_id, "echo " + message.text)
+    reply = "echo " + message.text
+    await message.output_channel.send_text_message(message.sender_id, reply)
 
 app = Sanic("socketio_channel_test")
-channel = PersistentSocketIOInput(user_message_evt="user_uttered",
-                                  bot_message_evt="bot_uttered", session_persistence=True)
+channel = PersistentSocketIOInput(
+    user_message_evt="user_uttered", bot_message_evt="bot_uttered",
+    session_persistence=True)
 app.blueprint(channel.blueprint(echo))
 app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, motd=False)
 """
@@ -91,9 +93,9 @@ def test_nothing_follows_the_close_frame_on_the_upgraded_connection(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall(
-            (f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-             f"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+            ("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+             "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
         )
         received = sock.recv(4096)
         while b'"sid"' not in received:
@@ -105,5 +107,6 @@ def test_nothing_follows_the_close_frame_on_the_upgraded_connection(port):
         while chunk := sock.recv(4096):
             received += chunk
     assert received.startswith(b"HTTP/1.1 101 ")
-    assert received.endswith(b"\x88\x02\x03\xe8"), received[-80:]  # the close frame, last
+    # The close frame (code 1000) comes last.
+    assert received.endswith(b"\x88\x02\x03\xe8"), received[-80:]
     assert received.count(b"HTTP/1.1") == 1
