@@ -319,6 +319,7 @@ th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd;
          vertical-align: top; }
 td.n { text-align: right; width: 4rem; }
 .also { color: #555; font-size: .9em; }
+ul.cols { columns: 3; font-size: .9em; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.15rem; margin-top: 2rem; }
 </style></head><body>
 <h1>Review report{{ since }}</h1>
@@ -342,7 +343,7 @@ was put</th></tr>
 <td>{% for q in a.questions[:5] %}<div>{{ q }}</div>{% endfor %}</td></tr>
 {% endfor %}</table>{% else %}<p>None.</p>{% endif %}
 <h2>Articles never used ({{ report.never_used | length }})</h2>
-{% if report.never_used %}<ul>{% for a in report.never_used %}<li>{{ a }}</li>
+{% if report.never_used %}<ul class="cols">{% for a in report.never_used %}<li>{{ a }}</li>
 {% endfor %}</ul>{% else %}<p>None.</p>{% endif %}
 <h2>Counts per week</h2>
 <table><tr><th>week of</th><th>answered</th><th>declined</th><th>not helpful</th></tr>
