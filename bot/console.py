@@ -136,7 +136,8 @@ def _intent_lines(turn: TrackerTurn) -> list[Text]:
     ranking = turn.parse.get("intent_ranking") or ([intent] if intent else [])
     line = Text("intent: ", style="bold")
     line.append(f"{intent.get('name')} {float(intent.get('confidence') or 0):.2f}")
-    others = [r for r in ranking if r.get("name") != intent.get("name")][:MAX_INTENTS - 1]
+    others = [r for r in ranking if r.get("name") != intent.get("name")]
+    others = others[:MAX_INTENTS - 1]
     if others:
         line.append("   then " + ", ".join(
             f"{r.get('name')} {float(r.get('confidence') or 0):.2f}" for r in others),
@@ -175,7 +176,8 @@ def _candidate_table(explanation: dict[str, Any]) -> Table:
         table.add_row(
             str(rank), f"{c.get('article')} > {c.get('heading')}",
             _num(c.get("score")), _num(c.get("dense")), _num(c.get("question")),
-            _num(features.get("bm25", c.get("bm25"))), str(c.get("matched_question") or ""))
+            _num(features.get("bm25", c.get("bm25"))),
+            str(c.get("matched_question") or ""))
     return table
 
 
@@ -263,19 +265,21 @@ class Client:
         return reply.json()
 
     def latest_turn(self) -> TrackerTurn:
-        """The tracker's view of the latest message; an error message when unreachable."""
+        """The tracker's view of the latest message, or why it is not available."""
         params = {"token": self.token} if self.token else {}
         try:
             reply = requests.get(f"{self.rasa_url}/conversations/{self.sender}/tracker",
                                  params=params, timeout=self.timeout)
         except requests.RequestException as err:
-            return TrackerTurn(None, [], f"tracker unreachable: {err.__class__.__name__}")
+            return TrackerTurn(None, [],
+                               f"tracker unreachable: {err.__class__.__name__}")
         if reply.status_code in (401, 403):
             return TrackerTurn(None, [], "Rasa's HTTP API refused the token; restart "
                                          "with make run")
         if not reply.ok:
-            return TrackerTurn(None, [], f"Rasa's HTTP API answered {reply.status_code}; "
-                                         "make run starts Rasa with --enable-api")
+            return TrackerTurn(None, [],
+                               f"Rasa's HTTP API answered {reply.status_code}; "
+                               "make run starts Rasa with --enable-api")
         return latest_turn(reply.json())
 
 
@@ -323,9 +327,9 @@ class Session:
         try:
             messages = self.client.send(message)
         except requests.RequestException as err:
-            self.console.print(Text(f"Could not reach the assistant at "
-                                    f"{self.client.rasa_url} ({err.__class__.__name__}). "
-                                    "Is make run still running?", style="red"))
+            self.console.print(Text(
+                f"Could not reach the assistant at {self.client.rasa_url} "
+                f"({err.__class__.__name__}). Is make run still running?", style="red"))
             return True
         rendered = render_reply(messages)
         self.buttons = rendered.buttons
@@ -378,8 +382,9 @@ def main(argv: Sequence[str] | None = None,
     from bot.settings import get_settings
 
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m bot.console", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.console", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--explain", action="store_true",
                         help="after each reply, show why it was given")
     parser.add_argument("--url", default=settings.rasa_url,

@@ -53,7 +53,8 @@ def known_contacts(path: Path | None = None) -> tuple[set[str], set[str]]:
     phones, emails = set(), set()
     for entry in data.get("contacts") or []:
         for field in ("phone", "text"):
-            for number in re.findall(r"\+?\d[\d\s()-]*\d|\d", str(entry.get(field) or "")):
+            value = str(entry.get(field) or "")
+            for number in re.findall(r"\+?\d[\d\s()-]*\d|\d", value):
                 phones.add(_digits(number))
         if entry.get("email"):
             emails.add(str(entry["email"]).strip().lower())
@@ -66,8 +67,9 @@ def unknown_contacts(text: str, phones: set[str], emails: set[str]) -> list[str]
     for match in PHONE.finditer(text):
         number = " ".join(match.group(0).split())
         digits = _digits(number)
-        if 10 <= len(digits) <= 11 and digits not in phones and f"phone {number}" not in found:
-            found.append(f"phone {number}")
+        label = f"phone {number}"
+        if 10 <= len(digits) <= 11 and digits not in phones and label not in found:
+            found.append(label)
     for match in EMAIL.finditer(text):
         email = match.group(0).rstrip(".").lower()
         if email not in emails and f"email {email}" not in found:
@@ -136,7 +138,7 @@ def _describe(reply) -> str:
 def answers_before_and_after(questions: Sequence[str], articles: Sequence[Path],
                              pages: Sequence[Path], extra: Sequence[Path],
                              index_dir: Path) -> Iterable[str]:
-    """Each question's answer from ``index_dir`` and from a temporary copy plus pages."""
+    """Each question's answer from ``index_dir`` and from a copy with the pages."""
     from bot.answers import answer
     from bot.retrieval import Retriever
 
@@ -178,7 +180,8 @@ def run(pages: Sequence[Path], questions: Sequence[str], articles: Sequence[Path
                 shown = "; ".join(f'"{line}"' for line in dropped[:MAX_DROPPED])
                 more = f" and {len(dropped) - MAX_DROPPED} more" \
                     if len(dropped) > MAX_DROPPED else ""
-                print(f"  Dropped as site furniture ({len(dropped)} lines): {shown}{more}")
+                print(f"  Dropped as site furniture ({len(dropped)} lines): "
+                      f"{shown}{more}")
             missing = unknown_contacts(page_text(path), phones, emails)
             print("  Contacts not in knowledge/contacts.yml: "
                   + ("; ".join(missing) if missing else "none"))

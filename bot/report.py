@@ -1,4 +1,4 @@
-"""The staff review report: ``python -m bot report [--since DATE] [--csv FILE] [--html FILE]``.
+"""The staff review report: ``python -m bot report [--since D] [--csv F] [--html F]``.
 
 Built from the feedback database (:mod:`bot.review`): what families asked that
 the assistant declined, grouped by meaning; which articles' answers did not
@@ -43,7 +43,8 @@ class QuestionGroup:
     wordings: Counter = field(default_factory=Counter)
 
     def others(self) -> list[str]:
-        return [w for w, _ in self.wordings.most_common() if w != self.question][:MAX_EXAMPLES]
+        others = [w for w, _ in self.wordings.most_common() if w != self.question]
+        return others[:MAX_EXAMPLES]
 
 
 @dataclass
@@ -211,8 +212,9 @@ def text_lines(report: Report) -> list[str]:
     if report.empty:
         return [f"Nothing recorded{since} yet: no answered, declined or unhelpful "
                 "questions."]
+    unhelpful = sum(a.not_helpful for a in report.unhelpful)
     lines = [f"Review report{since}: {report.answered} answered, {report.declined} "
-             f"declined, {sum(a.not_helpful for a in report.unhelpful)} not helpful.", ""]
+             f"declined, {unhelpful} not helpful.", ""]
     lines.append("Questions the assistant could not answer (most asked first):")
     if not report.unanswered:
         lines.append("  (none)")
@@ -229,8 +231,8 @@ def text_lines(report: Report) -> list[str]:
     lines += ["", f"Articles never used ({len(report.never_used)}):"]
     lines.extend(f"  {a}" for a in report.never_used or ["(none)"])
     lines += ["", "Per week    answered  declined  not helpful"]
-    lines.extend(f"  {w.start.isoformat()}  {w.answered:8}  {w.declined:8}  {w.unhelpful:11}"
-                 for w in report.weeks)
+    lines.extend(f"  {w.start.isoformat()}  {w.answered:8}  {w.declined:8}  "
+                 f"{w.unhelpful:11}" for w in report.weeks)
     return lines
 
 
@@ -275,14 +277,15 @@ def chart_svg(weeks: Sequence[Week], width: int = 640, height: int = 240) -> str
     left, bottom, top = 40, 36, 16
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([1] + [max(w.answered, w.declined, w.unhelpful) for w in weeks])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{height}" '
              f'viewBox="0 0 {width} {height}" role="img" '
              'aria-labelledby="chart-title"><title id="chart-title">Answered, declined '
              'and not helpful questions per week</title>',
              f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
              f'y2="{top + plot_h}" stroke="#444"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}'
-             '</text>',
+             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" '
+             f'font-size="11">{peak}</text>',
              f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" '
              'font-size="11">0</text>']
     slot = plot_w / max(1, len(weeks))
@@ -293,12 +296,14 @@ def chart_svg(weeks: Sequence[Week], width: int = 640, height: int = 240) -> str
             value = getattr(week, name)
             h = plot_h * value / peak
             x = x0 + j * bar
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar - 2:.1f}" '
-                         f'height="{h:.1f}" fill="{colour}"><title>{name} in the week of '
+            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" '
+                         f'width="{bar - 2:.1f}" height="{h:.1f}" fill="{colour}">'
+                         f'<title>{name} in the week of '
                          f'{week.start.isoformat()}: {value}</title></rect>')
-        parts.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 16}" '
-                     f'text-anchor="middle" font-size="11">{week.start.strftime("%d %b")}'
-                     '</text>')
+        middle = left + i * slot + slot / 2
+        parts.append(f'<text x="{middle:.1f}" y="{top + plot_h + 16}" '
+                     f'text-anchor="middle" font-size="11">'
+                     f'{week.start.strftime("%d %b")}</text>')
     for j, (name, colour) in enumerate(SERIES):
         x = left + j * 110
         parts.append(f'<rect x="{x}" y="{height - 12}" width="10" height="10" '
@@ -343,12 +348,14 @@ was put</th></tr>
 <td>{% for q in a.questions[:5] %}<div>{{ q }}</div>{% endfor %}</td></tr>
 {% endfor %}</table>{% else %}<p>None.</p>{% endif %}
 <h2>Articles never used ({{ report.never_used | length }})</h2>
-{% if report.never_used %}<ul class="cols">{% for a in report.never_used %}<li>{{ a }}</li>
+{% if report.never_used %}<ul class="cols">
+{% for a in report.never_used %}<li>{{ a }}</li>
 {% endfor %}</ul>{% else %}<p>None.</p>{% endif %}
 <h2>Counts per week</h2>
 <table><tr><th>week of</th><th>answered</th><th>declined</th><th>not helpful</th></tr>
-{% for w in report.weeks %}<tr><td>{{ w.start.isoformat() }}</td><td class="n">{{ w.answered }}
-</td><td class="n">{{ w.declined }}</td><td class="n">{{ w.unhelpful }}</td></tr>
+{% for w in report.weeks %}<tr><td>{{ w.start.isoformat() }}</td>
+<td class="n">{{ w.answered }}</td><td class="n">{{ w.declined }}</td>
+<td class="n">{{ w.unhelpful }}</td></tr>
 {% endfor %}</table>
 </body></html>
 """
@@ -371,7 +378,8 @@ def add_arguments(parser) -> None:
     """The ``report`` subcommand's options."""
     parser.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
                         help="only what was recorded from this day on (UTC)")
-    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV file")
+    parser.add_argument("--csv", type=Path, metavar="FILE",
+                        help="also write a CSV file")
     parser.add_argument("--html", type=Path, metavar="FILE",
                         help="also write an HTML page with a weekly chart")
     parser.add_argument("--db", type=Path, metavar="FILE",

@@ -88,7 +88,8 @@ class ReviewLog(FeedbackStore):
         try:
             with self._connect() as conn:
                 conn.execute(
-                    "INSERT INTO answer_events (at, conversation, kind, question, article)"
+                    "INSERT INTO answer_events"
+                    " (at, conversation, kind, question, article)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      self._hash(conversation or ""), kind, kept, _clip(article) or ""),
@@ -99,7 +100,7 @@ class ReviewLog(FeedbackStore):
             return False
 
     def events(self, since: date | None = None) -> list[Event]:
-        """Answered and declined questions from ``since`` (a day, UTC) on, oldest first."""
+        """Answered and declined questions from ``since`` (a UTC day), oldest first."""
         if not self.path.exists():
             return []
         with self._connect() as conn:
@@ -118,6 +119,6 @@ class ReviewLog(FeedbackStore):
                 "SELECT at, article, question, helpful, comment FROM feedback"
                 " WHERE at >= ? ORDER BY id", (_since_text(since),)).fetchall()
         # Rows stored before questions were redacted on the way in are redacted here.
-        return [Rating(datetime.fromisoformat(at), article, redact(question), bool(helpful),
-                       redact(comment) or None)
+        return [Rating(datetime.fromisoformat(at), article, redact(question),
+                       bool(helpful), redact(comment) or None)
                 for at, article, question, helpful, comment in rows]
