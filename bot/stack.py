@@ -18,8 +18,10 @@ import argparse
 import hashlib
 import os
 import signal
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -197,6 +199,9 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
     model.parent.mkdir(parents=True, exist_ok=True)
     print("Training the Rasa model (the training data changed)...", flush=True)
     started = time.monotonic()
+    # Train into a folder beside the model and rename at the end, so a Rasa server
+    # that loads the model meanwhile reads the old file whole, never a half-written one.
+    scratch = Path(tempfile.mkdtemp(prefix=".training-", dir=model.parent))
     subprocess.run(
         [
             sys.executable,
@@ -205,13 +210,15 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
             "--config", "config.yml",
             "--domain", "domain.yml",
             "--data", "data",
-            "--out", str(model.parent),
+            "--out", str(scratch),
             "--fixed-model-name", MODEL_NAME,
         ],
         cwd=REPO_ROOT,
         env=child_env(settings),
         check=True,
     )
+    os.replace(scratch / model.name, model)
+    shutil.rmtree(scratch, ignore_errors=True)
     stamp.write_text(fingerprint + "\n")
     print(f"Trained in {time.monotonic() - started:.0f} s", flush=True)
     return True
