@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test shell setup prepare ingest train lint benchmark clean browser postgres
+.PHONY: run test shell setup prepare ingest train lint benchmark soak clean browser postgres
 
 ## run: set up if needed, then start the action server, Rasa and the widget
 run: setup
@@ -55,7 +55,20 @@ prepare ingest train: setup
 	$(PY) -m bot.stack prepare
 
 benchmark: setup
-	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+	for b in benchmarks/*.py; do [ $$b = benchmarks/soak.py ] || $(PY) $$b || exit 1; done
+
+## soak: the real stack at 10 messages a second for 30 minutes; memory, CPU, errors and
+## latency drift (`make soak ARGS=--quick` for 3 minutes). Locust lives in its own
+## environment so the project's lock is untouched.
+SOAK_VENV := var/tools/soak-venv
+LOCUST_VERSION := 2.47.0
+soak: setup $(SOAK_VENV)/.installed-locust-$(LOCUST_VERSION)
+	$(PY) benchmarks/soak.py $(ARGS)
+
+$(SOAK_VENV)/.installed-locust-$(LOCUST_VERSION):
+	$(PY) -m venv $(SOAK_VENV)
+	$(SOAK_VENV)/bin/pip install --quiet locust==$(LOCUST_VERSION)
+	touch $@
 
 clean:
 	rm -rf var/models var/index var/results
