@@ -18,6 +18,14 @@ channel.
   engine.io's Sanic websocket wrapper for our server only: it receives with the
   upstream fix and closes the connection before that stray response is written.
 
+Two more of Rasa 3.6's faults are fixed here: ``SocketIOOutput.send_custom_json``
+passes the custom data as keyword arguments to ``emit`` (a knowledge answer's
+``{"source": ...}`` raised ``TypeError: emit() got an unexpected keyword argument
+'source'`` and ended the turn before "Was this helpful?"), and ``user_uttered``
+trusted its payload (a list, a number or a non-text message logged a traceback and
+got no reply). Now custom data goes out as ``{"custom": ...}`` in the session's
+room, as the REST channel sends it, and a malformed event gets a kind reply.
+
 A turn that sends nothing, because the action server is down, slow or failing,
 gets a fixed reply with SENDIAS and the crisis lines within 2 s
 (``channels/never_silent.py``).
@@ -30,10 +38,12 @@ import uuid
 from typing import Any, Awaitable, Callable, Optional, Union
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from channels.never_silent import limit_action_time, never_silent, remember_app
+from channels.safe_rest import (EMPTY_MESSAGE_REPLY, MAX_MESSAGE_CHARS, MAX_SENDER_CHARS,
+                                flagged_window)
 
 # How long a closing websocket waits for the client's close frame before the
 # connection is dropped.
@@ -117,6 +127,45 @@ class SanicWebSocket:
         return data
 
 
+UNREADABLE_REPLY = (
+    "Sorry, I couldn't read that message. Please type your question again, for "
+    "example: \"What is an EHC needs assessment?\""
+)
+
+
+class CustomDataSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output, with custom data sent as ``{"custom": ...}``."""
+
+    async def send_custom_json(
+        self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any
+    ) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+def check_event(data: Any) -> tuple[str | None, str]:
+    """The text to pass on from a ``user_uttered`` payload, or a reply instead.
+
+    Returns:
+        ``(text, "")`` when the message may go on to Rasa, else ``(None, reply)``.
+    """
+    if not isinstance(data, dict):
+        return None, UNREADABLE_REPLY
+    message = data.get("message")
+    if message is None:
+        message = ""
+    if not isinstance(message, str):
+        return None, UNREADABLE_REPLY
+    if len(message) > MAX_MESSAGE_CHARS:
+        window = flagged_window(message)
+        if window is None:
+            return None, (f"That message is {len(message):,} characters long; the limit "
+                          f"is {MAX_MESSAGE_CHARS:,}. Please send it in shorter parts.")
+        message = window
+    if not message.strip():
+        return None, EMPTY_MESSAGE_REPLY
+    return message, ""
+
+
 class PersistentSocketIOInput(SocketIOInput):
     """socket.io input channel whose ``session_request`` joins the session's room
     and whose websocket transport works on Python 3.11."""
@@ -130,7 +179,8 @@ class PersistentSocketIOInput(SocketIOInput):
     ) -> Blueprint:
         limit_action_time()
         # current_app is bound just below, before any message can arrive.
-        webhook = super().blueprint(never_silent(on_new_message, lambda: current_app()))
+        answer = never_silent(on_new_message, lambda: current_app())
+        webhook = super().blueprint(answer)
         current_app = remember_app(webhook)
         sio = self.sio
         # A copy: engine.io's driver table is shared by every server in the process.
@@ -145,6 +195,31 @@ class PersistentSocketIOInput(SocketIOInput):
                 "session_confirm", session_id, room=sid, namespace=self.namespace
             )
 
-        # Replaces Rasa's handler for the same event.
+        async def handle_message(sid: str, data: Any) -> None:
+            output = CustomDataSocketIOOutput(sio, self.bot_message_evt)
+            session = data.get("session_id") if isinstance(data, dict) else None
+            if self.session_persistence:
+                if not isinstance(session, str) or not session.strip():
+                    # No room to answer in: tell this connection how to start one.
+                    await sio.emit(self.bot_message_evt,
+                                   {"text": "Please reload the page to start a new "
+                                            "conversation."},
+                                   room=sid, namespace=self.namespace)
+                    return
+                sender = session[:MAX_SENDER_CHARS]
+            else:
+                sender = sid
+            text, reply = check_event(data)
+            if text is None:
+                await output.send_text_message(sender, reply)
+                return
+            metadata = data.get(self.metadata_key) or {}
+            if not isinstance(metadata, dict):
+                metadata = {}
+            await answer(UserMessage(text, output, sender, input_channel=self.name(),
+                                     metadata=metadata))
+
+        # Replace Rasa's handlers for the same events.
         sio.on("session_request", namespace=self.namespace)(session_request)
+        sio.on(self.user_message_evt, namespace=self.namespace)(handle_message)
         return webhook

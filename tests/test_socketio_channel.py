@@ -9,6 +9,7 @@ response ("Invalid frame header" in Chromium).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -32,6 +33,10 @@ from channels.socketio import PersistentSocketIOInput
 async def echo(message):
     reply = "echo " + message.text
     await message.output_channel.send_text_message(message.sender_id, reply)
+    if message.text == "with a source":  # as the knowledge action sends its source
+        await message.output_channel.send_response(message.sender_id, {
+            "text": "Source: a page", "custom": {"source": {"title": "a page"}}})
+        await message.output_channel.send_text_message(message.sender_id, "after")
 
 app = Sanic("socketio_channel_test")
 channel = PersistentSocketIOInput(
@@ -75,17 +80,63 @@ async def next_event(ws) -> list:
             return json.loads(frame[2:])
 
 
-async def test_a_socketio_session_over_websocket_gets_its_answer(port):
+@contextlib.asynccontextmanager
+async def session(port: int, session_id: str):
+    """A websocket that has joined the socket.io session ``session_id``."""
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
-    async with websockets.connect(url, origin="http://127.0.0.1:1") as ws:
-        opened = await ws.recv()
-        assert opened.startswith("0") and json.loads(opened[1:])["sid"]
-        await ws.send("40")  # join the default namespace
-        assert (await ws.recv()).startswith("40")
-        await ws.send('42["session_request",{"session_id":"s1"}]')
-        assert await next_event(ws) == ["session_confirm", "s1"]
+    ws = await websockets.connect(url, origin="http://127.0.0.1:1")
+    opened = await ws.recv()
+    assert opened.startswith("0") and json.loads(opened[1:])["sid"]
+    await ws.send("40")  # join the default namespace
+    assert (await ws.recv()).startswith("40")
+    await ws.send(f'42["session_request",{{"session_id":"{session_id}"}}]')
+    assert await next_event(ws) == ["session_confirm", session_id]
+    try:
+        yield ws
+    finally:
+        await ws.close()
+
+
+async def test_a_socketio_session_over_websocket_gets_its_answer(port):
+    async with session(port, "s1") as ws:
         await ws.send('42["user_uttered",{"message":"hello there","session_id":"s1"}]')
         assert await next_event(ws) == ["bot_uttered", {"text": "echo hello there"}]
+
+
+async def test_custom_data_arrives_and_the_turn_goes_on(port):
+    # Rasa 3.6 passed custom data to emit() as keyword arguments: TypeError, and
+    # nothing after the source line was sent.
+    async with session(port, "s2") as ws:
+        await ws.send('42["user_uttered",{"message":"with a source","session_id":"s2"}]')
+        events = [await next_event(ws) for _ in range(4)]
+    assert events[1:] == [
+        ["bot_uttered", {"text": "Source: a page"}],
+        ["bot_uttered", {"custom": {"source": {"title": "a page"}}}],
+        ["bot_uttered", {"text": "after"}],
+    ]
+
+
+@pytest.mark.parametrize("payload, expected", [
+    ('{"message":["a","list"],"session_id":"s3"}', "couldn't read that message"),
+    ('{"message":12345,"session_id":"s3"}', "couldn't read that message"),
+    ('{"message":"   ","session_id":"s3"}', "didn't catch a question"),
+    ('{"message":"' + "x" * 20_001 + '","session_id":"s3"}', "20,001 characters"),
+])
+async def test_a_malformed_message_gets_a_kind_reply(port, payload, expected):
+    async with session(port, "s3") as ws:
+        await ws.send(f'42["user_uttered",{payload}]')
+        event, body = await next_event(ws)
+        assert event == "bot_uttered" and expected in body["text"]
+        # ... and the session still answers afterwards.
+        await ws.send('42["user_uttered",{"message":"still there?","session_id":"s3"}]')
+        assert await next_event(ws) == ["bot_uttered", {"text": "echo still there?"}]
+
+
+async def test_an_event_without_a_session_is_told_to_reload(port):
+    async with session(port, "s4") as ws:
+        await ws.send('42["user_uttered",["not","an","object"]]')
+        event, body = await next_event(ws)
+    assert event == "bot_uttered" and "reload the page" in body["text"]
 
 
 def test_nothing_follows_the_close_frame_on_the_upgraded_connection(port):
