@@ -27,6 +27,7 @@ the meeting" 0.70, "i don't want to" 0.76), so the message goes to
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Text
 
@@ -51,6 +52,10 @@ SAFETY_KEY = "safety"
 LEARNED_FILE = "learned"
 # Intents that must not answer a message carrying a risk word.
 _NOT_FOR_RISK = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope", "goodbye")
+# "thanks, that's all, bye": the word "bye" alone (risk category goodbye_letters)
+# does not turn a thank-you-and-goodbye into a check-in, whatever the classifier
+# made of it. Any other risk word, or the detector itself, still does.
+_THANKS_BYE = re.compile(r"\b(?:thanks|thank\s+you|thankyou|thx|ta|cheers)\b", re.I)
 
 
 @DefaultV1Recipe.register(
@@ -157,14 +162,20 @@ class CrisisCheck(GraphComponent, IntentClassifier):
                 intent = (message.get(INTENT) or {}).get("name")
                 if intent in _NOT_FOR_RISK and safety.carries_risk_word(text):
                     words = safety.risk_words(text)
-                    if intent != "goodbye" or any(
-                            not w.startswith("goodbye_letters") for w in words):
+                    only_bye = all(w.startswith("goodbye_letters") for w in words)
+                    if not (only_bye and (intent == "goodbye" or _THANKS_BYE.search(text))):
                         result = safety.SafetyResult(
                             safety.CHECK_IN, "risk_word",
                             f"{', '.join(words)} (classifier: {intent})", 1.0)
                         message.set(SAFETY_KEY, {
                             "kind": result.kind, "layer": result.layer,
                             "evidence": result.evidence, "score": 1.0}, add_to_output=True)
+            intent_now = message.get(INTENT) or {}
+            if (result.kind == safety.CHECK_IN
+                    and intent_now.get("name") in (safety.CRISIS, safety.DISCLOSURE)
+                    and float(intent_now.get("confidence") or 0.0) >= self.keep_classifier_at):
+                # A confident classifier crisis is a stronger reply than the check-in.
+                continue
             if not result.flagged:
                 continue
             # Kind and layer only: the words that matched stay out of the log.

@@ -21,4 +21,4 @@ def test_ask_abstains_on_an_unrelated_question(knowledge_index, monkeypatch, cap
     settings = dataclasses.replace(Settings.from_env(), index_dir=knowledge_index)
     monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
     cli.main(["ask", "what's the weather in Leeds tomorrow"])
-    assert "(abstains)" in capsys.readouterr().out
+    assert "(declines)" in capsys.readouterr().out

@@ -79,7 +79,9 @@ def test_holdout_is_big_enough_and_covers_every_intent(holdout, training):
         assert intent in intents, f"holdout intent {intent!r} is not trained"
         counts[intent] += 1
     assert len(holdout) >= 150
-    thin = {intent: n for intent, n in counts.items() if n < 4}
+    # check_in is set by the crisis check, never by the classifier alone: its
+    # training examples only teach DIET to leave such messages to that check.
+    thin = {intent: n for intent, n in counts.items() if n < 4 and intent != "check_in"}
     assert not thin, f"intents with fewer than 4 held-out messages: {thin}"
     assert counts["out_of_scope"] >= 15
 
