@@ -21,7 +21,9 @@ def test_an_answer_from_an_old_page_says_so_in_its_source_line(live_stack):
     text = "\n".join(r.get("text", "") for r in replies)
     assert "disab" in text.lower()
     assert ("Source: Introduction to SEND and Oxfordshire's action plan - Oxfordshire "
-            "County Council (England) (page from 2018: check it is still current)") in text
+            "County Council (England) https://www2.oxfordshire.gov.uk/cms/content/"
+            "introduction-send-and-oxfordshires-action-plan "
+            "(page from 2018: check it is still current)") in text
     (source,) = [r["custom"]["source"] for r in replies if "source" in r.get("custom", {})]
     assert source["article"] == "sen-and-disability"
     assert (source["date"], source["caveat"]) == (
