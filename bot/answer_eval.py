@@ -36,6 +36,8 @@ from bot.settings import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "tests" / "answers"
 HALVES = ("tuning", "heldout")
+# Scored like the halves: the national layer's facts (issue 17), written apart.
+EXTRA_SETS = ("national",)
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
 DECLINE_MARKS = ("I'm not sure I have a good answer", "I'm not sure I understood",
                  "I can only help with questions about special educational needs")
@@ -256,13 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--answers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fast", action="store_true",
                         help="NLU in-process and the answer function, no REST")
-    parser.add_argument("--half", choices=(*HALVES, "both"), default="both")
+    parser.add_argument("--half", choices=(*HALVES, *EXTRA_SETS, "both", "all"),
+                        default="all", help="both = the two halves; all = with national")
     parser.add_argument("--pipelines", default=",".join(PIPELINES),
                         help="comma-separated, side by side (default: all)")
     parser.add_argument("--misses", action="store_true", help="list each wrong reply")
     parser.add_argument("--detail", action="store_true", help="fact in reply per article")
     args = parser.parse_args(argv)
-    halves = HALVES if args.half == "both" else (args.half,)
+    halves = {"both": HALVES, "all": (*HALVES, *EXTRA_SETS)}.get(args.half, (args.half,))
     pipelines = [p for p in args.pipelines.split(",") if p]
     cases = {half: load_cases(half) for half in halves}
     results: dict[str, dict[str, Scores]] = {half: {} for half in halves}
