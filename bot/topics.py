@@ -46,8 +46,6 @@ TOPICS = {t.intent: t for t in (
           ('funding-elements', 'sen-funding-in-schools', 'group-support-maths')),
     Topic("request_ehc_assessment", "Asking for an EHC needs assessment", "How do I ask for an EHC needs assessment?",
           ('ehc-needs-assessment-request', 'when-sen-support-is-not-enough')),
-    Topic("ehc_appeals", "Refusals, mediation and appeals", "What can I do if I disagree with the council's EHC decision?",
-          ('mediation-and-send-tribunal-appeals', 'ehc-refusal', 'ehc-draft-plan')),
     Topic("ehcp_vs_sen_support", "EHC plans and SEN Support", "What if SEN Support is not enough, and how is an EHC plan different?",
           ('when-sen-support-is-not-enough', 'ehc-needs-assessment-request', 'levels-of-support')),
     Topic("local_offer", "The local offer", "What is the local offer?",

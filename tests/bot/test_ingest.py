@@ -75,7 +75,8 @@ def test_passages_carry_the_pages_address_date_and_status():
                for p in ingest.passages_of(path)}
     old = by_slug["sen-and-disability"]
     assert (old.source_date, old.source_url, old.no_longer_maintained) == (
-        "2018-03-08", "", False)
+        "2018-03-08", "https://www2.oxfordshire.gov.uk/cms/content/"
+        "introduction-send-and-oxfordshires-action-plan", False)
     law = by_slug["ehc-needs-assessment-timescales"]
     assert law.source_url == "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
     assert (law.source_date, law.source_status) == ("2014-06-04", "in force")
