@@ -81,11 +81,12 @@ class ActionAnswerFromKnowledge(Action):
         intent = tracker.latest_message.get("intent") or {}
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         question = question_for(name, tracker.latest_message.get("text") or "")
-        area = COUNTY.get(normalise_area(tracker.get_slot("area")) or "")
+        area_key = normalise_area(tracker.get_slot("area"))
+        area = COUNTY.get(area_key or "")
         if not question.startswith("/") and is_complaint(question):
             # A complaint about a named service gets the complaint route, whatever
             # topic the classifier heard in it.
-            return say_handoff(dispatcher, COMPLAINT, question, normalise_area(tracker.get_slot("area")))
+            return say_handoff(dispatcher, COMPLAINT, question, area_key)
         reply = answer(self.retriever, question, name, confidence, area)
         explanation = {"intent": name, "confidence": round(confidence, 3), "area": area,
                        "kind": reply.kind, **reply.evidence}

@@ -638,7 +638,6 @@ def loopback_settings(prefix: str) -> Settings:
     touches a running assistant or the repository's own ``var/`` data.
     """
     import dataclasses
-    import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     host = "127.0.0.1"
