@@ -66,15 +66,17 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
             400, 'Send a JSON object: {"sender": "...", "message": "..."}.'
         )
     sender = payload.get("sender")
-    if not isinstance(sender, str) or not sender.strip():
-        return None, _error(400, "'sender' must be a non-empty string.")
-    if len(sender) > MAX_SENDER_CHARS:
-        return None, _error(400, f"'sender' must be at most {MAX_SENDER_CHARS} characters.")
+    problem = sender_problem(sender)
+    if problem:
+        return None, _error(400, f"'sender' {problem}.")
     message = payload.get("message")
     if message is None:
         message = ""
     if not isinstance(message, str):
         return None, _error(400, "'message' must be a string.")
+    if clean_text(message) != message:
+        message = clean_text(message)
+        payload = {**payload, "message": message}
     if len(message) > MAX_MESSAGE_CHARS:
         window = flagged_window(message)
         if window is not None:
@@ -90,6 +92,34 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
     if not message.strip():
         return None, response.json([{"recipient_id": sender, "text": EMPTY_MESSAGE_REPLY}])
     return payload, None
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates replaced by U+FFFD and NUL characters dropped.
+
+    JSON may carry ``"\\ud800"`` escapes that no database, tokenizer or log file can
+    encode. Rasa's SQL tracker store turns the ``ValueError`` that SQLite or
+    PostgreSQL raises for them into an exit of the whole server (found by
+    ``tests/fuzz``), so they are replaced before Rasa sees the text.
+    """
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace(
+        "\x00", "")
+
+
+def sender_problem(sender: Any) -> str | None:
+    """What is wrong with a conversation id (``sender`` or socket.io ``session_id``).
+
+    Returns:
+        None when it may name a conversation, else the end of a sentence that
+        starts with the field's name ("must be a non-empty string").
+    """
+    if not isinstance(sender, str) or not sender.strip():
+        return "must be a non-empty string"
+    if len(sender) > MAX_SENDER_CHARS:
+        return f"must be at most {MAX_SENDER_CHARS} characters"
+    if clean_text(sender) != sender or not sender.isprintable():
+        return "must be printable text (no control characters or lone surrogates)"
+    return None
 
 
 def flagged_window(message: str) -> str | None:

@@ -42,8 +42,8 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from channels.never_silent import limit_action_time, never_silent, remember_app
-from channels.safe_rest import (EMPTY_MESSAGE_REPLY, MAX_MESSAGE_CHARS, MAX_SENDER_CHARS,
-                                flagged_window)
+from channels.safe_rest import (EMPTY_MESSAGE_REPLY, MAX_MESSAGE_CHARS, clean_text,
+                                flagged_window, sender_problem)
 
 # How long a closing websocket waits for the client's close frame before the
 # connection is dropped.
@@ -155,6 +155,7 @@ def check_event(data: Any) -> tuple[str | None, str]:
         message = ""
     if not isinstance(message, str):
         return None, UNREADABLE_REPLY
+    message = clean_text(message)
     if len(message) > MAX_MESSAGE_CHARS:
         window = flagged_window(message)
         if window is None:
@@ -186,7 +187,7 @@ class PersistentSocketIOInput(SocketIOInput):
         # A copy: engine.io's driver table is shared by every server in the process.
         sio.eio._async = {**sio.eio._async, "websocket": SanicWebSocket}
 
-        async def session_request(sid: str, data: Any) -> None:
+        async def session_request(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
@@ -195,18 +196,18 @@ class PersistentSocketIOInput(SocketIOInput):
                 "session_confirm", session_id, room=sid, namespace=self.namespace
             )
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None) -> None:
             output = CustomDataSocketIOOutput(sio, self.bot_message_evt)
             session = data.get("session_id") if isinstance(data, dict) else None
             if self.session_persistence:
-                if not isinstance(session, str) or not session.strip():
+                if sender_problem(session):
                     # No room to answer in: tell this connection how to start one.
                     await sio.emit(self.bot_message_evt,
                                    {"text": "Please reload the page to start a new "
                                             "conversation."},
                                    room=sid, namespace=self.namespace)
                     return
-                sender = session[:MAX_SENDER_CHARS]
+                sender = session
             else:
                 sender = sid
             text, reply = check_event(data)

@@ -22,9 +22,11 @@ that runs in the server, and Rasa's debug lines carry the message text.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import contextlib
+from typing import Any, Generator, Iterator
 
-from rasa.core.tracker_store import SQLTrackerStore
+import rasa.shared.utils.cli
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -72,12 +74,43 @@ def _echo(value: Any, said: list[tuple[str, str]]) -> Any:
     return value
 
 
+class StoreRefused(RuntimeError):
+    """The database would not store something in this turn (not a missing schema)."""
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that writes events with personal details redacted."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install_log_redaction()
         super().__init__(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Generator[Any, None, None]:
+        """Rasa's transactional scope, without its exit on any ``ValueError``.
+
+        Rasa 3.6 reads every ``ValueError`` in the scope as "PostgreSQL schema
+        missing" and exits the server; but SQLite and psycopg2 raise ``ValueError``
+        for text they cannot store (a lone surrogate, a NUL), so one such message
+        stopped the assistant for everyone. Here only the schema check exits, as in
+        Rasa; any other ``ValueError`` fails that one turn (``StoreRefused``), and
+        ``channels/never_silent.py`` still sends that person a reply.
+        """
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as err:  # Rasa's own message and exit
+                rasa.shared.utils.cli.print_error_and_exit(
+                    f"Requested PostgreSQL schema '{err}' was not found in the "
+                    "database. Create it, or unset the POSTGRESQL_SCHEMA environment "
+                    "variable to use the default schema. Exiting application.")
+            try:
+                yield session
+            except ValueError as err:
+                raise StoreRefused(f"The conversation store refused a value: {err}") from err
+        finally:
+            session.close()
 
     def _additional_events(self, session: Any,
                            tracker: DialogueStateTracker) -> Iterator[Any]:

@@ -117,6 +117,26 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         stack.stop()
 
 
+@pytest.fixture(autouse=True)
+def _live_services_survive(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test after which a live service has exited fails, with that service's log.
+
+    The service is started again, so one crash (which a family would meet as a
+    refused connection) is reported once, by the test that caused it, rather than as
+    a refused connection in every test after it.
+    """
+    live = (request.getfixturevalue("live_stack")
+            if "live_stack" in request.fixturenames else None)
+    yield
+    if live is None:
+        return
+    dead = live.stack.dead()
+    if dead:
+        tails = "\n".join(live.stack.log_tail(name, 80) for name in dead)
+        live.stack.start(dead)
+        pytest.fail(f"{', '.join(dead)} exited during this test:\n{tails}")
+
+
 @pytest.fixture(scope="session")
 def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A knowledge index built from the real articles, once per test session."""

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from channels.safe_rest import MAX_MESSAGE_CHARS, check_request
 
 FILLER = "We had another meeting about his reading and the plan was not followed. "
@@ -39,3 +41,18 @@ def test_deeply_nested_json_is_a_400_not_a_500():
     assert payload is None
     assert reply.status == 400
     assert "nested too deeply" in json.loads(reply.body)["error"]
+
+
+@pytest.mark.parametrize("sender", ["\ud800", "ab\udfffcd", "a\x00b", "tab\there", "x" * 129, "  ", 7])
+def test_a_sender_no_database_can_store_is_a_400(sender):
+    # SQLite and PostgreSQL raise ValueError for these, which Rasa turned into an
+    # exit of the whole server.
+    payload, reply = check_request(json.dumps({"sender": sender, "message": "hi"}).encode())
+    assert payload is None
+    assert reply.status == 400 and "sender" in json.loads(reply.body)["error"]
+
+
+def test_lone_surrogates_in_the_message_become_replacement_characters():
+    payload, reply = check_request(b'{"sender": "s", "message": "help \\ud800 me \\ud83d\\ude00"}')
+    assert reply is None
+    assert payload["message"] == "help \ufffd me \U0001f600"  # a real pair is kept

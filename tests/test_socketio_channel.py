@@ -132,6 +132,31 @@ async def test_a_malformed_message_gets_a_kind_reply(port, payload, expected):
         assert await next_event(ws) == ["bot_uttered", {"text": "echo still there?"}]
 
 
+async def test_a_lone_surrogate_in_the_message_is_replaced_not_passed_on(port):
+    async with session(port, "s5") as ws:
+        await ws.send('42["user_uttered",{"message":"help \\ud800 me","session_id":"s5"}]')
+        assert await next_event(ws) == ["bot_uttered", {"text": "echo help \ufffd me"}]
+
+
+@pytest.mark.parametrize("session_id", ['"\\ud800abc"', '"a\\u0000b"', '"' + "s" * 129 + '"'])
+async def test_a_session_id_no_database_can_store_is_told_to_reload(port, session_id):
+    async with session(port, "s6") as ws:
+        await ws.send(f'42["user_uttered",{{"message":"hi","session_id":{session_id}}}]')
+        event, body = await next_event(ws)
+    assert event == "bot_uttered" and "reload the page" in body["text"]
+
+
+async def test_a_session_request_without_data_is_confirmed(port):
+    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    async with websockets.connect(url, origin="http://127.0.0.1:1") as ws:
+        await ws.recv()
+        await ws.send("40")
+        await ws.recv()
+        await ws.send('42["session_request"]')
+        event, session_id = await next_event(ws)
+    assert event == "session_confirm" and len(session_id) == 32
+
+
 async def test_an_event_without_a_session_is_told_to_reload(port):
     async with session(port, "s4") as ws:
         await ws.send('42["user_uttered",["not","an","object"]]')

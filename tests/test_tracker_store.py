@@ -27,7 +27,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.privacy import purge
 from bot.settings import Settings
-from channels.tracker_store import RedactingSQLTrackerStore
+from channels.tracker_store import RedactingSQLTrackerStore, StoreRefused
 from tests.postgres import postgres_url  # noqa: F401 - the fixture
 
 PERSONAL = (
@@ -151,3 +151,15 @@ async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_pa
     assert purged.conversations == 1 and purged.events == 7
     assert await store.retrieve("old") is None
     assert await store.retrieve("new") is not None
+
+
+async def test_a_value_the_database_cannot_store_fails_the_turn_not_the_server(
+        store_url: str) -> None:
+    # Rasa 3.6 exited the whole server (SystemExit) on any ValueError in a session.
+    store = _store(store_url)
+    with pytest.raises(StoreRefused):
+        await store.retrieve("bad\ud800sender")
+    tracker = _turn("after-refusal", datetime.now(timezone.utc).timestamp())
+    await store.save(tracker)
+    reloaded = await store.retrieve("after-refusal")
+    assert reloaded.latest_message.text.endswith("who pays for SEN support?")

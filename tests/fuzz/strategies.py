@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
@@ -10,7 +11,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # Bounded: each example is a real HTTP request or socket.io event to the running stack.
-FUZZ = settings(max_examples=100, deadline=None, database=None, derandomize=False,
+# SENBOT_FUZZ_EXAMPLES runs a longer hunt (e.g. 2000) outside the test command.
+FUZZ = settings(max_examples=int(os.environ.get("SENBOT_FUZZ_EXAMPLES", "100")), deadline=None, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 
