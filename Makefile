@@ -27,6 +27,13 @@ shell: setup
 
 setup: $(VENV)/.installed-lock
 
+## lint: ruff (rules and formatting) on all the Python, mypy on the core; settings in
+## pyproject.toml. `$(VENV)/bin/ruff format .` applies the formatting.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
 ## postgres: Debian's PostgreSQL server binaries for the retention tests, which start a
 ## throwaway cluster in a temp folder (installed only when no initdb is found)
 postgres:
