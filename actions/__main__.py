@@ -39,8 +39,7 @@ def warm_up() -> None:
     except Exception:  # noqa: BLE001 - serve anyway: the fixed replies still work
         logger.exception("Could not load the sentence model; knowledge answers will fail")
         return
-    print(f"Sentence model and index loaded in {time.monotonic() - started:.1f} s",
-          flush=True)
+    print(f"Sentence model and index loaded in {time.monotonic() - started:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

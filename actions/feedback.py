@@ -13,13 +13,16 @@ from bot.feedback import FeedbackStore
 
 _NEGATIVE = re.compile(
     r"\b(no|not|didn'?t|did not|doesn'?t|wasn'?t|useless|rubbish|wrong|unhelpful|bad"
-    r"|confus\w*|pointless)\b", re.I)
+    r"|confus\w*|pointless)\b",
+    re.I,
+)
 
 
-THANKS = ("Thank you for telling me. It helps the people who look after this "
-          "assistant improve it.")
-SORRY = ("Sorry that didn't help. You could ask in another way, or talk to a person at "
-         "SENDIAS, the free and impartial SEND advice service.")
+THANKS = "Thank you for telling me. It helps the people who look after this assistant improve it."
+SORRY = (
+    "Sorry that didn't help. You could ask in another way, or talk to a person at "
+    "SENDIAS, the free and impartial SEND advice service."
+)
 SENDIAS_BUTTON = [{"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}]
 
 
@@ -49,8 +52,9 @@ class ActionRecordFeedback(Action):
             self._store = FeedbackStore()
         return self._store
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         helpful = helpful_from(tracker)
         article = tracker.get_slot("last_article")
         if article:

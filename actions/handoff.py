@@ -14,8 +14,9 @@ from bot.handoff import AREA_BUTTONS, AREA_QUESTION, COMPLAINT, SENDIAS, handoff
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
 
 
-def say_handoff(dispatcher: CollectingDispatcher, kind: str, text: str,
-         area: str | None) -> list[dict[str, Any]]:
+def say_handoff(
+    dispatcher: CollectingDispatcher, kind: str, text: str, area: str | None
+) -> list[dict[str, Any]]:
     """Give the contacts, or ask for the area and remember what was asked."""
     result = handoff(kind, text, area)
     if result.needs_area:
@@ -34,8 +35,9 @@ class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = KIND_OF_INTENT.get(intent) or tracker.get_slot("handoff_kind") or SENDIAS
         text = tracker.latest_message.get("text") or ""
@@ -48,17 +50,21 @@ class ActionAreaNoted(Action):
     def name(self) -> str:
         return "action_area_noted"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         said = [normalise_area(v) for v in tracker.get_latest_entity_values("area")]
         # A place we don't know ("we're in Leeds") is somewhere else.
         area = next((a for a in reversed(said) if a), "elsewhere")
         events: list[dict[str, Any]] = [SlotSet("area", area)]
         kind = tracker.get_slot("handoff_kind")
         if kind:
-            return events + say_handoff(dispatcher, kind, tracker.get_slot("handoff_text") or "", area)
+            return events + say_handoff(
+                dispatcher, kind, tracker.get_slot("handoff_text") or "", area
+            )
         place = area.capitalize() if area != "elsewhere" else "your area"
         dispatcher.utter_message(
             text=f"Thanks. I'll use {place} when the answer depends on where you live. "
-                 "What would you like to know?")
+            "What would you like to know?"
+        )
         return events

@@ -21,7 +21,7 @@ UNSURE_REPLY = (
     "I'm not sure I have a good answer to that. Could you put it another way? I can "
     "help with questions about SEN Support at school, EHC needs assessments, funding "
     "and where to get help. For advice from a person, search your council's local "
-    "offer for \"SENDIAS\"."
+    'offer for "SENDIAS".'
 )
 DID_YOU_MEAN = (
     "I'm not sure I understood. I can help with SEN Support at school, EHC needs "
@@ -32,15 +32,21 @@ FEEDBACK_BUTTONS = [
     {"title": "Yes, it helped", "payload": '/give_feedback{"helpful": "yes"}'},
     {"title": "No, it didn't", "payload": '/give_feedback{"helpful": "no"}'},
 ]
-COUNTY = {"oxfordshire": "Oxfordshire", "buckinghamshire": "Buckinghamshire",
-          "cornwall": "Cornwall"}
+COUNTY = {
+    "oxfordshire": "Oxfordshire",
+    "buckinghamshire": "Buckinghamshire",
+    "cornwall": "Cornwall",
+}
 
 
 def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
     """Buttons for the topics the classifier thought most likely."""
     ranking = tracker.latest_message.get("intent_ranking") or []
-    topics = [TOPICS[r["name"]] for r in ranking
-              if r.get("name") in TOPICS and r.get("confidence", 0) >= 0.05]
+    topics = [
+        TOPICS[r["name"]]
+        for r in ranking
+        if r.get("name") in TOPICS and r.get("confidence", 0) >= 0.05
+    ]
     return [{"title": t.title, "payload": f"/{t.intent}"} for t in topics[:limit]]
 
 
@@ -51,8 +57,7 @@ class ActionAnswerFromKnowledge(Action):
     buttons and a person to talk to (the two-stage fallback).
     """
 
-    def __init__(self, retriever: Retriever | None = None,
-                 review: ReviewLog | None = None) -> None:
+    def __init__(self, retriever: Retriever | None = None, review: ReviewLog | None = None) -> None:
         self._retriever = retriever
         self._review = review
 
@@ -88,22 +93,31 @@ class ActionAnswerFromKnowledge(Action):
             # topic the classifier heard in it.
             return say_handoff(dispatcher, COMPLAINT, question, area_key)
         reply = answer(self.retriever, question, name, confidence, area)
-        explanation = {"intent": name, "confidence": round(confidence, 3), "area": area,
-                       "kind": reply.kind, **reply.evidence}
+        explanation = {
+            "intent": name,
+            "confidence": round(confidence, 3),
+            "area": area,
+            "kind": reply.kind,
+            **reply.evidence,
+        }
         if reply.kind == "contact":
-            self.review.record_event(ANSWERED, conversation=tracker.sender_id,
-                                     article=CONTACTS_ARTICLE)
-            dispatcher.utter_message(text=reply.text,
-                                     json_message={"contacts": reply.contacts,
-                                                   "explanation": explanation})
+            self.review.record_event(
+                ANSWERED, conversation=tracker.sender_id, article=CONTACTS_ARTICLE
+            )
+            dispatcher.utter_message(
+                text=reply.text,
+                json_message={"contacts": reply.contacts, "explanation": explanation},
+            )
             return [SlotSet("last_article", None)]
         if reply.declined or reply.hit is None:
-            self.review.record_event(DECLINED, conversation=tracker.sender_id,
-                                     question=question)
+            self.review.record_event(DECLINED, conversation=tracker.sender_id, question=question)
             buttons = guesses(tracker)
             text = DID_YOU_MEAN if buttons else UNSURE_REPLY
-            dispatcher.utter_message(text=text, buttons=buttons + [SENDIAS_BUTTON],
-                                     json_message={"explanation": explanation})
+            dispatcher.utter_message(
+                text=text,
+                buttons=buttons + [SENDIAS_BUTTON],
+                json_message={"explanation": explanation},
+            )
             return [SlotSet("last_article", None)]
         hit = reply.hit
         self.review.record_event(ANSWERED, conversation=tracker.sender_id, article=hit.slug)

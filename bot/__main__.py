@@ -38,17 +38,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     ask.add_argument("--confidence", type=float, default=0.9, help="with --intent")
     ask.add_argument("--pipeline", choices=PIPELINES, help="default: the setting (v2)")
     ask.add_argument("--explain", action="store_true", help="show candidates and scores")
-    ask.add_argument("--mode", choices=MODES, default="hybrid",
-                     help="also list this search's raw results with --explain")
+    ask.add_argument(
+        "--mode",
+        choices=MODES,
+        default="hybrid",
+        help="also list this search's raw results with --explain",
+    )
     sub.add_parser("feedback", help="how helpful each article's answers were")
     from bot import audit
 
-    audit.add_arguments(sub.add_parser(
-        "audit", help="unsourced contacts, copied runs, old sources, overdue reviews"))
+    audit.add_arguments(
+        sub.add_parser(
+            "audit", help="unsourced contacts, copied runs, old sources, overdue reviews"
+        )
+    )
     from bot import report
 
-    report.add_arguments(sub.add_parser(
-        "report", help="unanswered questions, unhelpful answers, unused articles, weeks"))
+    report.add_arguments(
+        sub.add_parser(
+            "report", help="unanswered questions, unhelpful answers, unused articles, weeks"
+        )
+    )
     sub.add_parser("ingest", help="python -m bot.ingest (see python -m bot ingest --help)")
     args = parser.parse_args(argv)
     if args.command == "report":
@@ -59,8 +69,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return audit.run_cli(args)
 
     retriever = Retriever()
-    reply = answer(retriever, args.question, args.intent,
-                   args.confidence if args.intent else 0.0, args.area, args.pipeline)
+    reply = answer(
+        retriever,
+        args.question,
+        args.intent,
+        args.confidence if args.intent else 0.0,
+        args.area,
+        args.pipeline,
+    )
     if reply.declined:
         print("(declines) I'm not sure I have a good answer to that.")
     else:
@@ -75,8 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hits:
             print("(no passage matched)")
         for rank, hit in enumerate(hits, 1):
-            print(f"{rank}. [{hit.slug} > {hit.heading}] dense {hit.dense:.3f} "
-                  f"bm25 {hit.bm25:.2f} fused {hit.fused:.4f} ({hit.area})")
+            print(
+                f"{rank}. [{hit.slug} > {hit.heading}] dense {hit.dense:.3f} "
+                f"bm25 {hit.bm25:.2f} fused {hit.fused:.4f} ({hit.area})"
+            )
             print(f"   {hit.text[:160]}")
     return 0
 

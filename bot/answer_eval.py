@@ -39,10 +39,16 @@ HALVES = ("tuning", "heldout")
 # Scored like the halves: the national layer's facts (issue 17), written apart.
 EXTRA_SETS = ("national",)
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
-DECLINE_MARKS = ("I'm not sure I have a good answer", "I'm not sure I understood",
-                 "I can only help with questions about special educational needs")
-COUNTY = {"oxfordshire": "Oxfordshire", "buckinghamshire": "Buckinghamshire",
-          "cornwall": "Cornwall"}
+DECLINE_MARKS = (
+    "I'm not sure I have a good answer",
+    "I'm not sure I understood",
+    "I can only help with questions about special educational needs",
+)
+COUNTY = {
+    "oxfordshire": "Oxfordshire",
+    "buckinghamshire": "Buckinghamshire",
+    "cornwall": "Cornwall",
+}
 
 
 @dataclass
@@ -81,14 +87,23 @@ def load_cases(half: str) -> list[Case]:
     cases = []
     for raw in data["cases"]:
         fact = raw.get("fact")
-        cases.append(Case(
-            id=str(raw["id"]), question=str(raw["question"]), persona=str(raw.get("persona")),
-            area=raw.get("area") or None, kind=str(raw["kind"]), gold=raw.get("gold") or None,
-            fact=re.compile(fact, re.IGNORECASE) if fact else None, expect=raw.get("expect")))
+        cases.append(
+            Case(
+                id=str(raw["id"]),
+                question=str(raw["question"]),
+                persona=str(raw.get("persona")),
+                area=raw.get("area") or None,
+                kind=str(raw["kind"]),
+                gold=raw.get("gold") or None,
+                fact=re.compile(fact, re.IGNORECASE) if fact else None,
+                expect=raw.get("expect"),
+            )
+        )
     return cases
 
 
 # --- running the cases ---------------------------------------------------------------
+
 
 def _post(url: str, sender: str, message: str) -> list[dict[str, Any]]:
     body = json.dumps({"sender": sender, "message": message}).encode()
@@ -144,21 +159,36 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         intent = parsed.get("intent") or {}
         name = intent.get("name")
         if name == "out_of_scope":  # the rule answers it with utter_out_of_scope
-            outcomes.append(Outcome(case, f"[{name}] {DECLINE_MARKS[-1]}", True, None, [],
-                                    time.perf_counter() - started))
+            outcomes.append(
+                Outcome(
+                    case,
+                    f"[{name}] {DECLINE_MARKS[-1]}",
+                    True,
+                    None,
+                    [],
+                    time.perf_counter() - started,
+                )
+            )
             continue
-        reply = answer(retriever, question_for(name, case.question), name,
-                       float(intent.get("confidence") or 0.0), COUNTY.get(case.area or ""),
-                       pipeline=pipeline)
+        reply = answer(
+            retriever,
+            question_for(name, case.question),
+            name,
+            float(intent.get("confidence") or 0.0),
+            COUNTY.get(case.area or ""),
+            pipeline=pipeline,
+        )
         top5 = [(c["article"], c["heading"]) for c in reply.evidence.get("candidates", [])[:5]]
         section = (reply.hit.slug, reply.hit.heading) if reply.hit else None
         text = f"[{name}] {reply.text}"
-        outcomes.append(Outcome(case, text, reply.declined, section, top5,
-                                time.perf_counter() - started))
+        outcomes.append(
+            Outcome(case, text, reply.declined, section, top5, time.perf_counter() - started)
+        )
     return outcomes
 
 
 # --- scoring ---------------------------------------------------------------------------
+
 
 def _rate(hits: int, n: int) -> str:
     return f"{hits / n:.3f} ({hits}/{n})" if n else "-"
@@ -190,8 +220,12 @@ class Scores:
     def declines(self) -> tuple[int, int, int, int]:
         unrelated = [o for o in self.outcomes if o.case.kind == "unrelated"]
         answerable = self._answerable()
-        return (sum(o.declined for o in unrelated), len(unrelated),
-                sum(o.declined for o in answerable), len(answerable))
+        return (
+            sum(o.declined for o in unrelated),
+            len(unrelated),
+            sum(o.declined for o in answerable),
+            len(answerable),
+        )
 
     def by(self, key) -> dict[str, tuple[int, int]]:
         groups: dict[str, list[Outcome]] = defaultdict(list)
@@ -215,8 +249,10 @@ def report(title: str, by_pipeline: dict[str, Scores], detail: bool = False) -> 
     declines = [s.declines() for s in by_pipeline.values()]
     row("unrelated declined", (_rate(d[0], d[1]) for d in declines))
     row("answerable declined", (_rate(d[2], d[3]) for d in declines))
-    for label, key in (("area", lambda o: o.case.area or "england/unknown"),
-                       ("persona", lambda o: o.case.persona)):
+    for label, key in (
+        ("area", lambda o: o.case.area or "england/unknown"),
+        ("persona", lambda o: o.case.persona),
+    ):
         groups = [s.by(key) for s in by_pipeline.values()]
         for group in groups[0]:
             row(f"  fact, {label} {group}", (_rate(*g.get(group, (0, 0))) for g in groups))
@@ -230,11 +266,14 @@ def report(title: str, by_pipeline: dict[str, Scores], detail: bool = False) -> 
 def misses(scores: Scores) -> str:
     lines = []
     for o in scores.outcomes:
-        wrong = (o.case.fact and not o.fact_found) or (o.case.kind == "unrelated" and not o.declined)
+        wrong = (o.case.fact and not o.fact_found) or (
+            o.case.kind == "unrelated" and not o.declined
+        )
         if wrong:
             got = o.section and f"{o.section[0]}#{o.section[1]}"
-            lines.append(f"  {o.case.id}: {o.case.question[:70]!r} -> {got or '-'} "
-                         f"| {o.text[:110]!r}")
+            lines.append(
+                f"  {o.case.id}: {o.case.question[:70]!r} -> {got or '-'} | {o.text[:110]!r}"
+            )
     return "\n".join(lines)
 
 
@@ -253,15 +292,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.answers import PIPELINES
 
-    parser = argparse.ArgumentParser(prog="python -m bot.evaluate --answers",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.evaluate --answers", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--answers", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--fast", action="store_true",
-                        help="NLU in-process and the answer function, no REST")
-    parser.add_argument("--half", choices=(*HALVES, *EXTRA_SETS, "both", "all"),
-                        default="all", help="both = the two halves; all = with national")
-    parser.add_argument("--pipelines", default=",".join(PIPELINES),
-                        help="comma-separated, side by side (default: all)")
+    parser.add_argument(
+        "--fast", action="store_true", help="NLU in-process and the answer function, no REST"
+    )
+    parser.add_argument(
+        "--half",
+        choices=(*HALVES, *EXTRA_SETS, "both", "all"),
+        default="all",
+        help="both = the two halves; all = with national",
+    )
+    parser.add_argument(
+        "--pipelines",
+        default=",".join(PIPELINES),
+        help="comma-separated, side by side (default: all)",
+    )
     parser.add_argument("--misses", action="store_true", help="list each wrong reply")
     parser.add_argument("--detail", action="store_true", help="fact in reply per article")
     args = parser.parse_args(argv)
@@ -275,8 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         for pipeline in pipelines:
             for half in halves:
-                results[half][pipeline] = Scores(run_fast(cases[half], pipeline,
-                                                          model_path(get_settings())))
+                results[half][pipeline] = Scores(
+                    run_fast(cases[half], pipeline, model_path(get_settings()))
+                )
     else:
         from bot.stack import loopback_settings
         from bot.stack import Stack, prepare
@@ -289,16 +338,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 stack.start()
                 for i in range(3):  # the first requests pay for lazy set-up
-                    _post(f"{settings.rasa_url}/webhooks/rest/webhook", f"warm-{i}",
-                          "who pays for the extra help at school?")
+                    _post(
+                        f"{settings.rasa_url}/webhooks/rest/webhook",
+                        f"warm-{i}",
+                        "who pays for the extra help at school?",
+                    )
                 for half in halves:
                     results[half][pipeline] = Scores(run_rest(cases[half], settings.rasa_url))
             finally:
                 stack.stop()
     mode = "fast (in-process NLU + answer function)" if args.fast else "through Rasa REST"
     for half in halves:
-        print(report(f"{half} half ({len(cases[half])} cases), {mode}", results[half],
-                     args.detail))
+        print(report(f"{half} half ({len(cases[half])} cases), {mode}", results[half], args.detail))
         if args.misses:
             for pipeline, scores in results[half].items():
                 print(f"\nmisses, {half}, {pipeline}:\n{misses(scores)}")

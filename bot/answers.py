@@ -27,13 +27,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from bot.retrieval import (CANDIDATES, COUNTIES, MAX_ANSWER_WORDS, MAX_QUERY_CHARS, Hit,
-                           Retriever, shorten)
+from bot.retrieval import (
+    CANDIDATES,
+    COUNTIES,
+    MAX_ANSWER_WORDS,
+    MAX_QUERY_CHARS,
+    Hit,
+    Retriever,
+    shorten,
+)
 
 PIPELINES = ("baseline", "v2")
 DEFAULT_PIPELINE = "v2"
 
 from bot.topics import TRUST_TOPIC  # noqa: E402 - the classifier's topic is trusted above it
+
 # v2 scoring weights and decline thresholds, chosen by a grid search on the tuning
 # half of tests/answers/ only (benchmarks/answer_weights.py): the best section
 # by fact in reply was (1.0, 0.5, 0.2, 0.05-0.2, 0.1); declining below 0.50 when
@@ -89,9 +97,14 @@ def pipeline_setting() -> str:
     return value
 
 
-def answer(retriever: Retriever, question: str, intent: str | None = None,
-           confidence: float = 0.0, area: str | None = None,
-           pipeline: str | None = None) -> Reply:
+def answer(
+    retriever: Retriever,
+    question: str,
+    intent: str | None = None,
+    confidence: float = 0.0,
+    area: str | None = None,
+    pipeline: str | None = None,
+) -> Reply:
     """Answer one question.
 
     Args:
@@ -117,21 +130,25 @@ def answer(retriever: Retriever, question: str, intent: str | None = None,
     return _v2(retriever, question, intent, confidence, area)
 
 
-def _baseline(retriever: Retriever, question: str, intent: str | None, confidence: float,
-              area: str | None) -> Reply:
+def _baseline(
+    retriever: Retriever, question: str, intent: str | None, confidence: float, area: str | None
+) -> Reply:
     """The pipeline before issue 12, kept for side-by-side evaluation."""
     from bot.topics import answer_for
 
     chosen = answer_for(retriever, question, intent, confidence, area)
-    evidence = {"pipeline": "baseline",
-                "candidates": [_hit_json(h) for h in retriever.search(question, area=area)]}
+    evidence = {
+        "pipeline": "baseline",
+        "candidates": [_hit_json(h) for h in retriever.search(question, area=area)],
+    }
     if chosen.abstained or chosen.hit is None:
         return Reply("declined", evidence=evidence | {"reason": "best dense cosine too low"})
     return Reply("knowledge", chosen.text, chosen.hit, evidence=evidence)
 
 
-def _v2(retriever: Retriever, question: str, intent: str | None, confidence: float,
-        area: str | None) -> Reply:
+def _v2(
+    retriever: Retriever, question: str, intent: str | None, confidence: float, area: str | None
+) -> Reply:
     from bot.topics import TOPICS
 
     vector = retriever.embed(question)
@@ -152,11 +169,20 @@ def _v2(retriever: Retriever, question: str, intent: str | None, confidence: flo
         local = 0.0
         if area in COUNTIES and hit.area in COUNTIES:
             local = 1.0 if hit.area == area else -1.0
-        features = {"dense": hit.dense, "question": q_score, "bm25": hit.bm25 / top_bm25,
-                    "topic": prior, "area": local}
-        score = (WEIGHTS["dense"] * hit.dense + WEIGHTS["question"] * q_score
-                 + WEIGHTS["bm25"] * features["bm25"] + WEIGHTS["topic"] * prior
-                 + WEIGHTS["area"] * local)
+        features = {
+            "dense": hit.dense,
+            "question": q_score,
+            "bm25": hit.bm25 / top_bm25,
+            "topic": prior,
+            "area": local,
+        }
+        score = (
+            WEIGHTS["dense"] * hit.dense
+            + WEIGHTS["question"] * q_score
+            + WEIGHTS["bm25"] * features["bm25"]
+            + WEIGHTS["topic"] * prior
+            + WEIGHTS["area"] * local
+        )
         scored.append(Scored(hit, q_score, q_text, score, features))
     scored.sort(key=lambda s: s.score, reverse=True)
     best_similarity = max((max(s.hit.dense, s.question) for s in scored), default=0.0)
@@ -195,8 +221,9 @@ def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -
     if len(text.split()) <= MAX_ANSWER_WORDS:
         return text
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
-    similarities = retriever.similarities(sentences, vector if vector is not None
-                                          else retriever.embed(question))
+    similarities = retriever.similarities(
+        sentences, vector if vector is not None else retriever.embed(question)
+    )
     keep = {0}
     words = len(sentences[0].split())
     for i in sorted(range(1, len(sentences)), key=lambda j: -similarities[j]):
@@ -213,11 +240,15 @@ def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -
 
 _ASKS_FOR_CONTACT = re.compile(
     r"\b(?:phone|number|ring|call|telephone|email|e-mail|contact|website|web\s*site|"
-    r"web\s+address|get\s+(?:hold|in\s+touch)|reach)\b", re.I)
+    r"web\s+address|get\s+(?:hold|in\s+touch)|reach)\b",
+    re.I,
+)
 _SERVICES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"\bsendias+\b|\bsendiass\b|\biass\b|impartial\s+advice", re.I), "sendias"),
-    (re.compile(r"\bsenss\b|special\s+educational\s+needs\s+support\s+service", re.I),
-     "senss_oxfordshire"),
+    (
+        re.compile(r"\bsenss\b|special\s+educational\s+needs\s+support\s+service", re.I),
+        "senss_oxfordshire",
+    ),
     (re.compile(r"\bchildline\b", re.I), "childline"),
     (re.compile(r"\bsamaritans?\b", re.I), "samaritans"),
     (re.compile(r"\bpapyrus\b|\bhopeline", re.I), "papyrus_hopeline247"),
@@ -225,8 +256,11 @@ _SERVICES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"\bhealthy\s+minds\b|\btalking\s+therap", re.I), "healthy_minds_bucks"),
     (re.compile(r"\bcamhs\b|single\s+point\s+of\s+access", re.I), "camhs_spa_buckinghamshire"),
 )
-_AREA_KEYS = {"Oxfordshire": "oxfordshire", "Buckinghamshire": "buckinghamshire",
-              "Cornwall": "cornwall"}
+_AREA_KEYS = {
+    "Oxfordshire": "oxfordshire",
+    "Buckinghamshire": "buckinghamshire",
+    "Cornwall": "cornwall",
+}
 
 
 def contact_answer(question: str, area: str | None) -> Reply | None:
@@ -250,25 +284,45 @@ def contact_answer(question: str, area: str | None) -> Reply | None:
             except KeyError:
                 continue
     if wanted == ["sendias"] and not contacts:
-        text = ("SENDIAS is the free, impartial information, advice and support service "
-                "for SEND that every council has. Tell me which area you're in and I'll "
-                "give you its details, or search your council's local offer for \"SENDIAS\".")
-        return Reply("contact", text, evidence={"pipeline": "v2", "contacts": [],
-                                                "reason": "SENDIAS asked for, area unknown"})
+        text = (
+            "SENDIAS is the free, impartial information, advice and support service "
+            "for SEND that every council has. Tell me which area you're in and I'll "
+            'give you its details, or search your council\'s local offer for "SENDIAS".'
+        )
+        return Reply(
+            "contact",
+            text,
+            evidence={
+                "pipeline": "v2",
+                "contacts": [],
+                "reason": "SENDIAS asked for, area unknown",
+            },
+        )
     if not contacts:
         return None
     text = "\n".join(c.describe() for c in contacts)
-    return Reply("contact", text, contacts=[c.id for c in contacts],
-                 evidence={"pipeline": "v2", "contacts": [c.id for c in contacts]})
+    return Reply(
+        "contact",
+        text,
+        contacts=[c.id for c in contacts],
+        evidence={"pipeline": "v2", "contacts": [c.id for c in contacts]},
+    )
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
-    return {"article": hit.slug, "heading": hit.heading, "dense": round(hit.dense, 3),
-            "bm25": round(hit.bm25, 2), "fused": round(hit.fused, 4)}
+    return {
+        "article": hit.slug,
+        "heading": hit.heading,
+        "dense": round(hit.dense, 3),
+        "bm25": round(hit.bm25, 2),
+        "fused": round(hit.fused, 4),
+    }
 
 
 def _scored_json(s: Scored) -> dict[str, Any]:
-    return _hit_json(s.hit) | {"question": round(s.question, 3),
-                               "matched_question": s.matched_question,
-                               "score": round(s.score, 3),
-                               "features": {k: round(v, 3) for k, v in s.features.items()}}
+    return _hit_json(s.hit) | {
+        "question": round(s.question, 3),
+        "matched_question": s.matched_question,
+        "score": round(s.score, 3),
+        "features": {k: round(v, 3) for k, v in s.features.items()},
+    }

@@ -53,7 +53,7 @@ def seed_dirs() -> list[Path]:
 
 
 def find_seeds(explicit: Path | None = None) -> Path | None:
-    for folder in ([explicit] if explicit else seed_dirs()):
+    for folder in [explicit] if explicit else seed_dirs():
         if folder and folder.is_dir() and any(folder.glob("*.txt")):
             return folder
     return None
@@ -122,18 +122,15 @@ class Report:
         seeds = self.seeds or "NOT FOUND (contacts and copied runs not checked)"
         yield f"Knowledge audit, {self.today.isoformat()} (seed pages: {seeds})"
         sections = (
-            ("Unsourced contacts (cited seed page does not contain them)",
-             self.unsourced_contacts),
-            ("Copied runs of {n}+ words from a seed page".format(n=RUN_WORDS),
-             self.copied),
+            ("Unsourced contacts (cited seed page does not contain them)", self.unsourced_contacts),
+            ("Copied runs of {n}+ words from a seed page".format(n=RUN_WORDS), self.copied),
             ("Articles past their review date", self.past_review),
             (f"Sources older than {self.max_age_years} years", self.old_sources),
             ("Legislation in force (old date, current text)", self.in_force),
             ("Sources marked no longer maintained", self.unmaintained),
             ("Articles without source_date or checked", self.missing_dates),
             ("Undated sources", self.undated),
-            ("Contacts from web pages (checked by hand, not offline)",
-             self.web_contacts),
+            ("Contacts from web pages (checked by hand, not offline)", self.web_contacts),
         )
         for title, found in sections:
             yield f"{title}: {len(found)}"
@@ -148,17 +145,19 @@ def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) 
         seed_name = source.get("file")
         if not seed_name:
             if source.get("url"):
-                report.web_contacts.append(Finding(
-                    cid, f"{source.get('title')} ({source['url']}), "
-                         f"checked {contact.get('checked', 'never')}"))
+                report.web_contacts.append(
+                    Finding(
+                        cid,
+                        f"{source.get('title')} ({source['url']}), "
+                        f"checked {contact.get('checked', 'never')}",
+                    )
+                )
             else:
-                report.unsourced_contacts.append(
-                    Finding(cid, "names no page or seed file"))
+                report.unsourced_contacts.append(Finding(cid, "names no page or seed file"))
             continue
         if seed_name not in seeds:
             if seeds:
-                report.unsourced_contacts.append(
-                    Finding(cid, f"seed {seed_name} not found"))
+                report.unsourced_contacts.append(Finding(cid, f"seed {seed_name} not found"))
             continue
         page = _flat(seeds[seed_name])
         digits = re.sub(r"\D", "", page)
@@ -174,18 +173,18 @@ def audit_contacts(contacts: list[dict], seeds: dict[str, str], report: Report) 
                 found = _flat(str(value)).rstrip("/") in page
             if not found:
                 report.unsourced_contacts.append(
-                    Finding(cid, f"{key} {value!r} is not on {seed_name}"))
+                    Finding(cid, f"{key} {value!r} is not on {seed_name}")
+                )
         evidence = source.get("evidence")
         if not evidence:
             report.unsourced_contacts.append(
-                Finding(cid, f"gives no source.evidence phrase from {seed_name}"))
+                Finding(cid, f"gives no source.evidence phrase from {seed_name}")
+            )
         elif _flat(str(evidence)) not in page:
-            report.unsourced_contacts.append(
-                Finding(cid, f"{seed_name} does not say {evidence!r}"))
+            report.unsourced_contacts.append(Finding(cid, f"{seed_name} does not say {evidence!r}"))
 
 
-def audit_articles(paths: Sequence[Path], seeds: dict[str, str],
-                   report: Report) -> None:
+def audit_articles(paths: Sequence[Path], seeds: dict[str, str], report: Report) -> None:
     for path in paths:
         try:
             meta, body = read_article(path)
@@ -195,25 +194,23 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str],
         slug = path.stem
         for seed_name, seed_text in seeds.items():
             for run in copied_runs(body, seed_text):
-                report.copied.append(Finding(slug, f"{len(run.split())} words from "
-                                                   f"{seed_name}: \"{run}\""))
+                report.copied.append(
+                    Finding(slug, f'{len(run.split())} words from {seed_name}: "{run}"')
+                )
         checked = _date(meta.get("checked") or meta.get("last_reviewed"))
         review_by = _date(meta.get("review_by"))
         if review_by is None and checked is not None:
             review_by = checked + REVIEW_EVERY
         if review_by is not None and review_by < report.today:
-            report.past_review.append(
-                Finding(slug, f"review was due {review_by.isoformat()}"))
+            report.past_review.append(Finding(slug, f"review was due {review_by.isoformat()}"))
         if "source_date" not in meta or not meta.get("checked"):
-            report.missing_dates.append(
-                Finding(slug, "front matter lacks source_date or checked"))
+            report.missing_dates.append(Finding(slug, "front matter lacks source_date or checked"))
         raw_date = meta.get("source_date")
         source_date = _date(raw_date)
         title = meta.get("source_title", "?")
         if source_date is not None:
             age = _years_between(source_date, report.today)
-            found = Finding(
-                slug, f"{title} dated {source_date.isoformat()} ({age} years)")
+            found = Finding(slug, f"{title} dated {source_date.isoformat()} ({age} years)")
             # An Act or regulations still in force is current however old its date.
             if str(meta.get("source_status", "")).lower() == "in force":
                 report.in_force.append(found)
@@ -225,8 +222,12 @@ def audit_articles(paths: Sequence[Path], seeds: dict[str, str],
             report.unmaintained.append(Finding(slug, str(title)))
 
 
-def run(knowledge_dir: Path | None = None, seeds_dir: Path | None = None,
-        max_age_years: int = MAX_AGE_YEARS, today: dt.date | None = None) -> Report:
+def run(
+    knowledge_dir: Path | None = None,
+    seeds_dir: Path | None = None,
+    max_age_years: int = MAX_AGE_YEARS,
+    today: dt.date | None = None,
+) -> Report:
     """Audit the articles and contacts in ``knowledge_dir`` against the seed pages.
 
     Args:
@@ -243,10 +244,15 @@ def run(knowledge_dir: Path | None = None, seeds_dir: Path | None = None,
     """
     knowledge_dir = knowledge_dir or get_settings().knowledge_dir
     folder = find_seeds(seeds_dir)
-    seeds = ({p.name: p.read_text(encoding="utf-8", errors="replace")
-              for p in sorted(folder.glob("*.txt"))} if folder else {})
-    report = Report(today=today or dt.date.today(), max_age_years=max_age_years,
-                    seeds=folder)
+    seeds = (
+        {
+            p.name: p.read_text(encoding="utf-8", errors="replace")
+            for p in sorted(folder.glob("*.txt"))
+        }
+        if folder
+        else {}
+    )
+    report = Report(today=today or dt.date.today(), max_age_years=max_age_years, seeds=folder)
     data = yaml.safe_load((knowledge_dir / "contacts.yml").read_text(encoding="utf-8"))
     audit_contacts(list(data.get("contacts") or []), seeds, report)
     audit_articles(sorted((knowledge_dir / "articles").glob("*.md")), seeds, report)
@@ -255,19 +261,28 @@ def run(knowledge_dir: Path | None = None, seeds_dir: Path | None = None,
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot audit", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="python -m bot audit",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_arguments(parser)
     return run_cli(parser.parse_args(argv))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-age", type=int, default=MAX_AGE_YEARS, metavar="YEARS",
-                        help="list sources at least this many years old (default 3)")
-    parser.add_argument("--seeds", type=Path, default=None,
-                        help="folder of seed pages (default: ../shared/seeds)")
-    parser.add_argument("--knowledge", type=Path, default=None,
-                        help="folder with articles/ and contacts.yml")
+    parser.add_argument(
+        "--max-age",
+        type=int,
+        default=MAX_AGE_YEARS,
+        metavar="YEARS",
+        help="list sources at least this many years old (default 3)",
+    )
+    parser.add_argument(
+        "--seeds", type=Path, default=None, help="folder of seed pages (default: ../shared/seeds)"
+    )
+    parser.add_argument(
+        "--knowledge", type=Path, default=None, help="folder with articles/ and contacts.yml"
+    )
 
 
 def run_cli(args: argparse.Namespace) -> int:

@@ -88,7 +88,7 @@ def render_reply(messages: Sequence[dict[str, Any]]) -> Rendered:
             if text.startswith("Source:"):
                 line = Text("  ")
                 line.append("Source:", style="bold cyan")
-                line.append(text[len("Source:"):], style="cyan")
+                line.append(text[len("Source:") :], style="cyan")
                 out.lines.append(line)
             else:
                 out.lines.append(Text(text))
@@ -103,8 +103,7 @@ def render_reply(messages: Sequence[dict[str, Any]]) -> Rendered:
         if isinstance(custom, dict) and isinstance(custom.get("explanation"), dict):
             out.explanations.append(custom["explanation"])
     if out.buttons:
-        out.lines.append(Text("  (type a number to choose, or ask something else)",
-                              style="dim"))
+        out.lines.append(Text("  (type a number to choose, or ask something else)", style="dim"))
     return out
 
 
@@ -120,12 +119,14 @@ class TrackerTurn:
 def latest_turn(tracker: dict[str, Any]) -> TrackerTurn:
     """The last user message's parse data and the actions run after it."""
     events = tracker.get("events") or []
-    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"),
-                    default=None)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
     if last_user is None:
         return TrackerTurn(None, [], "no user message in the tracker")
-    actions = [e.get("name") for e in events[last_user + 1:]
-               if e.get("event") == "action" and e.get("name") != "action_listen"]
+    actions = [
+        e.get("name")
+        for e in events[last_user + 1 :]
+        if e.get("event") == "action" and e.get("name") != "action_listen"
+    ]
     return TrackerTurn(events[last_user].get("parse_data") or {}, actions)
 
 
@@ -137,11 +138,13 @@ def _intent_lines(turn: TrackerTurn) -> list[Text]:
     line = Text("intent: ", style="bold")
     line.append(f"{intent.get('name')} {float(intent.get('confidence') or 0):.2f}")
     others = [r for r in ranking if r.get("name") != intent.get("name")]
-    others = others[:MAX_INTENTS - 1]
+    others = others[: MAX_INTENTS - 1]
     if others:
-        line.append("   then " + ", ".join(
-            f"{r.get('name')} {float(r.get('confidence') or 0):.2f}" for r in others),
-            style="dim")
+        line.append(
+            "   then "
+            + ", ".join(f"{r.get('name')} {float(r.get('confidence') or 0):.2f}" for r in others),
+            style="dim",
+        )
     return [line]
 
 
@@ -159,25 +162,40 @@ def _safety_lines(turn: TrackerTurn) -> list[Text]:
         line.append(f"did not fire (score {score})")
     else:
         line.append(f"FIRED: {kind}", style="bold red")
-        line.append(f" by the {safety.get('layer') or '?'} layer, score {score}; "
-                    f"evidence: {safety.get('evidence')}")
+        line.append(
+            f" by the {safety.get('layer') or '?'} layer, score {score}; "
+            f"evidence: {safety.get('evidence')}"
+        )
     return [line]
 
 
 def _candidate_table(explanation: dict[str, Any]) -> Table:
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold dim")
-    for name in ("#", "article > heading", "score", "dense", "question", "bm25",
-                 "matched question"):
-        table.add_column(name, overflow="fold",
-                         justify="right" if name in ("#", "score", "dense", "question",
-                                                    "bm25") else "left")
+    for name in (
+        "#",
+        "article > heading",
+        "score",
+        "dense",
+        "question",
+        "bm25",
+        "matched question",
+    ):
+        table.add_column(
+            name,
+            overflow="fold",
+            justify="right" if name in ("#", "score", "dense", "question", "bm25") else "left",
+        )
     for rank, c in enumerate((explanation.get("candidates") or [])[:MAX_CANDIDATES], 1):
         features = c.get("features") or {}
         table.add_row(
-            str(rank), f"{c.get('article')} > {c.get('heading')}",
-            _num(c.get("score")), _num(c.get("dense")), _num(c.get("question")),
+            str(rank),
+            f"{c.get('article')} > {c.get('heading')}",
+            _num(c.get("score")),
+            _num(c.get("dense")),
+            _num(c.get("question")),
             _num(features.get("bm25", c.get("bm25"))),
-            str(c.get("matched_question") or ""))
+            str(c.get("matched_question") or ""),
+        )
     return table
 
 
@@ -185,8 +203,7 @@ def _num(value: Any) -> str:
     return "" if value is None else f"{float(value):.3f}"
 
 
-def render_explanation(explanations: Sequence[dict[str, Any]],
-                       turn: TrackerTurn) -> list[Any]:
+def render_explanation(explanations: Sequence[dict[str, Any]], turn: TrackerTurn) -> list[Any]:
     """Why the reply was given: intents, crisis check, actions, passages, contacts.
 
     Args:
@@ -202,8 +219,13 @@ def render_explanation(explanations: Sequence[dict[str, Any]],
         ran = ", ".join(turn.actions) or "none"
         out.append(Text("actions: ", style="bold") + Text(ran))
     if not explanations:
-        out.append(Text("knowledge: not searched for this reply (it is a fixed "
-                        "response or a dialogue step)", style="dim"))
+        out.append(
+            Text(
+                "knowledge: not searched for this reply (it is a fixed "
+                "response or a dialogue step)",
+                style="dim",
+            )
+        )
     for explanation in explanations:
         kind = explanation.get("kind")
         line = Text("knowledge: ", style="bold")
@@ -217,8 +239,7 @@ def render_explanation(explanations: Sequence[dict[str, Any]],
         else:
             line.append("answered from the first passage below")
         if threshold is not None:
-            line.append(f"; best similarity {best} against the decline threshold "
-                        f"{threshold}")
+            line.append(f"; best similarity {best} against the decline threshold {threshold}")
         pipeline = explanation.get("pipeline")
         if pipeline:
             line.append(f"; pipeline {pipeline}", style="dim")
@@ -236,8 +257,13 @@ def render_explanation(explanations: Sequence[dict[str, Any]],
 class Client:
     """The running assistant, over its REST channel and HTTP API."""
 
-    def __init__(self, rasa_url: str, token: str | None = None,
-                 sender: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        rasa_url: str,
+        token: str | None = None,
+        sender: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
         self.rasa_url = rasa_url.rstrip("/")
         self.token = token
         self.timeout = timeout
@@ -252,34 +278,39 @@ class Client:
 
     def send(self, message: str) -> list[dict[str, Any]]:
         """One message through the REST channel; the bot's messages."""
-        reply = requests.post(self.rasa_url + "/webhooks/rest/webhook",
-                              json={"sender": self.sender, "message": message},
-                              timeout=self.timeout)
+        reply = requests.post(
+            self.rasa_url + "/webhooks/rest/webhook",
+            json={"sender": self.sender, "message": message},
+            timeout=self.timeout,
+        )
         if not reply.ok:
             try:
                 error = reply.json().get("error")
             except ValueError:
                 error = None
-            return [{"text": f"(Rasa answered {reply.status_code}: "
-                             f"{error or reply.text[:200]})"}]
+            return [{"text": f"(Rasa answered {reply.status_code}: {error or reply.text[:200]})"}]
         return reply.json()
 
     def latest_turn(self) -> TrackerTurn:
         """The tracker's view of the latest message, or why it is not available."""
         params = {"token": self.token} if self.token else {}
         try:
-            reply = requests.get(f"{self.rasa_url}/conversations/{self.sender}/tracker",
-                                 params=params, timeout=self.timeout)
+            reply = requests.get(
+                f"{self.rasa_url}/conversations/{self.sender}/tracker",
+                params=params,
+                timeout=self.timeout,
+            )
         except requests.RequestException as err:
-            return TrackerTurn(None, [],
-                               f"tracker unreachable: {err.__class__.__name__}")
+            return TrackerTurn(None, [], f"tracker unreachable: {err.__class__.__name__}")
         if reply.status_code in (401, 403):
-            return TrackerTurn(None, [], "Rasa's HTTP API refused the token; restart "
-                                         "with make run")
+            return TrackerTurn(None, [], "Rasa's HTTP API refused the token; restart with make run")
         if not reply.ok:
-            return TrackerTurn(None, [],
-                               f"Rasa's HTTP API answered {reply.status_code}; "
-                               "make run starts Rasa with --enable-api")
+            return TrackerTurn(
+                None,
+                [],
+                f"Rasa's HTTP API answered {reply.status_code}; "
+                "make run starts Rasa with --enable-api",
+            )
         return latest_turn(reply.json())
 
 
@@ -310,14 +341,14 @@ class Session:
             return True
         if command == "/explain":
             self.explain = not self.explain
-            self.console.print(Text(f"Explanations {'on' if self.explain else 'off'}.",
-                                    style="dim"))
+            self.console.print(
+                Text(f"Explanations {'on' if self.explain else 'off'}.", style="dim")
+            )
             return True
         if command == "/new":
             self.client.sender = new_sender()
             self.buttons = []
-            self.console.print(Text(f"New conversation {self.client.sender}.",
-                                    style="dim"))
+            self.console.print(Text(f"New conversation {self.client.sender}.", style="dim"))
             return True
         message = line
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
@@ -327,17 +358,20 @@ class Session:
         try:
             messages = self.client.send(message)
         except requests.RequestException as err:
-            self.console.print(Text(
-                f"Could not reach the assistant at {self.client.rasa_url} "
-                f"({err.__class__.__name__}). Is make run still running?", style="red"))
+            self.console.print(
+                Text(
+                    f"Could not reach the assistant at {self.client.rasa_url} "
+                    f"({err.__class__.__name__}). Is make run still running?",
+                    style="red",
+                )
+            )
             return True
         rendered = render_reply(messages)
         self.buttons = rendered.buttons
         for item in rendered.lines:
             self.console.print(item)
         if self.explain:
-            for item in render_explanation(rendered.explanations,
-                                           self.client.latest_turn()):
+            for item in render_explanation(rendered.explanations, self.client.latest_turn()):
                 self.console.print(item)
         self.console.print()
         return True
@@ -376,40 +410,52 @@ def _piped_lines(console: Console, stream=None) -> Iterable[str]:
         yield line
 
 
-def main(argv: Sequence[str] | None = None,
-         read_lines: Callable[[Console], Iterable[str]] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, read_lines: Callable[[Console], Iterable[str]] | None = None
+) -> int:
     """Command line: ``python -m bot.console [--explain] [--url URL]``."""
     from bot.settings import get_settings
 
     settings = get_settings()
     parser = argparse.ArgumentParser(
-        prog="python -m bot.console", description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--explain", action="store_true",
-                        help="after each reply, show why it was given")
-    parser.add_argument("--url", default=settings.rasa_url,
-                        help=f"the Rasa server (default {settings.rasa_url})")
+        prog="python -m bot.console",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--explain", action="store_true", help="after each reply, show why it was given"
+    )
+    parser.add_argument(
+        "--url", default=settings.rasa_url, help=f"the Rasa server (default {settings.rasa_url})"
+    )
     args = parser.parse_args(argv)
     console = Console(highlight=False)
     from bot.stack import read_api_token
 
     client = Client(args.url, token=read_api_token(settings))
     if not client.reachable():
-        console.print(Text(
-            f"The assistant is not running at {client.rasa_url}.\n"
-            "Start it in another terminal with `make run`, wait for \"Ready\", "
-            "then run `make shell` again.", style="red"))
+        console.print(
+            Text(
+                f"The assistant is not running at {client.rasa_url}.\n"
+                'Start it in another terminal with `make run`, wait for "Ready", '
+                "then run `make shell` again.",
+                style="red",
+            )
+        )
         return 1
     console.print(Text("SEN Support assistant, staff console", style="bold"))
-    console.print(Text(f"Talking to {client.rasa_url} as a new conversation "
-                       f"({client.sender}). " + HELP, style="dim"))
+    console.print(
+        Text(
+            f"Talking to {client.rasa_url} as a new conversation ({client.sender}). " + HELP,
+            style="dim",
+        )
+    )
     if args.explain:
         console.print(Text("Explanations on.", style="dim"))
     console.print()
     session = Session(client, console, explain=args.explain)
     if read_lines is None:
-        read_lines = (_terminal_lines if sys.stdin.isatty() and sys.stdout.isatty()
-                      else _piped_lines)
+        read_lines = _terminal_lines if sys.stdin.isatty() and sys.stdout.isatty() else _piped_lines
     session.run(read_lines(console))
     return 0
 

@@ -103,8 +103,7 @@ class Contact:
             if self.opening.is_open(now):
                 line += f" The phone line is open now: {self.opening.describe()}."
             else:
-                line += (f" The phone line is closed now; it is open "
-                         f"{self.opening.describe()}.")
+                line += f" The phone line is closed now; it is open {self.opening.describe()}."
         elif self.always_open:
             line += " Open day and night."
         return line + f" (Source: {self.source_title}, {self.source_publisher}.)"
@@ -129,7 +128,8 @@ def _opening(raw: dict | None, contact_id: str) -> Opening | None:
             if not set(days) <= set(DAYS):
                 raise ContactsError(f"{contact_id}: unknown day in {raw['days']}")
         return Opening(
-            dt.time(int(opens[1]), int(opens[2])), dt.time(int(closes[1]), int(closes[2])),
+            dt.time(int(opens[1]), int(opens[2])),
+            dt.time(int(closes[1]), int(closes[2])),
             days,
         )
     except KeyError as err:
@@ -182,8 +182,9 @@ class Directory:
     def find(self, purpose: str, area: str | None) -> list[Contact]:
         """Contacts for a purpose in an area (a county name, any case)."""
         wanted = (area or "").lower()
-        return [c for c in self.by_id.values()
-                if purpose in c.purposes and c.area.lower() == wanted]
+        return [
+            c for c in self.by_id.values() if purpose in c.purposes and c.area.lower() == wanted
+        ]
 
     def open_now_instead(self, now: dt.datetime) -> list[Contact]:
         """Lines open day and night, offered when the local one is closed."""

@@ -103,8 +103,7 @@ def dropped_lines(path: Path, passages: Sequence[Passage]) -> list[str]:
     # Passages of one section follow each other, so their texts joined give the
     # section back; titles, publishers and headings are kept as labels.
     kept = _words(" ".join(p.text for p in passages))
-    labels = _words(" ".join(f"{p.title} {p.source_publisher} {p.heading}"
-                             for p in passages))
+    labels = _words(" ".join(f"{p.title} {p.source_publisher} {p.heading}" for p in passages))
     lines: list[str] = []
     for line in page_text(path).splitlines():
         line = clean(line).strip(" •*-|#")
@@ -117,12 +116,14 @@ def dropped_lines(path: Path, passages: Sequence[Passage]) -> list[str]:
 def _show_passages(path: Path, passages: Sequence[Passage]) -> Iterable[str]:
     first = passages[0]
     publisher = first.source_publisher or "publisher not named"
-    yield (f"== {path}: \"{first.source_title}\" ({publisher}, {first.area}) -> "
-           f"{len(passages)} passages")
+    yield (
+        f'== {path}: "{first.source_title}" ({publisher}, {first.area}) -> {len(passages)} passages'
+    )
     for number, passage in enumerate(passages, 1):
         yield f"  {number}. [{passage.heading}] ({len(passage.text.split())} words)"
-        yield from textwrap.wrap(passage.text, 86, initial_indent="     ",
-                                 subsequent_indent="     ")
+        yield from textwrap.wrap(
+            passage.text, 86, initial_indent="     ", subsequent_indent="     "
+        )
 
 
 def _describe(reply) -> str:
@@ -132,12 +133,16 @@ def _describe(reply) -> str:
         return "answers from knowledge/contacts.yml: " + ", ".join(reply.contacts)
     hit = reply.hit
     text = textwrap.shorten(reply.text, 160, placeholder=" ...")
-    return f"answers from {hit.slug} > {hit.heading} ({hit.source_title}): \"{text}\""
+    return f'answers from {hit.slug} > {hit.heading} ({hit.source_title}): "{text}"'
 
 
-def answers_before_and_after(questions: Sequence[str], articles: Sequence[Path],
-                             pages: Sequence[Path], extra: Sequence[Path],
-                             index_dir: Path) -> Iterable[str]:
+def answers_before_and_after(
+    questions: Sequence[str],
+    articles: Sequence[Path],
+    pages: Sequence[Path],
+    extra: Sequence[Path],
+    index_dir: Path,
+) -> Iterable[str]:
     """Each question's answer from ``index_dir`` and from a copy with the pages."""
     from bot.answers import answer
     from bot.retrieval import Retriever
@@ -149,21 +154,30 @@ def answers_before_and_after(questions: Sequence[str], articles: Sequence[Path],
             shutil.copytree(index_dir, trial)
         build(articles, trial, raw=[*extra, *pages])
         after = Retriever(trial)
-        yield ("Answers (as when the classifier is unsure of the topic; before: the "
-               "current index, after: with the pages added):")
+        yield (
+            "Answers (as when the classifier is unsure of the topic; before: the "
+            "current index, after: with the pages added):"
+        )
         for question in questions:
             new = answer(after, question)
             old = answer(before, question) if before is not None else None
             changed = old is None or (old.kind, old.text) != (new.kind, new.text)
             yield f"  Q: {question}"
-            yield ("     before: " + (_describe(old) if old is not None
-                                       else f"(no index in {index_dir})"))
+            yield (
+                "     before: "
+                + (_describe(old) if old is not None else f"(no index in {index_dir})")
+            )
             yield f"     after:  {_describe(new)}"
             yield f"     {'CHANGED' if changed else 'unchanged'}"
 
 
-def run(pages: Sequence[Path], questions: Sequence[str], articles: Sequence[Path],
-        extra: Sequence[Path], index_dir: Path) -> int:
+def run(
+    pages: Sequence[Path],
+    questions: Sequence[str],
+    articles: Sequence[Path],
+    extra: Sequence[Path],
+    index_dir: Path,
+) -> int:
     """Print what adding ``pages`` would do; write nothing. Returns the exit status."""
     print("Dry run: nothing is written.\n")
     try:
@@ -178,17 +192,18 @@ def run(pages: Sequence[Path], questions: Sequence[str], articles: Sequence[Path
             dropped = dropped_lines(path, passages)
             if dropped:
                 shown = "; ".join(f'"{line}"' for line in dropped[:MAX_DROPPED])
-                more = f" and {len(dropped) - MAX_DROPPED} more" \
-                    if len(dropped) > MAX_DROPPED else ""
-                print(f"  Dropped as site furniture ({len(dropped)} lines): "
-                      f"{shown}{more}")
+                more = (
+                    f" and {len(dropped) - MAX_DROPPED} more" if len(dropped) > MAX_DROPPED else ""
+                )
+                print(f"  Dropped as site furniture ({len(dropped)} lines): {shown}{more}")
             missing = unknown_contacts(page_text(path), phones, emails)
-            print("  Contacts not in knowledge/contacts.yml: "
-                  + ("; ".join(missing) if missing else "none"))
+            print(
+                "  Contacts not in knowledge/contacts.yml: "
+                + ("; ".join(missing) if missing else "none")
+            )
             print()
         if questions:
-            for line in answers_before_and_after(questions, articles, files, extra,
-                                                 index_dir):
+            for line in answers_before_and_after(questions, articles, files, extra, index_dir):
                 print(line)
     except IngestError as err:
         print(f"This page could not be ingested: {err}")

@@ -87,15 +87,15 @@ def evaluate(retriever: Retriever, cases: dict, areas: dict[str, str]) -> Report
     """
     from bot.embeddings import embed
 
-    report = Report(scores={mode: {} for mode in MODES},
-                    misses={mode: [] for mode in MODES})
+    report = Report(scores={mode: {} for mode in MODES}, misses={mode: [] for mode in MODES})
     questions = [c["q"] for c in cases["cases"]]
     vectors = embed(questions)
     for case, vector in zip(cases["cases"], vectors):
         area = areas.get(case["expect"], "unknown")
         for mode in MODES:
-            hits = retriever.search(case["q"], area=case.get("area"), k=10, mode=mode,
-                                    vector=vector)
+            hits = retriever.search(
+                case["q"], area=case.get("area"), k=10, mode=mode, vector=vector
+            )
             slugs = [h.slug for h in hits]
             rank = slugs.index(case["expect"]) + 1 if case["expect"] in slugs else 0
             for key in (OVERALL, area):
@@ -150,12 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=get_settings().index_dir)
     parser.add_argument("--cases", type=Path, default=CASES)
-    parser.add_argument("--misses", action="store_true",
-                        help="also list the questions hybrid search missed")
+    parser.add_argument(
+        "--misses", action="store_true", help="also list the questions hybrid search missed"
+    )
     args = parser.parse_args(argv)
     if not (args.index_dir / "manifest.json").exists():
-        print(f"No knowledge index in {args.index_dir}: run python -m bot.ingest first.",
-              file=sys.stderr)
+        print(
+            f"No knowledge index in {args.index_dir}: run python -m bot.ingest first.",
+            file=sys.stderr,
+        )
         return 2
     cases = yaml.safe_load(args.cases.read_text(encoding="utf-8"))
     areas = article_areas(get_settings().knowledge_dir / "articles")

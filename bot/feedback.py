@@ -87,17 +87,29 @@ class FeedbackStore:
     def _hash(self, conversation: str) -> str:
         return hashlib.sha256(self._salt_bytes() + conversation.encode()).hexdigest()[:16]
 
-    def record(self, *, conversation: str, question: str, article: str,
-               helpful: bool, comment: str | None = None) -> bool:
+    def record(
+        self,
+        *,
+        conversation: str,
+        question: str,
+        article: str,
+        helpful: bool,
+        comment: str | None = None,
+    ) -> bool:
         """Store one answer; return False (and log why) instead of raising."""
         try:
             with self._connect() as conn:
                 conn.execute(
                     "INSERT INTO feedback (at, conversation, question, article, helpful, comment)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
-                    (datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     self._hash(conversation or ""), _clip(redact(question)) or "",
-                     _clip(article) or "", int(bool(helpful)), _clip(redact(comment))),
+                    (
+                        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        self._hash(conversation or ""),
+                        _clip(redact(question)) or "",
+                        _clip(article) or "",
+                        int(bool(helpful)),
+                        _clip(redact(comment)),
+                    ),
                 )
             return True
         except (sqlite3.Error, OSError) as err:
@@ -122,4 +134,6 @@ class FeedbackStore:
         with self._connect() as conn:
             return conn.execute(
                 "SELECT at, article, question, comment FROM feedback WHERE helpful = 0"
-                " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+                " ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()

@@ -18,14 +18,20 @@ COMPLAINT = "complaint"
 
 _SENSS = re.compile(
     r"\b(senss|support service|advisory teacher|specialist teacher|specialist advis\w*"
-    r"|special educational needs support service)\b", re.I)
+    r"|special educational needs support service)\b",
+    re.I,
+)
 _OXON = re.compile(r"\b(oxfordshire|oxon|oxford)\b", re.I)
 _COUNCIL = re.compile(
     r"\b(council|local authority|\bla\b|ehc ?(needs )?assessment|ehcp|ehc plan|caseworker"
-    r"|case worker|send team|isend|panel)\b", re.I)
+    r"|case worker|send team|isend|panel)\b",
+    re.I,
+)
 _SCHOOL = re.compile(
     r"\b(school|teacher|senco|sendco|head ?teacher|head|class|ta|teaching assistant"
-    r"|academy|college|nursery)\b", re.I)
+    r"|academy|college|nursery)\b",
+    re.I,
+)
 
 SCHOOL_STEPS = (
     "For a complaint about a school, follow the school's own complaints policy (it is "
@@ -35,7 +41,7 @@ SCHOOL_STEPS = (
 SENDIAS_ELSEWHERE = (
     "SENDIAS (the SEND Information, Advice and Support Service) gives free, impartial "
     "help with meetings, forms, EHC needs assessments and appeals. I don't have the "
-    "details for your area: search your council's local offer for \"SENDIAS\"."
+    'details for your area: search your council\'s local offer for "SENDIAS".'
 )
 
 
@@ -58,7 +64,8 @@ class Handoff:
 
 
 _COMPLAINT_WORDS = re.compile(
-    r"\b(complain\w*|complaint|unhappy\s+with|not\s+happy\s+with)\b", re.I)
+    r"\b(complain\w*|complaint|unhappy\s+with|not\s+happy\s+with)\b", re.I
+)
 _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 
 
@@ -68,8 +75,7 @@ def is_complaint(text: str) -> bool:
     A complaint word does it, and so does a concern about SENSS, whose own page
     says how to comment or complain ("raise a concern about a SENSS visit").
     """
-    return bool(_COMPLAINT_WORDS.search(text)
-                or (_SENSS.search(text) and _CONCERN.search(text)))
+    return bool(_COMPLAINT_WORDS.search(text) or (_SENSS.search(text) and _CONCERN.search(text)))
 
 
 def complaint_target(text: str, area: str | None) -> str:
@@ -105,35 +111,41 @@ def _sendias(area: str | None, now: dt.datetime, contacts: Directory) -> Handoff
 
 
 def _open_now(contacts: Directory, now: dt.datetime, closed) -> str:
-    ways = [w for w in (closed.email and f"email {closed.email}",
-                        closed.web and f"use the website {closed.web}") if w]
+    ways = [
+        w
+        for w in (
+            closed.email and f"email {closed.email}",
+            closed.web and f"use the website {closed.web}",
+        )
+        if w
+    ]
     lines = []
     if ways:
         lines.append("While the line is closed you can " + " or ".join(ways) + ".")
     urgent = "; ".join(
-        f"{c.service.split(' (')[0]} {c.phone or c.text}"
-        for c in contacts.open_now_instead(now)
+        f"{c.service.split(' (')[0]} {c.phone or c.text}" for c in contacts.open_now_instead(now)
     )
     lines.append(f"If it is urgent or about someone's safety, these are open now: {urgent}.")
     return " ".join(lines)
 
 
-def _complaint(text: str, area: str | None, now: dt.datetime,
-               contacts: Directory) -> Handoff:
+def _complaint(text: str, area: str | None, now: dt.datetime, contacts: Directory) -> Handoff:
     target = complaint_target(text, area)
     result = Handoff()
     if target == "senss":
         senss = contacts["senss_oxfordshire"]
         result.messages.append(
             "To comment on or complain about SENSS (Oxfordshire's Special Educational "
-            "Needs Support Service), ask for a senior manager. " + senss.describe(now))
+            "Needs Support Service), ask for a senior manager. " + senss.describe(now)
+        )
         result.contact_ids.append(senss.id)
         area = "oxfordshire"
         council = contacts.find("council_complaints", area)
         if council:
             result.messages.append(
                 "If you are still unhappy after that, use the council's complaints "
-                "route: " + council[0].describe(now))
+                "route: " + council[0].describe(now)
+            )
             result.contact_ids.append(council[0].id)
     elif target == "school":
         result.messages.append(SCHOOL_STEPS)
@@ -145,24 +157,31 @@ def _complaint(text: str, area: str | None, now: dt.datetime,
         council = contacts.find("council_complaints", area)
         if council:
             result.messages.append(
-                "For a complaint about the council's SEND service: "
-                + council[0].describe(now))
+                "For a complaint about the council's SEND service: " + council[0].describe(now)
+            )
             result.contact_ids.append(council[0].id)
         else:
             result.messages.append(
                 "For a complaint about the council: search your council's website "
-                "for \"complaints\".")
+                'for "complaints".'
+            )
     sendias = _sendias(area, now, contacts) if area else Handoff([SENDIAS_ELSEWHERE])
     if sendias.messages:
         result.messages.append(
             "If you would like impartial help to make a complaint: "
-            + " ".join(sendias.messages[1:] or sendias.messages))
+            + " ".join(sendias.messages[1:] or sendias.messages)
+        )
         result.contact_ids += sendias.contact_ids
     return result
 
 
-def handoff(kind: str, text: str, area: str | None, now: dt.datetime | None = None,
-            contacts: Directory | None = None) -> Handoff:
+def handoff(
+    kind: str,
+    text: str,
+    area: str | None,
+    now: dt.datetime | None = None,
+    contacts: Directory | None = None,
+) -> Handoff:
     """Who to contact for ``kind`` ('sendias' or 'complaint')."""
     now = now or dt.datetime.now(UK)
     contacts = contacts or directory()

@@ -181,7 +181,8 @@ def passages_of(path: Path) -> list[Passage]:
                         source_date=date_text(meta.get("source_date")),
                         source_status=str(meta.get("source_status") or ""),
                         no_longer_maintained=is_unmaintained(
-                            meta.get("source_status"), meta["source_publisher"]),
+                            meta.get("source_status"), meta["source_publisher"]
+                        ),
                     )
                 )
     if not found:
@@ -224,11 +225,15 @@ def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
     found = []
     for heading, questions in data.items():
         if str(heading) not in headings:
-            print(f"warning: {path.name}: no heading {heading!r} in {article.name}",
-                  file=sys.stderr)
+            print(
+                f"warning: {path.name}: no heading {heading!r} in {article.name}", file=sys.stderr
+            )
             continue
-        found.extend({"slug": article.stem, "heading": str(heading), "question": str(q)}
-                     for q in questions if str(q).strip())
+        found.extend(
+            {"slug": article.stem, "heading": str(heading), "question": str(q)}
+            for q in questions
+            if str(q).strip()
+        )
     return found
 
 
@@ -274,14 +279,20 @@ def raw_sources(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix.lower() in RAW_SUFFIXES
-                                and not any(part.startswith(".")
-                                            for part in p.relative_to(path).parts)))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix.lower() in RAW_SUFFIXES
+                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
         elif path.is_file():
             if path.suffix.lower() not in RAW_SUFFIXES:
-                raise IngestError(f"{path}: not a page ingest can read "
-                                  f"(use {', '.join(RAW_SUFFIXES)})")
+                raise IngestError(
+                    f"{path}: not a page ingest can read (use {', '.join(RAW_SUFFIXES)})"
+                )
             files.append(path)
         else:
             raise IngestError(f"{path}: no such file or folder")
@@ -319,8 +330,7 @@ def _all_sources(paths: Sequence[Path], raw: Sequence[Path]) -> list[tuple[Path,
     return [(p, False) for p in sources(paths)] + [(p, True) for p in raw_sources(raw)]
 
 
-def is_up_to_date(paths: Sequence[Path], index_dir: Path,
-                  raw: Sequence[Path] = ()) -> bool:
+def is_up_to_date(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = ()) -> bool:
     """True when the index was built from exactly these sources and this model."""
     manifest = read_manifest(index_dir)
     if not manifest or manifest.get("model") != MODEL_NAME:
@@ -328,8 +338,9 @@ def is_up_to_date(paths: Sequence[Path], index_dir: Path,
     if manifest.get("format") != FORMAT_VERSION:
         return False
     try:
-        current = {_key(p, is_raw): source_checksum(p, is_raw)
-                   for p, is_raw in _all_sources(paths, raw)}
+        current = {
+            _key(p, is_raw): source_checksum(p, is_raw) for p, is_raw in _all_sources(paths, raw)
+        }
     except (IngestError, OSError):
         return False
     return manifest.get("sources") == current and (index_dir / INDEX).exists()
@@ -361,8 +372,14 @@ def dense_index(matrix, ivf_from: int = IVF_FROM):
     return index, {"index_type": "IndexIVFFlat", "nlist": nlist, "nprobe": nprobe}
 
 
-def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dict,
-                index=None, questions: tuple[Sequence[dict], object] | None = None) -> None:
+def write_index(
+    index_dir: Path,
+    passages: Sequence[dict],
+    matrix,
+    manifest: dict,
+    index=None,
+    questions: tuple[Sequence[dict], object] | None = None,
+) -> None:
     """Write an index folder in a staging folder and swap it in with a rename.
 
     Args:
@@ -405,8 +422,9 @@ def write_index(index_dir: Path, passages: Sequence[dict], matrix, manifest: dic
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
-          ivf_from: int = IVF_FROM) -> dict:
+def build(
+    paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (), ivf_from: int = IVF_FROM
+) -> dict:
     """Build a new index and swap it in; the old one stays if anything fails.
 
     Args:
@@ -484,8 +502,14 @@ def build(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (),
     }
     manifest["questions"] = len(questions)
     question_matrix = _question_vectors(index_dir, old, questions)
-    write_index(index_dir, [asdict(p) for p in all_passages], matrix, manifest, index,
-                questions=(questions, question_matrix))
+    write_index(
+        index_dir,
+        [asdict(p) for p in all_passages],
+        matrix,
+        manifest,
+        index,
+        questions=(questions, question_matrix),
+    )
     return manifest
 
 
@@ -514,22 +538,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line for building or checking the index."""
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m bot.ingest", description=__doc__)
-    parser.add_argument("paths", nargs="*", type=Path,
-                        help="articles or folders (default: knowledge/articles)")
-    parser.add_argument("--raw", nargs="+", type=Path, default=[], action="extend",
-                        metavar="PATH",
-                        help="raw pages (.txt, .md, .html) or folders of them, "
-                             "indexed beside the articles (SENBOT_EXTRA_SOURCES adds more)")
-    parser.add_argument("--raw-only", action="store_true",
-                        help="index only the raw pages, not the articles")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="articles or folders (default: knowledge/articles)"
+    )
+    parser.add_argument(
+        "--raw",
+        nargs="+",
+        type=Path,
+        default=[],
+        action="extend",
+        metavar="PATH",
+        help="raw pages (.txt, .md, .html) or folders of them, "
+        "indexed beside the articles (SENBOT_EXTRA_SOURCES adds more)",
+    )
+    parser.add_argument(
+        "--raw-only", action="store_true", help="index only the raw pages, not the articles"
+    )
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
-    parser.add_argument("--check", action="store_true",
-                        help="exit 0 if the index is up to date, 1 if not")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="show what the --raw pages would become and change; "
-                             "write nothing (see bot/dry_run.py)")
-    parser.add_argument("--ask", action="append", default=[], metavar="QUESTION",
-                        help="with --dry-run: the answer before and after the pages")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 0 if the index is up to date, 1 if not"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what the --raw pages would become and change; "
+        "write nothing (see bot/dry_run.py)",
+    )
+    parser.add_argument(
+        "--ask",
+        action="append",
+        default=[],
+        metavar="QUESTION",
+        help="with --dry-run: the answer before and after the pages",
+    )
     args = parser.parse_args(argv)
     paths = [] if args.raw_only else args.paths or [settings.knowledge_dir / "articles"]
     raw = [*args.raw, *settings.extra_sources]
@@ -537,12 +578,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if is_up_to_date(paths, args.index_dir, raw) else 1
     if args.dry_run or args.ask:
         if not args.raw or not args.dry_run:
-            parser.error("--dry-run needs the pages to check (--raw PAGE...), "
-                         "and --ask needs --dry-run")
+            parser.error(
+                "--dry-run needs the pages to check (--raw PAGE...), and --ask needs --dry-run"
+            )
         from bot import dry_run
 
-        return dry_run.run(args.raw, args.ask, paths, settings.extra_sources,
-                           args.index_dir)
+        return dry_run.run(args.raw, args.ask, paths, settings.extra_sources, args.index_dir)
     try:
         manifest = build(paths, args.index_dir, raw)
     except IngestError as err:

@@ -48,9 +48,7 @@ POSTCODE = "[postcode]"
 NAME = "[name]"
 NUMBER = "[number]"
 
-_EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
-)
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 # A candidate phone number: +44 / 0044 / 0, then digits with spaces, dots, hyphens
 # or brackets between them. _phone() then checks the digit count, so dates and
@@ -156,7 +154,7 @@ def personal_items(text: str) -> list[tuple[str, str]]:
     for m in _NAME.finditer(text):
         replaced = _name(m)
         if replaced != m.group(0):
-            kept = replaced[len(m.group("lead")) + len(NAME) + 1:].strip()
+            kept = replaced[len(m.group("lead")) + len(NAME) + 1 :].strip()
             name = m.group("name")
             found.append((name[: len(name) - len(kept)].strip() if kept else name, NAME))
     return sorted(set(found), key=lambda item: -len(item[0]))
@@ -256,10 +254,7 @@ def purge_tracker_store(url: str, cutoff: datetime) -> tuple[int, int]:
     try:
         if not sa.inspect(engine).has_table("events"):
             return 0, 0  # Rasa has not started on this database yet
-        old = (
-            "SELECT sender_id FROM events GROUP BY sender_id"
-            " HAVING MAX(timestamp) < :cutoff"
-        )
+        old = "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
         params = {"cutoff": cutoff.timestamp()}
         with engine.begin() as conn:
             conversations = conn.execute(
@@ -288,13 +283,13 @@ def purge_feedback(path: Path, cutoff: datetime) -> int:
     stamp = cutoff.astimezone(timezone.utc).isoformat(timespec="seconds")
     deleted = 0
     with closing(sqlite3.connect(path, timeout=10)) as conn, conn:
-        tables = [row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = [
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
         for table in tables:
             columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
             if "at" in columns:
-                deleted += conn.execute(
-                    f'DELETE FROM "{table}" WHERE "at" < ?', (stamp,)).rowcount
+                deleted += conn.execute(f'DELETE FROM "{table}" WHERE "at" < ?', (stamp,)).rowcount
     return deleted
 
 
@@ -319,8 +314,12 @@ def purge(settings: Settings | None = None, now: datetime | None = None) -> Purg
     return Purged(cutoff, conversations, events, feedback_rows)
 
 
-def purge_daily(settings: Settings, stop: threading.Event, every: float = DAY,
-                report: Callable[[str], None] | None = None) -> threading.Thread:
+def purge_daily(
+    settings: Settings,
+    stop: threading.Event,
+    every: float = DAY,
+    report: Callable[[str], None] | None = None,
+) -> threading.Thread:
     """Purge every ``every`` seconds until ``stop`` is set, in a daemon thread.
 
     The caller purges once at start (so the start itself enforces retention); this
@@ -351,8 +350,9 @@ def purge_daily(settings: Settings, stop: threading.Event, every: float = DAY,
     return thread
 
 
-def enforce_retention(settings: Settings,
-                      report: Callable[[str], None] | None = None) -> threading.Thread:
+def enforce_retention(
+    settings: Settings, report: Callable[[str], None] | None = None
+) -> threading.Thread:
     """Purge now, then daily in a daemon thread: what ``python -m bot.stack`` calls.
 
     A purge that fails at start is reported, not raised: the assistant still

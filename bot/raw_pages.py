@@ -36,8 +36,21 @@ COUNTIES = {
 }
 
 # Elements that are never the page's content.
-FURNITURE_TAGS = ("nav", "header", "footer", "aside", "script", "style", "form",
-                  "button", "noscript", "iframe", "svg", "template", "select")
+FURNITURE_TAGS = (
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "script",
+    "style",
+    "form",
+    "button",
+    "noscript",
+    "iframe",
+    "svg",
+    "template",
+    "select",
+)
 FURNITURE_ROLES = ("navigation", "banner", "contentinfo", "search", "dialog")
 FURNITURE_ATTR = re.compile(
     r"cookie|consent|breadcrumb|\bshare\b|social|rating|feedback|\bskip|\bprint\b|"
@@ -50,13 +63,13 @@ FURNITURE_ATTR = re.compile(
 # trimming spaces and bullets).
 FURNITURE_LINES = [
     r"print( entire guide| this page| page)?",
-    r"print\s*print\b.*",                       # "PrintPrint Give us feedback ..."
+    r"print\s*print\b.*",  # "PrintPrint Give us feedback ..."
     r"(access key details )?skip to (main )?content\b.*",
     r"(was|is) this (page|information|article) (useful|helpful)\??.*",
     r"rate this (page|article|service).*",
     r"(give us )?feedback( on this page)?\b.*",
     r"(very )?(poor|good)|neither good nor poor|excellent|average",
-    r"yes|no|not sure",                          # answers of a rating widget
+    r"yes|no|not sure",  # answers of a rating widget
     r"this (site|website|page) is no longer (maintained|updated)\b.*",
     r"this website should only be accessed for\b.*",
     r"we use (cookies|some essential cookies)\b.*",
@@ -64,7 +77,7 @@ FURNITURE_LINES = [
     r".*\bcookies? (settings|policy|preferences)\b.*",
     r"share (this|on)\b.*",
     r"(facebook|twitter|x|linkedin|email|whatsapp)( share)?",
-    r"home\s*(>|›|»|/)\s*.*",                   # breadcrumbs
+    r"home\s*(>|›|»|/)\s*.*",  # breadcrumbs
     r"you are here:?.*",
     r"back to top",
     r"continue reading",
@@ -75,9 +88,7 @@ FURNITURE_LINES = [
 _FURNITURE = re.compile(r"^(?:" + "|".join(FURNITURE_LINES) + r")$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•·‣◦▪–]|\d+[.)])\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
-_PUBLISHER = re.compile(
-    r"\b((?:[A-Z][a-z]+ )+(?:County |City |Borough )?Council)\b"
-)
+_PUBLISHER = re.compile(r"\b((?:[A-Z][a-z]+ )+(?:County |City |Borough )?Council)\b")
 
 
 class PageError(ValueError):
@@ -153,15 +164,15 @@ def read_page(path: Path) -> Page:
         title = sections[0][0] or path.stem
     title, _, suffix_publisher = (part.strip() for part in title.partition(" | "))
     publisher = publisher or suffix_publisher or _guess_publisher(body)
-    return Page(title=title, publisher=publisher, area=guess_area(f"{title} {body}"),
-                sections=sections)
+    return Page(
+        title=title, publisher=publisher, area=guess_area(f"{title} {body}"), sections=sections
+    )
 
 
 def guess_area(text: str) -> str:
     """The county a page is about (the one it names most), else ``England``."""
     words = Counter(re.findall(r"[a-z]+", text.lower()))
-    counts = {county: sum(words[name] for name in names)
-              for county, names in COUNTIES.items()}
+    counts = {county: sum(words[name] for name in names) for county, names in COUNTIES.items()}
     best = max(counts, key=counts.get)
     return best if counts[best] else "England"
 
@@ -181,8 +192,12 @@ def _html_blocks(text: str) -> tuple[str, str, Blocks]:
     soup = BeautifulSoup(text, "html.parser")
     title = clean(soup.title.get_text()) if soup.title else ""
     publisher = ""
-    for attrs in ({"property": "og:site_name"}, {"name": "publisher"},
-                  {"name": "DC.publisher"}, {"name": "author"}):
+    for attrs in (
+        {"property": "og:site_name"},
+        {"name": "publisher"},
+        {"name": "DC.publisher"},
+        {"name": "author"},
+    ):
         meta = soup.find("meta", attrs=attrs)
         if meta and meta.get("content"):
             publisher = clean(meta["content"])
@@ -193,16 +208,35 @@ def _html_blocks(text: str) -> tuple[str, str, Blocks]:
         if tag.decomposed or tag.attrs is None:
             continue
         role = str(tag.get("role") or "").lower()
-        names = " ".join([str(tag.get("id") or ""), *(tag.get("class") or []),
-                          str(tag.get("aria-label") or "")])
+        names = " ".join(
+            [str(tag.get("id") or ""), *(tag.get("class") or []), str(tag.get("aria-label") or "")]
+        )
         if role in FURNITURE_ROLES or (names.strip() and FURNITURE_ATTR.search(names)):
             tag.decompose()
     root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.body or soup
     blocks: Blocks = []
-    for tag in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt",
-                              "dd", "td", "th", "pre", "blockquote", "div"]):
-        if tag.name == "div" and tag.find(["p", "li", "h1", "h2", "h3", "h4", "div",
-                                           "table", "ul", "ol", "dl"]):
+    for tag in root.find_all(
+        [
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "p",
+            "li",
+            "dt",
+            "dd",
+            "td",
+            "th",
+            "pre",
+            "blockquote",
+            "div",
+        ]
+    ):
+        if tag.name == "div" and tag.find(
+            ["p", "li", "h1", "h2", "h3", "h4", "div", "table", "ul", "ol", "dl"]
+        ):
             continue  # a wrapper: its children are read instead
         if tag.name in ("p", "blockquote") and tag.find_parent("li"):
             continue  # read as part of its list item
@@ -231,7 +265,7 @@ def _markdown_blocks(text: str) -> tuple[str, str, Blocks]:
             meta = {}
     blocks: Blocks = []
     for line in text.splitlines():
-        line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)      # images
+        line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)  # images
         line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)  # links keep their text
         line = re.sub(r"(\*\*|__|`)", "", line)
         heading = re.match(r"^\s*#{1,6}\s+(.*)", line)
@@ -266,7 +300,7 @@ def _text_blocks(text: str) -> tuple[str, str, Blocks]:
         return "", "", blocks
     title = blocks[first][1]
     name = title.partition(" | ")[0].strip()
-    rest = [b for b in blocks[first + 1:] if not (b[0] == "h" and b[1] == name)]
+    rest = [b for b in blocks[first + 1 :] if not (b[0] == "h" and b[1] == name)]
     return title, "", [("h", name)] + rest
 
 

@@ -88,8 +88,9 @@ def _normalise(question: str) -> str:
     return " ".join(redact(question).split())
 
 
-def group_questions(questions: Sequence[str], threshold: float = GROUP_AT,
-                    embed: Callable | None = None) -> list[QuestionGroup]:
+def group_questions(
+    questions: Sequence[str], threshold: float = GROUP_AT, embed: Callable | None = None
+) -> list[QuestionGroup]:
     """Group questions by meaning, most asked first.
 
     Args:
@@ -141,9 +142,14 @@ def article_slugs(knowledge_dir: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (knowledge_dir / "articles").glob("*.md"))
 
 
-def build(events: Sequence[Event], ratings: Sequence[Rating], articles: Sequence[str],
-          since: date | None = None, embed: Callable | None = None,
-          threshold: float = GROUP_AT) -> Report:
+def build(
+    events: Sequence[Event],
+    ratings: Sequence[Rating],
+    articles: Sequence[str],
+    since: date | None = None,
+    embed: Callable | None = None,
+    threshold: float = GROUP_AT,
+) -> Report:
     """The report from recorded events and ratings.
 
     Args:
@@ -171,8 +177,7 @@ def build(events: Sequence[Event], ratings: Sequence[Rating], articles: Sequence
     by_article: dict[str, ArticleFeedback] = {}
     for rating in ratings:
         used.add(rating.article)
-        entry = by_article.setdefault(rating.article,
-                                      ArticleFeedback(rating.article, 0, 0, []))
+        entry = by_article.setdefault(rating.article, ArticleFeedback(rating.article, 0, 0, []))
         if rating.helpful:
             entry.helpful += 1
             continue
@@ -182,8 +187,9 @@ def build(events: Sequence[Event], ratings: Sequence[Rating], articles: Sequence
             text = _normalise(text or "")
             if text and text not in entry.questions:
                 entry.questions.append(text)
-    unhelpful = sorted((a for a in by_article.values() if a.not_helpful),
-                       key=lambda a: (-a.not_helpful, a.article))
+    unhelpful = sorted(
+        (a for a in by_article.values() if a.not_helpful), key=lambda a: (-a.not_helpful, a.article)
+    )
     return Report(
         since=since,
         unanswered=group_questions(declined, threshold, embed),
@@ -196,11 +202,16 @@ def build(events: Sequence[Event], ratings: Sequence[Rating], articles: Sequence
     )
 
 
-def from_store(store: ReviewLog, since: date | None = None,
-               articles: Sequence[str] | None = None) -> Report:
+def from_store(
+    store: ReviewLog, since: date | None = None, articles: Sequence[str] | None = None
+) -> Report:
     """The report for everything recorded in ``store`` from ``since`` on."""
-    return build(store.events(since), store.ratings(since),
-                 article_slugs() if articles is None else articles, since)
+    return build(
+        store.events(since),
+        store.ratings(since),
+        article_slugs() if articles is None else articles,
+        since,
+    )
 
 
 # --- Output ----------------------------------------------------------------------
@@ -210,11 +221,13 @@ def text_lines(report: Report) -> list[str]:
     """The report as plain text for the terminal."""
     since = f" since {report.since.isoformat()}" if report.since else ""
     if report.empty:
-        return [f"Nothing recorded{since} yet: no answered, declined or unhelpful "
-                "questions."]
+        return [f"Nothing recorded{since} yet: no answered, declined or unhelpful questions."]
     unhelpful = sum(a.not_helpful for a in report.unhelpful)
-    lines = [f"Review report{since}: {report.answered} answered, {report.declined} "
-             f"declined, {unhelpful} not helpful.", ""]
+    lines = [
+        f"Review report{since}: {report.answered} answered, {report.declined} "
+        f"declined, {unhelpful} not helpful.",
+        "",
+    ]
     lines.append("Questions the assistant could not answer (most asked first):")
     if not report.unanswered:
         lines.append("  (none)")
@@ -225,14 +238,15 @@ def text_lines(report: Report) -> list[str]:
     if not report.unhelpful:
         lines.append("  (none)")
     for item in report.unhelpful:
-        lines.append(f"  {item.not_helpful:3}  {item.article} "
-                     f"({item.helpful} found it helpful)")
+        lines.append(f"  {item.not_helpful:3}  {item.article} ({item.helpful} found it helpful)")
         lines.extend(f"         {q}" for q in item.questions[:MAX_EXAMPLES])
     lines += ["", f"Articles never used ({len(report.never_used)}):"]
     lines.extend(f"  {a}" for a in report.never_used or ["(none)"])
     lines += ["", "Per week    answered  declined  not helpful"]
-    lines.extend(f"  {w.start.isoformat()}  {w.answered:8}  {w.declined:8}  "
-                 f"{w.unhelpful:11}" for w in report.weeks)
+    lines.extend(
+        f"  {w.start.isoformat()}  {w.answered:8}  {w.declined:8}  {w.unhelpful:11}"
+        for w in report.weeks
+    )
     return lines
 
 
@@ -251,11 +265,16 @@ def write_csv(report: Report, path: Path) -> None:
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
         for group in report.unanswered:
-            writer.writerow(("unanswered", group.question, group.count,
-                             " | ".join(group.others())))
+            writer.writerow(("unanswered", group.question, group.count, " | ".join(group.others())))
         for item in report.unhelpful:
-            writer.writerow(("unhelpful", item.article, item.not_helpful,
-                             " | ".join(item.questions[:MAX_EXAMPLES])))
+            writer.writerow(
+                (
+                    "unhelpful",
+                    item.article,
+                    item.not_helpful,
+                    " | ".join(item.questions[:MAX_EXAMPLES]),
+                )
+            )
         for article in report.never_used:
             writer.writerow(("never_used", article, 0, ""))
         for week in report.weeks:
@@ -277,17 +296,17 @@ def chart_svg(weeks: Sequence[Week], width: int = 640, height: int = 240) -> str
     left, bottom, top = 40, 36, 16
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([1] + [max(w.answered, w.declined, w.unhelpful) for w in weeks])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" '
-             'aria-labelledby="chart-title"><title id="chart-title">Answered, declined '
-             'and not helpful questions per week</title>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
-             f'y2="{top + plot_h}" stroke="#444"/>',
-             f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" '
-             f'font-size="11">{peak}</text>',
-             f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" '
-             'font-size="11">0</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
+        'aria-labelledby="chart-title"><title id="chart-title">Answered, declined '
+        "and not helpful questions per week</title>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+        f'y2="{top + plot_h}" stroke="#444"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
+        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',
+    ]
     slot = plot_w / max(1, len(weeks))
     bar = min(28.0, slot / 4)
     for i, week in enumerate(weeks):
@@ -296,19 +315,25 @@ def chart_svg(weeks: Sequence[Week], width: int = 640, height: int = 240) -> str
             value = getattr(week, name)
             h = plot_h * value / peak
             x = x0 + j * bar
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" '
-                         f'width="{bar - 2:.1f}" height="{h:.1f}" fill="{colour}">'
-                         f'<title>{name} in the week of '
-                         f'{week.start.isoformat()}: {value}</title></rect>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" '
+                f'width="{bar - 2:.1f}" height="{h:.1f}" fill="{colour}">'
+                f"<title>{name} in the week of "
+                f"{week.start.isoformat()}: {value}</title></rect>"
+            )
         middle = left + i * slot + slot / 2
-        parts.append(f'<text x="{middle:.1f}" y="{top + plot_h + 16}" '
-                     f'text-anchor="middle" font-size="11">'
-                     f'{week.start.strftime("%d %b")}</text>')
+        parts.append(
+            f'<text x="{middle:.1f}" y="{top + plot_h + 16}" '
+            f'text-anchor="middle" font-size="11">'
+            f"{week.start.strftime('%d %b')}</text>"
+        )
     for j, (name, colour) in enumerate(SERIES):
         x = left + j * 110
-        parts.append(f'<rect x="{x}" y="{height - 12}" width="10" height="10" '
-                     f'fill="{colour}"/><text x="{x + 14}" y="{height - 3}" '
-                     f'font-size="11">{name}</text>')
+        parts.append(
+            f'<rect x="{x}" y="{height - 12}" width="10" height="10" '
+            f'fill="{colour}"/><text x="{x + 14}" y="{height - 3}" '
+            f'font-size="11">{name}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -376,14 +401,22 @@ def html(report: Report) -> str:
 
 def add_arguments(parser) -> None:
     """The ``report`` subcommand's options."""
-    parser.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD",
-                        help="only what was recorded from this day on (UTC)")
-    parser.add_argument("--csv", type=Path, metavar="FILE",
-                        help="also write a CSV file")
-    parser.add_argument("--html", type=Path, metavar="FILE",
-                        help="also write an HTML page with a weekly chart")
-    parser.add_argument("--db", type=Path, metavar="FILE",
-                        help="the feedback database (default: SENBOT_FEEDBACK_DB)")
+    parser.add_argument(
+        "--since",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="only what was recorded from this day on (UTC)",
+    )
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="also write a CSV file")
+    parser.add_argument(
+        "--html", type=Path, metavar="FILE", help="also write an HTML page with a weekly chart"
+    )
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="FILE",
+        help="the feedback database (default: SENBOT_FEEDBACK_DB)",
+    )
 
 
 def run_cli(args) -> int:

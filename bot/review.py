@@ -72,8 +72,9 @@ class ReviewLog(FeedbackStore):
         conn.execute(_SCHEMA)
         return conn
 
-    def record_event(self, kind: str, *, conversation: str, question: str = "",
-                     article: str = "") -> bool:
+    def record_event(
+        self, kind: str, *, conversation: str, question: str = "", article: str = ""
+    ) -> bool:
         """Store one answered or declined question; False (logged) instead of raising.
 
         Args:
@@ -91,8 +92,13 @@ class ReviewLog(FeedbackStore):
                     "INSERT INTO answer_events"
                     " (at, conversation, kind, question, article)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     self._hash(conversation or ""), kind, kept, _clip(article) or ""),
+                    (
+                        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        self._hash(conversation or ""),
+                        kind,
+                        kept,
+                        _clip(article) or "",
+                    ),
                 )
             return True
         except (sqlite3.Error, OSError) as err:
@@ -105,10 +111,13 @@ class ReviewLog(FeedbackStore):
             return []
         with self._connect() as conn:
             rows = conn.execute(
-                "SELECT at, kind, question, article FROM answer_events WHERE at >= ?"
-                " ORDER BY id", (_since_text(since),)).fetchall()
-        return [Event(datetime.fromisoformat(at), kind, question, article)
-                for at, kind, question, article in rows]
+                "SELECT at, kind, question, article FROM answer_events WHERE at >= ? ORDER BY id",
+                (_since_text(since),),
+            ).fetchall()
+        return [
+            Event(datetime.fromisoformat(at), kind, question, article)
+            for at, kind, question, article in rows
+        ]
 
     def ratings(self, since: date | None = None) -> list[Rating]:
         """The "Was this helpful?" answers from ``since`` on, oldest first."""
@@ -117,8 +126,17 @@ class ReviewLog(FeedbackStore):
         with self._connect() as conn:
             rows = conn.execute(
                 "SELECT at, article, question, helpful, comment FROM feedback"
-                " WHERE at >= ? ORDER BY id", (_since_text(since),)).fetchall()
+                " WHERE at >= ? ORDER BY id",
+                (_since_text(since),),
+            ).fetchall()
         # Rows stored before questions were redacted on the way in are redacted here.
-        return [Rating(datetime.fromisoformat(at), article, redact(question),
-                       bool(helpful), redact(comment) or None)
-                for at, article, question, helpful, comment in rows]
+        return [
+            Rating(
+                datetime.fromisoformat(at),
+                article,
+                redact(question),
+                bool(helpful),
+                redact(comment) or None,
+            )
+            for at, article, question, helpful, comment in rows
+        ]

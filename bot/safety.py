@@ -112,8 +112,10 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;\n])\s+|\s+(?:but|and\s+then|so)\s+")
 
 
 def _risk(group: str) -> list[tuple[re.Pattern[str], str]]:
-    return [(re.compile(e["pattern"], re.IGNORECASE), e["category"])
-            for e in _data("risk_words.yml")[group]]
+    return [
+        (re.compile(e["pattern"], re.IGNORECASE), e["category"])
+        for e in _data("risk_words.yml")[group]
+    ]
 
 
 _RISK_ALWAYS = _risk("always")
@@ -129,6 +131,7 @@ def _phrases(kind: str) -> tuple[str, ...]:
 # The curated phrase sets for the semantic layer. None of them is in a test set.
 CRISIS_PHRASES: tuple[str, ...] = _phrases("crisis")
 DISCLOSURE_PHRASES: tuple[str, ...] = _phrases("disclosure")
+
 
 @dataclass(frozen=True)
 class SafetyResult:
@@ -333,7 +336,8 @@ class LearnedLayer:
         path.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.model, path.with_suffix(".joblib"))
         path.with_suffix(".json").write_text(
-            json.dumps({"thresholds": self.thresholds, "report": self.report}, indent=1))
+            json.dumps({"thresholds": self.thresholds, "report": self.report}, indent=1)
+        )
 
     @classmethod
     def load(cls, path: Path) -> "LearnedLayer":
@@ -348,8 +352,7 @@ def learned_estimator(seed: int = 0) -> Any:
     """The unfitted classifier of the learned layer."""
     from sklearn.svm import SVC
 
-    return SVC(C=4.0, kernel="rbf", probability=True, class_weight="balanced",
-               random_state=seed)
+    return SVC(C=4.0, kernel="rbf", probability=True, class_weight="balanced", random_state=seed)
 
 
 # Out-of-fold false-alarm budgets on the tuning half's ordinary messages. The
@@ -359,8 +362,9 @@ def learned_estimator(seed: int = 0) -> Any:
 _FALSE_ALARMS = {"crisis": 0.01, "disclosure": 0.005, "check_in_alone": 0.02, "check_in": 0.08}
 
 
-def fit_learned(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray | None = None,
-                seed: int = 0) -> LearnedLayer:
+def fit_learned(
+    texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray | None = None, seed: int = 0
+) -> LearnedLayer:
     """Fit the learned layer and choose its thresholds by 5-fold cross-validation.
 
     Args:
@@ -387,12 +391,16 @@ def fit_learned(texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray
         "crisis": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["crisis"]),
         "disclosure": _threshold_for_false_alarms(oof[:, 2], none, _FALSE_ALARMS["disclosure"]),
         "check_in_alone": _threshold_for_false_alarms(
-            oof[:, 1], none, _FALSE_ALARMS["check_in_alone"]),
+            oof[:, 1], none, _FALSE_ALARMS["check_in_alone"]
+        ),
         "check_in": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["check_in"]),
     }
     report = {
-        "examples": {"none": int(none.sum()), "crisis": int(crisis.sum()),
-                     "disclosure": int(disclosure.sum())},
+        "examples": {
+            "none": int(none.sum()),
+            "crisis": int(crisis.sum()),
+            "disclosure": int(disclosure.sum()),
+        },
         "false_alarm_budgets": _FALSE_ALARMS,
         "out_of_fold_recall": {
             "crisis": float((oof[crisis, 1] >= thresholds["crisis"]).mean()),
@@ -483,9 +491,14 @@ def model_scores(text: str) -> Scores:
     di = divmod(int(disclosure.argmax()), disclosure.shape[1])
     index = {p: i for i, p in enumerate(pieces + [w for w in whole if w not in pieces])}
     learned = learned_layer().probabilities(vectors[[index[w] for w in whole]])
-    return Scores(float(crisis[ci]), CRISIS_PHRASES[ci[1]],
-                  float(disclosure[di]), DISCLOSURE_PHRASES[di[1]],
-                  float(learned[:, 1].max()), float(learned[:, 2].max()))
+    return Scores(
+        float(crisis[ci]),
+        CRISIS_PHRASES[ci[1]],
+        float(disclosure[di]),
+        DISCLOSURE_PHRASES[di[1]],
+        float(learned[:, 1].max()),
+        float(learned[:, 2].max()),
+    )
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;\n])\s+")
@@ -563,15 +576,21 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
     if s.disclosure >= DISCLOSURE_THRESHOLD:
         return SafetyResult(DISCLOSURE, "semantic", f"like {s.disclosure_phrase!r}", s.disclosure)
     if s.learned_disclosure >= t["disclosure"]:
-        return SafetyResult(DISCLOSURE, "learned", f"disclosure p={s.learned_disclosure:.2f}",
-                            s.learned_disclosure)
+        return SafetyResult(
+            DISCLOSURE, "learned", f"disclosure p={s.learned_disclosure:.2f}", s.learned_disclosure
+        )
     if always:
         return SafetyResult(CHECK_IN, "risk_word", always[0], 1.0)
     weak = [w[:-1] for w in words if w.endswith("?")]
     if weak and s.learned_crisis >= t["check_in"]:
-        return SafetyResult(CHECK_IN, "risk_word",
-                            f"{weak[0]} with crisis p={s.learned_crisis:.2f}", s.learned_crisis)
+        return SafetyResult(
+            CHECK_IN,
+            "risk_word",
+            f"{weak[0]} with crisis p={s.learned_crisis:.2f}",
+            s.learned_crisis,
+        )
     if s.learned_crisis >= t["check_in_alone"]:
-        return SafetyResult(CHECK_IN, "learned", f"crisis p={s.learned_crisis:.2f}",
-                            s.learned_crisis)
+        return SafetyResult(
+            CHECK_IN, "learned", f"crisis p={s.learned_crisis:.2f}", s.learned_crisis
+        )
     return NOT_FLAGGED

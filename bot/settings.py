@@ -114,21 +114,15 @@ class Settings:
             actions_port=actions_port,
             widget_port=widget_port,
             rasa_url=_env("SENBOT_RASA_URL", f"http://{host}:{rasa_port}"),
-            actions_url=_env(
-                "SENBOT_ACTIONS_URL", f"http://{host}:{actions_port}/webhook"
-            ),
+            actions_url=_env("SENBOT_ACTIONS_URL", f"http://{host}:{actions_port}/webhook"),
             var_dir=var_dir,
             index_dir=Path(_env("SENBOT_INDEX_DIR", str(var_dir / "index"))),
-            knowledge_dir=Path(
-                _env("SENBOT_KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))
-            ),
+            knowledge_dir=Path(_env("SENBOT_KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))),
             tracker_db=Path(_env("SENBOT_TRACKER_DB", str(var_dir / "tracker.db"))),
             tracker_url=_env("SENBOT_TRACKER_URL", ""),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
-            feedback_db=Path(
-                _env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))
-            ),
+            feedback_db=Path(_env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))),
             rate_limit_session=_rate("SENBOT_RATE_LIMIT_SESSION", "20/minute"),
             rate_limit_address=_rate("SENBOT_RATE_LIMIT_ADDRESS", "60/minute"),
             retention_days=_days("SENBOT_RETENTION_DAYS", 30),

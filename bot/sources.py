@@ -82,8 +82,12 @@ def is_unmaintained(status: object, publisher: object = "") -> bool:
     return UNMAINTAINED in f"{status or ''} {publisher or ''}".lower()
 
 
-def caveat(source_date: str, status: str = "", no_longer_maintained: bool = False,
-           today: dt.date | None = None) -> str:
+def caveat(
+    source_date: str,
+    status: str = "",
+    no_longer_maintained: bool = False,
+    today: dt.date | None = None,
+) -> str:
     """The clause an answer from this page carries, or "" when it needs none.
 
     Args:
@@ -123,8 +127,7 @@ def source_json(hit: Cited, today: dt.date | None = None) -> dict[str, Any]:
         "heading": hit.heading,
         "url": http_url(hit.source_url),
         "date": hit.source_date,
-        "caveat": caveat(hit.source_date, hit.source_status, hit.no_longer_maintained,
-                         today),
+        "caveat": caveat(hit.source_date, hit.source_status, hit.no_longer_maintained, today),
     }
 
 

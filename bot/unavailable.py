@@ -13,15 +13,17 @@ from bot.contacts import Contact, Directory, directory, normalise_area
 # Named in this order after SENDIAS; each is in knowledge/contacts.yml with its source.
 CRISIS_LINE_IDS = ("childline", "samaritans", "nhs_111_mental_health")
 SENDIAS_SEARCH = (
-    "search {where} local offer for \"SENDIAS\" (the SEND Information, Advice "
+    'search {where} local offer for "SENDIAS" (the SEND Information, Advice '
     "and Support Service): it gives free, impartial advice"
 )
 
 
 def _sendias(contact: Contact) -> str:
-    ways = [f"phone {contact.phone}" if contact.phone else "",
-            f"website {contact.web}" if contact.web else "",
-            f"email {contact.email}" if contact.email else ""]
+    ways = [
+        f"phone {contact.phone}" if contact.phone else "",
+        f"website {contact.web}" if contact.web else "",
+        f"email {contact.email}" if contact.email else "",
+    ]
     ways = [w for w in ways if w]
     if ways:
         return f"contact {contact.service}: " + ", ".join(ways)
@@ -49,10 +51,12 @@ def cannot_look_up(area: object = None, contacts: Directory | None = None) -> st
     contacts = contacts or directory()
     county = normalise_area(area)
     found = contacts.find("sendias", county) if county else []
-    sendias = _sendias(found[0]) if found else SENDIAS_SEARCH.format(
-        where="your council's")
-    lines = [_line(contacts[cid]) for cid in CRISIS_LINE_IDS
-             if cid in contacts.by_id and contacts[cid].phone]
+    sendias = _sendias(found[0]) if found else SENDIAS_SEARCH.format(where="your council's")
+    lines = [
+        _line(contacts[cid])
+        for cid in CRISIS_LINE_IDS
+        if cid in contacts.by_id and contacts[cid].phone
+    ]
     emergency = contacts.by_id.get("emergency_999")
     danger = emergency.phone if emergency and emergency.phone else "999"
     return (

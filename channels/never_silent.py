@@ -95,16 +95,18 @@ def never_silent(
             # shield: a late turn finishes in the background and is stored as usual
             await asyncio.wait_for(asyncio.shield(turn), deadline)
         except asyncio.TimeoutError:
-            logger.error("No reply to %s within %.1f s: sending the fixed reply",
-                         message.sender_id, deadline)
+            logger.error(
+                "No reply to %s within %.1f s: sending the fixed reply", message.sender_id, deadline
+            )
         except Exception:  # noqa: BLE001 - whatever broke, the person gets a reply
-            logger.exception("The turn for %s failed: sending the fixed reply",
-                             message.sender_id)
+            logger.exception("The turn for %s failed: sending the fixed reply", message.sender_id)
         if sent:
             return
         if turn.done() and not turn.cancelled() and turn.exception() is None:
-            logger.error("Rasa sent no reply to %s (is the action server down?): "
-                         "sending the fixed reply", message.sender_id)
+            logger.error(
+                "Rasa sent no reply to %s (is the action server down?): sending the fixed reply",
+                message.sender_id,
+            )
         text = cannot_look_up(await _area(app(), message.sender_id))
         await send_response(message.sender_id, {"text": text})
 

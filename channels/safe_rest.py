@@ -36,7 +36,7 @@ WINDOW_CHARS = 2_000  # the part of an oversized message passed on when it is a 
 MAX_SENDER_CHARS = 128
 EMPTY_MESSAGE_REPLY = (
     "I didn't catch a question there. You can ask me anything about SEN Support, "
-    "for example: \"What is an EHC needs assessment?\""
+    'for example: "What is an EHC needs assessment?"'
 )
 
 
@@ -62,9 +62,7 @@ def check_request(body: bytes) -> tuple[dict[str, Any] | None, HTTPResponse | No
     except RecursionError:  # [[[[...]]]] a few thousand levels deep (tests/fuzz)
         return None, _error(400, "The request body is nested too deeply.")
     if not isinstance(payload, dict):
-        return None, _error(
-            400, 'Send a JSON object: {"sender": "...", "message": "..."}.'
-        )
+        return None, _error(400, 'Send a JSON object: {"sender": "...", "message": "..."}.')
     sender = payload.get("sender")
     problem = sender_problem(sender)
     if problem:
@@ -102,8 +100,7 @@ def clean_text(text: str) -> str:
     PostgreSQL raises for them into an exit of the whole server (found by
     ``tests/fuzz``), so they are replaced before Rasa sees the text.
     """
-    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace(
-        "\x00", "")
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")
 
 
 def sender_problem(sender: Any) -> str | None:
@@ -129,7 +126,7 @@ def flagged_window(message: str) -> str | None:
     """
     step = WINDOW_CHARS * 3 // 4
     for start in range(0, max(len(message) - WINDOW_CHARS, 0) + step, step):
-        window = message[start:start + WINDOW_CHARS]
+        window = message[start : start + WINDOW_CHARS]
         if check_patterns(window).flagged:
             return window
     return None
@@ -142,9 +139,7 @@ class SafeRestInput(RestInput):
     def name(cls) -> str:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         limit_action_time()
         # current_app is bound just below, before any message can arrive.
         webhook = super().blueprint(never_silent(on_new_message, lambda: current_app()))

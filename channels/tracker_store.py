@@ -33,8 +33,18 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.privacy import install_log_redaction, personal_items, redact_echo, redact_value
 
 # Keys whose values are bookkeeping, never text a person typed.
-_KEEP = frozenset({"event", "timestamp", "name", "policy", "confidence",
-                   "input_channel", "message_id", "action_text"})
+_KEEP = frozenset(
+    {
+        "event",
+        "timestamp",
+        "name",
+        "policy",
+        "confidence",
+        "input_channel",
+        "message_id",
+        "action_text",
+    }
+)
 
 
 class _Stored:
@@ -58,10 +68,8 @@ def redact_event(event: Event, said: list[tuple[str, str]]) -> dict[str, Any]:
     """
     data = event.as_dict()
     if isinstance(event, BotUttered):
-        return {key: (value if key in _KEEP else _echo(value, said))
-                for key, value in data.items()}
-    return {key: (value if key in _KEEP else redact_value(value))
-            for key, value in data.items()}
+        return {key: (value if key in _KEEP else _echo(value, said)) for key, value in data.items()}
+    return {key: (value if key in _KEEP else redact_value(value)) for key, value in data.items()}
 
 
 def _echo(value: Any, said: list[tuple[str, str]]) -> Any:
@@ -104,7 +112,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 rasa.shared.utils.cli.print_error_and_exit(
                     f"Requested PostgreSQL schema '{err}' was not found in the "
                     "database. Create it, or unset the POSTGRESQL_SCHEMA environment "
-                    "variable to use the default schema. Exiting application.")
+                    "variable to use the default schema. Exiting application."
+                )
             try:
                 yield session
             except ValueError as err:
@@ -112,8 +121,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
-    def _additional_events(self, session: Any,
-                           tracker: DialogueStateTracker) -> Iterator[Any]:
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Any]:
         """Rasa's new events for this tracker, each redacted for storage."""
         said: list[tuple[str, str]] = []
         for event in tracker.events:
@@ -129,5 +137,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
 def _has_text(event: Event) -> bool:
     """Any other event type carrying strings beyond its name (entities, metadata)."""
-    return any(isinstance(value, (str, dict, list))
-               for key, value in event.as_dict().items() if key not in _KEEP)
+    return any(
+        isinstance(value, (str, dict, list))
+        for key, value in event.as_dict().items()
+        if key not in _KEEP
+    )

@@ -58,9 +58,7 @@ _NOT_FOR_RISK = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope", "goodbye")
 _THANKS_BYE = re.compile(r"\b(?:thanks|thank\s+you|thankyou|thx|ta|cheers)\b", re.I)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class CrisisCheck(GraphComponent, IntentClassifier):
     """Overrides the intent with ``crisis`` or ``disclosure`` when the check fires."""
 
@@ -153,8 +151,12 @@ class CrisisCheck(GraphComponent, IntentClassifier):
                 result = safety.check(text, semantic=False)
             message.set(
                 SAFETY_KEY,
-                {"kind": result.kind, "layer": result.layer,
-                 "evidence": result.evidence, "score": round(result.score, 3)},
+                {
+                    "kind": result.kind,
+                    "layer": result.layer,
+                    "evidence": result.evidence,
+                    "score": round(result.score, 3),
+                },
                 add_to_output=True,
             )
             if not result.flagged:
@@ -165,15 +167,27 @@ class CrisisCheck(GraphComponent, IntentClassifier):
                     only_bye = all(w.startswith("goodbye_letters") for w in words)
                     if not (only_bye and (intent == "goodbye" or _THANKS_BYE.search(text))):
                         result = safety.SafetyResult(
-                            safety.CHECK_IN, "risk_word",
-                            f"{', '.join(words)} (classifier: {intent})", 1.0)
-                        message.set(SAFETY_KEY, {
-                            "kind": result.kind, "layer": result.layer,
-                            "evidence": result.evidence, "score": 1.0}, add_to_output=True)
+                            safety.CHECK_IN,
+                            "risk_word",
+                            f"{', '.join(words)} (classifier: {intent})",
+                            1.0,
+                        )
+                        message.set(
+                            SAFETY_KEY,
+                            {
+                                "kind": result.kind,
+                                "layer": result.layer,
+                                "evidence": result.evidence,
+                                "score": 1.0,
+                            },
+                            add_to_output=True,
+                        )
             intent_now = message.get(INTENT) or {}
-            if (result.kind == safety.CHECK_IN
-                    and intent_now.get("name") in (safety.CRISIS, safety.DISCLOSURE)
-                    and float(intent_now.get("confidence") or 0.0) >= self.keep_classifier_at):
+            if (
+                result.kind == safety.CHECK_IN
+                and intent_now.get("name") in (safety.CRISIS, safety.DISCLOSURE)
+                and float(intent_now.get("confidence") or 0.0) >= self.keep_classifier_at
+            ):
                 # A confident classifier crisis is a stronger reply than the check-in.
                 continue
             if not result.flagged:
@@ -182,8 +196,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             logger.info("Safety check: %s (%s)", result.kind, result.layer)
             intent = {"name": result.kind, "confidence": 1.0}
             ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or [])
-                if r.get("name") != result.kind
+                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != result.kind
             ]
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent, *ranking], add_to_output=True)

@@ -24,9 +24,12 @@ import pytest
 
 def postgres_bin() -> Path | None:
     """The newest ``/usr/lib/postgresql/<version>/bin`` that has ``initdb``, if any."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parent.parent.name) if
-                   Path(p).parent.parent.name.isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
+    )
     return Path(found[-1]).parent if found else None
 
 
@@ -49,11 +52,14 @@ def postgres_url() -> Iterator[str]:
     """URL of an empty ``senbot`` database in a cluster started for this session."""
     bindir = postgres_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL binaries not found under /usr/lib/postgresql/*/bin; "
-                    "run `make postgres` (apt-get install postgresql) to test on it")
+        pytest.skip(
+            "PostgreSQL binaries not found under /usr/lib/postgresql/*/bin; "
+            "run `make postgres` (apt-get install postgresql) to test on it"
+        )
     if os.geteuid() == 0:
         try:
             import pwd
+
             pwd.getpwnam("postgres")
         except KeyError:
             pytest.skip("no postgres user to run PostgreSQL as (we are root)")
@@ -67,16 +73,61 @@ def postgres_url() -> Iterator[str]:
     port = _free_port()
     log = tmp / "postgres.log"
     try:
-        subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(data), "-U", "postgres",
-                                     "--auth=trust", "-E", "UTF8", "--no-sync"]),
-                       check=True, capture_output=True, timeout=120)
-        subprocess.run(_as_postgres([
-            str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
-            "-o", f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start"]), check=True, capture_output=True, timeout=90)
-        subprocess.run(_as_postgres([str(bindir / "createdb"), "-h", "127.0.0.1",
-                                     "-p", str(port), "-U", "postgres", "senbot"]),
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bindir / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "postgres",
+                    "senbot",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     except subprocess.CalledProcessError as err:
         detail = (err.stderr or b"").decode(errors="replace")
         if log.exists():
@@ -86,6 +137,9 @@ def postgres_url() -> Iterator[str]:
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/senbot"
     finally:
-        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                                     "-w", "stop"]), capture_output=True, timeout=60)
+        subprocess.run(
+            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(tmp, ignore_errors=True)

@@ -37,7 +37,7 @@ async def test_a_turn_that_sends_nothing_gets_sendias_and_the_crisis_lines():
     text = reply_text(output)
     assert len(output.messages) == 1
     assert "can't look that up right now" in text
-    assert "local offer for \"SENDIAS\"" in text  # no area known yet
+    assert 'local offer for "SENDIAS"' in text  # no area known yet
     assert "call 999" in text and "0800 1111" in text and "116 123" in text
     assert seconds < 1
 
@@ -78,8 +78,9 @@ async def test_the_fixed_reply_names_sendias_for_the_area_already_given():
     async def retrieve(sender_id):
         return tracker
 
-    app = SimpleNamespace(ctx=SimpleNamespace(
-        agent=SimpleNamespace(tracker_store=SimpleNamespace(retrieve=retrieve))))
+    app = SimpleNamespace(
+        ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=SimpleNamespace(retrieve=retrieve)))
+    )
 
     async def silent(message):
         return None
@@ -109,8 +110,7 @@ async def slow_action_server():
 
 async def test_rasa_gives_up_on_a_slow_action_server_in_time(slow_action_server):
     limit_action_time()
-    action = RemoteAction("action_answer_from_knowledge",
-                          EndpointConfig(slow_action_server))
+    action = RemoteAction("action_answer_from_knowledge", EndpointConfig(slow_action_server))
     tracker = DialogueStateTracker("parent-1", [])
     started = time.monotonic()
     with pytest.raises(Exception):  # Rasa's processor logs it and sends nothing...

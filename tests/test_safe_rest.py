@@ -43,7 +43,9 @@ def test_deeply_nested_json_is_a_400_not_a_500():
     assert "nested too deeply" in json.loads(reply.body)["error"]
 
 
-@pytest.mark.parametrize("sender", ["\ud800", "ab\udfffcd", "a\x00b", "tab\there", "x" * 129, "  ", 7])
+@pytest.mark.parametrize(
+    "sender", ["\ud800", "ab\udfffcd", "a\x00b", "tab\there", "x" * 129, "  ", 7]
+)
 def test_a_sender_no_database_can_store_is_a_400(sender):
     # SQLite and PostgreSQL raise ValueError for these, which Rasa turned into an
     # exit of the whole server.

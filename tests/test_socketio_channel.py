@@ -51,9 +51,11 @@ app.run(host="127.0.0.1", port=int(sys.argv[1]), access_log=False, motd=False)
 def port() -> Iterator[int]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(port)], cwd=REPO_ROOT,
+        [sys.executable, "-c", SERVER, str(port)],
+        cwd=REPO_ROOT,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
@@ -63,8 +65,10 @@ def port() -> Iterator[int]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the test server did not start: "
-                                + server.stderr.read().decode("utf-8", "replace"))
+                    pytest.fail(
+                        "the test server did not start: "
+                        + server.stderr.read().decode("utf-8", "replace")
+                    )
                 time.sleep(0.2)
         yield port
     finally:
@@ -116,12 +120,15 @@ async def test_custom_data_arrives_and_the_turn_goes_on(port):
     ]
 
 
-@pytest.mark.parametrize("payload, expected", [
-    ('{"message":["a","list"],"session_id":"s3"}', "couldn't read that message"),
-    ('{"message":12345,"session_id":"s3"}', "couldn't read that message"),
-    ('{"message":"   ","session_id":"s3"}', "didn't catch a question"),
-    ('{"message":"' + "x" * 20_001 + '","session_id":"s3"}', "20,001 characters"),
-])
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        ('{"message":["a","list"],"session_id":"s3"}', "couldn't read that message"),
+        ('{"message":12345,"session_id":"s3"}', "couldn't read that message"),
+        ('{"message":"   ","session_id":"s3"}', "didn't catch a question"),
+        ('{"message":"' + "x" * 20_001 + '","session_id":"s3"}', "20,001 characters"),
+    ],
+)
 async def test_a_malformed_message_gets_a_kind_reply(port, payload, expected):
     async with session(port, "s3") as ws:
         await ws.send(f'42["user_uttered",{payload}]')
@@ -169,17 +176,22 @@ def test_nothing_follows_the_close_frame_on_the_upgraded_connection(port):
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         key = base64.b64encode(os.urandom(16)).decode()
         sock.sendall(
-            ("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
-             "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode()
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
         )
         received = sock.recv(4096)
         while b'"sid"' not in received:
             received += sock.recv(4096)
         mask = os.urandom(4)
         code = struct.pack("!H", 1000)
-        sock.sendall(bytes([0x88, 0x80 | len(code)]) + mask
-                     + bytes(b ^ mask[i % 4] for i, b in enumerate(code)))
+        sock.sendall(
+            bytes([0x88, 0x80 | len(code)])
+            + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(code))
+        )
         while chunk := sock.recv(4096):
             received += chunk
     assert received.startswith(b"HTTP/1.1 101 ")

@@ -72,8 +72,9 @@ def _store(url: str) -> RedactingSQLTrackerStore:
 def _rows(url: str, sender: str) -> list[dict]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"),
-                            {"s": sender}).fetchall()
+        rows = conn.execute(
+            sa.text("SELECT data FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender}
+        ).fetchall()
     engine.dispose()
     return [json.loads(data) for (data,) in rows]
 
@@ -91,13 +92,20 @@ def _turn(sender: str, at: float, text: str = PERSONAL) -> DialogueStateTracker:
         ActionExecuted("action_session_start", timestamp=at),
         SessionStarted(timestamp=at),
         ActionExecuted("action_listen", timestamp=at),
-        UserUttered(text, intent={"name": "ask_who_pays", "confidence": 0.9},
-                    parse_data={"text": text, "intent": {"name": "ask_who_pays"},
-                                "entities": [{"entity": "area", "value": "OX1 2JD"}]},
-                    timestamp=at),
+        UserUttered(
+            text,
+            intent={"name": "ask_who_pays", "confidence": 0.9},
+            parse_data={
+                "text": text,
+                "intent": {"name": "ask_who_pays"},
+                "entities": [{"entity": "area", "value": "OX1 2JD"}],
+            },
+            timestamp=at,
+        ),
         SlotSet("last_question", text, timestamp=at),
-        BotUttered("Thanks Jo Bloggs. Schools pay the first part; SENDIAS: 01865 810516",
-                   timestamp=at),
+        BotUttered(
+            "Thanks Jo Bloggs. Schools pay the first part; SENDIAS: 01865 810516", timestamp=at
+        ),
         ActionExecuted("action_listen", timestamp=at),
     ):
         tracker.update(event)
@@ -121,7 +129,8 @@ async def test_stored_events_hold_no_personal_details(store_url: str) -> None:
 
 
 async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(
-        store_url: str) -> None:
+    store_url: str,
+) -> None:
     store = _store(store_url)
     _clear(store_url)
     now = datetime.now(timezone.utc).timestamp()
@@ -145,8 +154,12 @@ async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_pa
     now = datetime.now(timezone.utc)
     await store.save(_turn("old", (now - timedelta(days=31)).timestamp()))
     await store.save(_turn("new", (now - timedelta(days=1)).timestamp()))
-    settings = dataclasses.replace(Settings.from_env(), tracker_url=store_url,
-                                   feedback_db=tmp_path / "feedback.sqlite", retention_days=30)
+    settings = dataclasses.replace(
+        Settings.from_env(),
+        tracker_url=store_url,
+        feedback_db=tmp_path / "feedback.sqlite",
+        retention_days=30,
+    )
     purged = purge(settings, now=now)
     assert purged.conversations == 1 and purged.events == 7
     assert await store.retrieve("old") is None
@@ -154,7 +167,8 @@ async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_pa
 
 
 async def test_a_value_the_database_cannot_store_fails_the_turn_not_the_server(
-        store_url: str) -> None:
+    store_url: str,
+) -> None:
     # Rasa 3.6 exited the whole server (SystemExit) on any ValueError in a session.
     store = _store(store_url)
     with pytest.raises(StoreRefused):

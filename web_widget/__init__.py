@@ -96,10 +96,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         default_limits=[],
     )
     view = app.view_functions["chat.chat"]
-    view = limiter.limit(lambda: app.config["RATE_LIMIT_SESSION"],
-                         key_func=chat.session_key)(view)
-    view = limiter.limit(lambda: app.config["RATE_LIMIT_ADDRESS"],
-                         key_func=chat.address_key)(view)
+    view = limiter.limit(lambda: app.config["RATE_LIMIT_SESSION"], key_func=chat.session_key)(view)
+    view = limiter.limit(lambda: app.config["RATE_LIMIT_ADDRESS"], key_func=chat.address_key)(view)
     app.view_functions["chat.chat"] = view
 
     @app.errorhandler(429)

@@ -142,7 +142,6 @@ def contacts():
     crisis = [_contact_json(found[cid]) for cid in CRISIS_IDS if cid in found.by_id]
     areas = [area] if area and area != "elsewhere" else [a for a in AREAS if a != "elsewhere"]
     sendias = [_contact_json(c) for a in areas for c in found.find("sendias", a)]
-    response = jsonify({"crisis": crisis, "sendias": sendias,
-                        "fallback": CANNOT_CONNECT})
+    response = jsonify({"crisis": crisis, "sendias": sendias, "fallback": CANNOT_CONNECT})
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

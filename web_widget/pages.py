@@ -27,16 +27,19 @@ def index():
     from concurrent.futures import ThreadPoolExecutor
 
     config = current_app.config
-    parts = [("Rasa server", config["RASA_URL"].rstrip("/") + "/"),
-             ("action server", config["ACTIONS_HEALTH_URL"])]
+    parts = [
+        ("Rasa server", config["RASA_URL"].rstrip("/") + "/"),
+        ("action server", config["ACTIONS_HEALTH_URL"]),
+    ]
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        states = list(pool.map(lambda part: _answers(part[1], config["STATUS_TIMEOUT"]),
-                               parts))
+        states = list(pool.map(lambda part: _answers(part[1], config["STATUS_TIMEOUT"]), parts))
     rows = [{"name": name, "url": url, "up": up} for (name, url), up in zip(parts, states)]
     snippet = f'<script src="{request.url_root}widget.js" defer></script>'
-    response = current_app.make_response(render_template(
-        "index.html", parts=rows, all_up=all(states), snippet=snippet,
-        url_root=request.url_root))
+    response = current_app.make_response(
+        render_template(
+            "index.html", parts=rows, all_up=all(states), snippet=snippet, url_root=request.url_root
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

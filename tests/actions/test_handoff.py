@@ -9,8 +9,11 @@ from actions.handoff import ActionAreaNoted, ActionHandoff
 
 
 def tracker(text, intent, slots=None, entities=()):
-    message = {"text": text, "intent": {"name": intent},
-               "entities": [{"entity": "area", "value": v} for v in entities]}
+    message = {
+        "text": text,
+        "intent": {"name": intent},
+        "entities": [{"entity": "area", "value": v} for v in entities],
+    }
     return Tracker("parent", slots or {}, message, [], False, None, {}, "")
 
 
@@ -21,7 +24,8 @@ def slots_of(events):
 def test_sendias_without_area_asks_and_remembers():
     dispatcher = CollectingDispatcher()
     events = ActionHandoff().run(
-        dispatcher, tracker("can someone help me with the forms", "talk_to_someone"), {})
+        dispatcher, tracker("can someone help me with the forms", "talk_to_someone"), {}
+    )
     # What SENDIAS is comes at once; the local contact needs the area.
     assert "SENDIAS" in dispatcher.messages[0]["text"]
     assert "impartial" in dispatcher.messages[0]["text"]
@@ -33,9 +37,16 @@ def test_sendias_without_area_asks_and_remembers():
 
 def test_area_given_late_finishes_the_waiting_handoff():
     dispatcher = CollectingDispatcher()
-    events = ActionAreaNoted().run(dispatcher, tracker(
-        "Banbury", "inform_area", {"handoff_kind": "sendias", "area": "oxfordshire"},
-        entities=["oxfordshire"]), {})
+    events = ActionAreaNoted().run(
+        dispatcher,
+        tracker(
+            "Banbury",
+            "inform_area",
+            {"handoff_kind": "sendias", "area": "oxfordshire"},
+            entities=["oxfordshire"],
+        ),
+        {},
+    )
     text = " ".join(m["text"] for m in dispatcher.messages)
     assert "01865 810516" in text
     assert slots_of(events) == {"area": "oxfordshire", "handoff_kind": None, "handoff_text": None}
@@ -50,8 +61,14 @@ def test_a_place_we_do_not_know_is_somewhere_else():
 
 def test_senss_complaint_needs_no_area():
     dispatcher = CollectingDispatcher()
-    ActionHandoff().run(dispatcher, tracker(
-        "the advisory teacher from the Oxfordshire support service never turned up, "
-        "who do I tell?", "complain"), {})
+    ActionHandoff().run(
+        dispatcher,
+        tracker(
+            "the advisory teacher from the Oxfordshire support service never turned up, "
+            "who do I tell?",
+            "complain",
+        ),
+        {},
+    )
     text = " ".join(m["text"] for m in dispatcher.messages)
     assert "01865 323070" in text and "senss@oxfordshire.gov.uk" in text

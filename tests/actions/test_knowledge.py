@@ -12,8 +12,11 @@ from bot.review import ReviewLog
 
 
 def tracker_saying(text: str, intent: str = "nlu_fallback", ranking=(), slots=None) -> Tracker:
-    message = {"text": text, "intent": {"name": intent},
-               "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking]}
+    message = {
+        "text": text,
+        "intent": {"name": intent},
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
+    }
     return Tracker("parent", slots or {}, message, [], False, None, {}, "")
 
 
@@ -25,14 +28,19 @@ def action(knowledge_index, tmp_path_factory):
 
 def test_answer_then_source_then_was_it_helpful(action):
     dispatcher = CollectingDispatcher()
-    events = action.run(dispatcher, tracker_saying(
-        "how do we ask for an EHC needs assessment?", "request_ehc_assessment"), {})
+    events = action.run(
+        dispatcher,
+        tracker_saying("how do we ask for an EHC needs assessment?", "request_ehc_assessment"),
+        {},
+    )
     answer, source, helpful = dispatcher.messages
     assert answer["text"]
     assert source["text"].startswith("Source: ")
     assert source["custom"]["source"]["title"] in source["text"]
     assert [b["payload"] for b in helpful["buttons"]] == [
-        '/give_feedback{"helpful": "yes"}', '/give_feedback{"helpful": "no"}']
+        '/give_feedback{"helpful": "yes"}',
+        '/give_feedback{"helpful": "no"}',
+    ]
     article = {e["name"]: e["value"] for e in events}["last_article"]
     assert article == source["custom"]["source"]["article"]
 
@@ -53,13 +61,23 @@ def test_unrelated_question_gets_the_unsure_reply_and_a_person(action):
 
 def test_unsure_with_guesses_asks_did_you_mean(action):
     dispatcher = CollectingDispatcher()
-    tracker = tracker_saying("kick off tonight", ranking=[
-        ("nlu_fallback", 0.4), ("funding", 0.3), ("out_of_scope", 0.2), ("senco_role", 0.1)])
+    tracker = tracker_saying(
+        "kick off tonight",
+        ranking=[
+            ("nlu_fallback", 0.4),
+            ("funding", 0.3),
+            ("out_of_scope", 0.2),
+            ("senco_role", 0.1),
+        ],
+    )
     action.run(dispatcher, tracker, {})
     (message,) = dispatcher.messages
     assert message["text"] == DID_YOU_MEAN
     assert [b["payload"] for b in message["buttons"]] == [
-        "/funding", "/senco_role", "/talk_to_someone"]
+        "/funding",
+        "/senco_role",
+        "/talk_to_someone",
+    ]
 
 
 def test_the_area_slot_steers_to_local_facts(action):
@@ -72,8 +90,9 @@ def test_the_area_slot_steers_to_local_facts(action):
 
 def test_an_old_page_is_flagged_and_a_page_with_an_address_is_linked(action):
     dispatcher = CollectingDispatcher()
-    action.run(dispatcher, tracker_saying(
-        "Is SEN the same as a disability?", "sen_vs_disability"), {})
+    action.run(
+        dispatcher, tracker_saying("Is SEN the same as a disability?", "sen_vs_disability"), {}
+    )
     source = dispatcher.messages[1]
     assert source["custom"]["source"]["article"] == "sen-and-disability"
     assert source["custom"]["source"]["date"] == "2018-03-08"
@@ -81,9 +100,14 @@ def test_an_old_page_is_flagged_and_a_page_with_an_address_is_linked(action):
     assert source["text"].endswith(" (page from 2018: check it is still current)")
 
     dispatcher = CollectingDispatcher()
-    action.run(dispatcher, tracker_saying(
-        "how many weeks does the council have to decide whether to do an EHC needs "
-        "assessment?", "request_ehc_assessment"), {})
+    action.run(
+        dispatcher,
+        tracker_saying(
+            "how many weeks does the council have to decide whether to do an EHC needs assessment?",
+            "request_ehc_assessment",
+        ),
+        {},
+    )
     source = dispatcher.messages[1]
     url = "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
     assert source["custom"]["source"]["article"] == "ehc-needs-assessment-timescales"

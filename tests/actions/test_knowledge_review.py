@@ -12,8 +12,7 @@ from bot.review import ReviewLog
 
 
 def tracker_saying(text: str, intent: str = "nlu_fallback") -> Tracker:
-    message = {"text": text, "intent": {"name": intent, "confidence": 0.9},
-               "intent_ranking": []}
+    message = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "intent_ranking": []}
     return Tracker("parent-42", {}, message, [], False, None, {}, "")
 
 
@@ -28,8 +27,11 @@ def action(knowledge_index, review):
 
 
 def test_a_declined_question_is_kept_redacted_with_a_hashed_conversation(action, review):
-    action.run(CollectingDispatcher(), tracker_saying(
-        "my name is Jo Bloggs, email jo@example.com: when is the football on"), {})
+    action.run(
+        CollectingDispatcher(),
+        tracker_saying("my name is Jo Bloggs, email jo@example.com: when is the football on"),
+        {},
+    )
     (event,) = review.events()
     assert event.kind == "declined"
     assert "when is the football on" in event.question
@@ -42,8 +44,11 @@ def test_a_declined_question_is_kept_redacted_with_a_hashed_conversation(action,
 
 def test_an_answer_is_counted_with_its_article_and_without_the_question(action, review):
     dispatcher = CollectingDispatcher()
-    action.run(dispatcher, tracker_saying(
-        "how do we ask for an EHC needs assessment?", "request_ehc_assessment"), {})
+    action.run(
+        dispatcher,
+        tracker_saying("how do we ask for an EHC needs assessment?", "request_ehc_assessment"),
+        {},
+    )
     (event,) = review.events()
     assert event.kind == "answered"
     assert event.article == dispatcher.messages[1]["custom"]["source"]["article"]

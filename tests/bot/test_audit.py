@@ -39,9 +39,14 @@ checked: {checked}
 """
 
 
-def make_knowledge(tmp_path: Path, body: str = "Our own words about a helpline.",
-                   contact: dict | None = None, date: str = "undated",
-                   checked: str = "2026-12-01", extra: str = "") -> tuple[Path, Path]:
+def make_knowledge(
+    tmp_path: Path,
+    body: str = "Our own words about a helpline.",
+    contact: dict | None = None,
+    date: str = "undated",
+    checked: str = "2026-12-01",
+    extra: str = "",
+) -> tuple[Path, Path]:
     """A small knowledge folder and seed folder to audit."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
@@ -49,17 +54,27 @@ def make_knowledge(tmp_path: Path, body: str = "Our own words about a helpline."
     knowledge = tmp_path / "knowledge"
     (knowledge / "articles").mkdir(parents=True)
     (knowledge / "articles" / "example.md").write_text(
-        ARTICLE.format(title="Example", date=date, checked=checked, extra=extra,
-                       body=body), encoding="utf-8")
+        ARTICLE.format(title="Example", date=date, checked=checked, extra=extra, body=body),
+        encoding="utf-8",
+    )
     contact = contact or {
-        "id": "family_line", "service": "Example Family Line", "area": "England",
-        "phone": "01234 567890", "email": "help@example.org",
-        "source": {"title": "Helpline for families", "publisher": "Example",
-                   "url": None, "file": "page.txt", "evidence": "Example Family Line"},
+        "id": "family_line",
+        "service": "Example Family Line",
+        "area": "England",
+        "phone": "01234 567890",
+        "email": "help@example.org",
+        "source": {
+            "title": "Helpline for families",
+            "publisher": "Example",
+            "url": None,
+            "file": "page.txt",
+            "evidence": "Example Family Line",
+        },
         "checked": "2026-12-01",
     }
-    (knowledge / "contacts.yml").write_text(yaml.safe_dump({"contacts": [contact]}),
-                                            encoding="utf-8")
+    (knowledge / "contacts.yml").write_text(
+        yaml.safe_dump({"contacts": [contact]}), encoding="utf-8"
+    )
     return knowledge, seeds
 
 
@@ -83,12 +98,12 @@ def test_python_m_bot_audit_exits_0_on_the_real_knowledge(capsys):
 
 def test_copied_runs_finds_ten_words_in_a_row_and_not_nine():
     source = "one two three four five six seven eight nine ten eleven twelve"
-    assert audit.copied_runs("x one two three four five six seven eight nine ten y",
-                             source) == ["one two three four five six seven eight nine ten"]
+    assert audit.copied_runs("x one two three four five six seven eight nine ten y", source) == [
+        "one two three four five six seven eight nine ten"
+    ]
     assert audit.copied_runs("one two three four five six seven eight nine", source) == []
     # Case, punctuation and curly apostrophes do not hide a copy.
-    assert audit.copied_runs("One, two; THREE four five six seven eight nine ten!",
-                             source)
+    assert audit.copied_runs("One, two; THREE four five six seven eight nine ten!", source)
 
 
 def test_web_addresses_are_not_counted_as_copied_prose():
@@ -103,8 +118,7 @@ def test_the_small_clean_example_passes(tmp_path):
 
 
 def test_a_planted_copied_run_fails_the_audit(tmp_path, capsys):
-    copied = ("Our advisers will listen to what has happened and help you decide "
-              "what to do next.")
+    copied = "Our advisers will listen to what has happened and help you decide what to do next."
     knowledge, seeds = make_knowledge(tmp_path, body=copied)
     report = audit.run(knowledge, seeds, today=TODAY)
     assert report.failed
@@ -119,11 +133,15 @@ def test_a_planted_copied_run_fails_the_audit(tmp_path, capsys):
 def test_a_sentence_from_a_real_seed_page_is_caught(tmp_path):
     knowledge = tmp_path / "knowledge"
     shutil.copytree(REPO_ROOT / "knowledge", knowledge)
-    seed_line = next(line for line in (SEEDS / "003_a9549bfb166fddc8.txt")
-                     .read_text(encoding="utf-8").splitlines() if len(line.split()) > 14)
+    seed_line = next(
+        line
+        for line in (SEEDS / "003_a9549bfb166fddc8.txt").read_text(encoding="utf-8").splitlines()
+        if len(line.split()) > 14
+    )
     article = knowledge / "articles" / "what-is-sen-support.md"
-    article.write_text(article.read_text(encoding="utf-8") + "\n" + seed_line + "\n",
-                       encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\n" + seed_line + "\n", encoding="utf-8"
+    )
     report = audit.run(knowledge, SEEDS)
     assert report.failed
     assert {f.subject for f in report.copied} == {"what-is-sen-support"}
@@ -131,10 +149,16 @@ def test_a_sentence_from_a_real_seed_page_is_caught(tmp_path):
 
 def test_a_phone_number_not_on_the_cited_page_is_unsourced(tmp_path):
     contact = {
-        "id": "made_up", "service": "Example Family Line", "area": "England",
+        "id": "made_up",
+        "service": "Example Family Line",
+        "area": "England",
         "phone": "0800 000 0000",
-        "source": {"title": "Helpline", "publisher": "Example", "file": "page.txt",
-                   "evidence": "Example Family Line"},
+        "source": {
+            "title": "Helpline",
+            "publisher": "Example",
+            "file": "page.txt",
+            "evidence": "Example Family Line",
+        },
     }
     knowledge, seeds = make_knowledge(tmp_path, contact=contact)
     report = audit.run(knowledge, seeds, today=TODAY)
@@ -145,10 +169,16 @@ def test_a_phone_number_not_on_the_cited_page_is_unsourced(tmp_path):
 
 def test_a_service_the_cited_page_never_names_is_unsourced(tmp_path):
     contact = {
-        "id": "council_complaints", "service": "Council complaints", "area": "England",
+        "id": "council_complaints",
+        "service": "Council complaints",
+        "area": "England",
         "search_hint": "search the council's website for 'complaints'",
-        "source": {"title": "Helpline", "publisher": "Example", "file": "page.txt",
-                   "evidence": "comments and complaints service"},
+        "source": {
+            "title": "Helpline",
+            "publisher": "Example",
+            "file": "page.txt",
+            "evidence": "comments and complaints service",
+        },
     }
     knowledge, seeds = make_knowledge(tmp_path, contact=contact)
     report = audit.run(knowledge, seeds, today=TODAY)
@@ -161,7 +191,10 @@ def test_a_service_the_cited_page_never_names_is_unsourced(tmp_path):
 
 def test_a_contact_from_a_web_page_is_listed_not_failed(tmp_path):
     contact = {
-        "id": "web_line", "service": "Web line", "area": "England", "phone": "116 123",
+        "id": "web_line",
+        "service": "Web line",
+        "area": "England",
+        "phone": "116 123",
         "source": {"title": "A page", "publisher": "Someone", "url": "https://example.org"},
         "checked": "2026-12-01",
     }
@@ -173,8 +206,11 @@ def test_a_contact_from_a_web_page_is_listed_not_failed(tmp_path):
 
 def test_old_unmaintained_and_overdue_sources_are_listed_without_failing(tmp_path):
     knowledge, seeds = make_knowledge(
-        tmp_path, date="2018-03-08", checked="2025-01-01",
-        extra="source_status: no longer maintained\n")
+        tmp_path,
+        date="2018-03-08",
+        checked="2025-01-01",
+        extra="source_status: no longer maintained\n",
+    )
     report = audit.run(knowledge, seeds, max_age_years=3, today=TODAY)
     assert not report.failed
     assert "2018-03-08 (8 years)" in report.old_sources[0].detail
@@ -183,8 +219,9 @@ def test_old_unmaintained_and_overdue_sources_are_listed_without_failing(tmp_pat
 
 
 def test_legislation_in_force_is_not_called_old(tmp_path):
-    knowledge, seeds = make_knowledge(tmp_path, date="2014-06-04",
-                                      extra="source_status: in force\n")
+    knowledge, seeds = make_knowledge(
+        tmp_path, date="2014-06-04", extra="source_status: in force\n"
+    )
     report = audit.run(knowledge, seeds, today=TODAY)
     assert report.old_sources == [] and len(report.in_force) == 1
 

@@ -19,8 +19,9 @@ def test_every_contact_names_its_source_and_a_way_to_reach_it():
     assert len(contacts) >= 16
     for contact in contacts:
         assert contact.source_title and contact.source_publisher
-        assert contact.phone or contact.text or contact.email or contact.web \
-            or contact.search_hint, contact.id
+        assert (
+            contact.phone or contact.text or contact.email or contact.web or contact.search_hint
+        ), contact.id
 
 
 def test_a_contact_without_a_source_is_refused_by_name(tmp_path):
@@ -62,8 +63,14 @@ def test_crisis_lines_are_always_open_and_unknown_hours_are_not_guessed():
     assert "open" not in directory()["senss_oxfordshire"].describe(at("2026-11-23T03:00"))
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("Oxfordshire", "oxfordshire"), (" cornwall ", "cornwall"), ("Leeds", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Oxfordshire", "oxfordshire"),
+        (" cornwall ", "cornwall"),
+        ("Leeds", None),
+        (None, None),
+    ],
+)
 def test_area_slot_values_are_normalised(raw, expected):
     assert normalise_area(raw) == expected

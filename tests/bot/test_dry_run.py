@@ -27,9 +27,20 @@ def test_the_seed_pages_are_shown_as_passages_and_nothing_is_written(knowledge_i
     if seeds is None:
         pytest.skip("the seed pages (../shared/seeds/) are not on this machine")
     before = checksum(knowledge_index)
-    code = bot_main(["ingest", "--raw", str(seeds), "--dry-run", "--index-dir",
-                     str(knowledge_index), "--ask", "how do I complain about SENSS?",
-                     "--ask", "what is the SEND programme board?"])
+    code = bot_main(
+        [
+            "ingest",
+            "--raw",
+            str(seeds),
+            "--dry-run",
+            "--index-dir",
+            str(knowledge_index),
+            "--ask",
+            "how do I complain about SENSS?",
+            "--ask",
+            "what is the SEND programme board?",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert checksum(knowledge_index) == before
@@ -40,8 +51,11 @@ def test_the_seed_pages_are_shown_as_passages_and_nothing_is_written(knowledge_i
     dropped = [line for line in out.splitlines() if "Dropped as site furniture" in line]
     assert any('"Print entire guide"' in line and '"Very poor"' in line for line in dropped)
     passages = [line for line in out.splitlines() if line.startswith("     ")]
-    assert not any("Print entire guide" in line or "Skip to main content" in line
-                   for line in passages if "before:" not in line and "after:" not in line)
+    assert not any(
+        "Print entire guide" in line or "Skip to main content" in line
+        for line in passages
+        if "before:" not in line and "after:" not in line
+    )
     assert out.count("Contacts not in knowledge/contacts.yml: none") == 6
     # Each question: the answer from the index as it is, and with the pages added.
     for question in ("how do I complain about SENSS?", "what is the SEND programme board?"):
@@ -50,7 +64,8 @@ def test_the_seed_pages_are_shown_as_passages_and_nothing_is_written(knowledge_i
 
 
 def test_a_new_page_changes_an_answer_and_its_unknown_contacts_are_named(
-        knowledge_index, tmp_path, capsys):
+    knowledge_index, tmp_path, capsys
+):
     page = tmp_path / "new-page.txt"
     page.write_text(
         "Saturday swimming club for disabled children in Truro\n\n"
@@ -58,21 +73,38 @@ def test_a_new_page_changes_an_answer_and_its_unknown_contacts_are_named(
         "disabled children and children with SEND aged 5 to 16, at the leisure centre "
         "pool. Sessions cost two pounds. Call the team on 01234 567 890 or email "
         "SEN.Team@example.org. SENSS is on 01865 323070 and senss@oxfordshire.gov.uk; "
-        "Childline is 0800 1111.\n")
+        "Childline is 0800 1111.\n"
+    )
     phones, emails = known_contacts()
     assert unknown_contacts(page.read_text(), phones, emails) == [
-        "phone 01234 567 890", "email sen.team@example.org"]
+        "phone 01234 567 890",
+        "email sen.team@example.org",
+    ]
     before = checksum(knowledge_index)
     question = "is there a swimming club for disabled children on saturdays in Truro?"
-    assert bot_main(["ingest", "--raw", str(page), "--dry-run", "--index-dir",
-                     str(knowledge_index), "--ask", question]) == 0
+    assert (
+        bot_main(
+            [
+                "ingest",
+                "--raw",
+                str(page),
+                "--dry-run",
+                "--index-dir",
+                str(knowledge_index),
+                "--ask",
+                question,
+            ]
+        )
+        == 0
+    )
     assert checksum(knowledge_index) == before
     out = capsys.readouterr().out
     block = out.split(f"Q: {question}", 1)[1]
     assert "after:  answers from new-page > " in block and "Truro Otters" in block
     assert "CHANGED" in block
-    assert ("Contacts not in knowledge/contacts.yml: phone 01234 567 890; "
-            "email sen.team@example.org") in out
+    assert (
+        "Contacts not in knowledge/contacts.yml: phone 01234 567 890; email sen.team@example.org"
+    ) in out
 
 
 def test_dry_run_needs_pages(capsys):

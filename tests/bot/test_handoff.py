@@ -19,8 +19,12 @@ NUMBER = re.compile(r"\b\d[\d ]{1,12}\d\b")
 
 def sourced_numbers() -> set[str]:
     data = yaml.safe_load((REPO_ROOT / "knowledge" / "contacts.yml").read_text())
-    return {n.replace(" ", "") for c in data["contacts"] for f in ("phone", "text")
-            for n in NUMBER.findall(str(c.get(f) or ""))}
+    return {
+        n.replace(" ", "")
+        for c in data["contacts"]
+        for f in ("phone", "text")
+        for n in NUMBER.findall(str(c.get(f) or ""))
+    }
 
 
 def said_numbers(messages: list[str]) -> set[str]:
@@ -30,19 +34,26 @@ def said_numbers(messages: list[str]) -> set[str]:
 
 
 def test_missed_senss_visit_gets_the_senss_phone_and_email():
-    result = handoff(COMPLAINT, "the advisory teacher from the Oxfordshire support "
-                     "service never turned up, who do I tell?", None, MORNING)
+    result = handoff(
+        COMPLAINT,
+        "the advisory teacher from the Oxfordshire support service never turned up, who do I tell?",
+        None,
+        MORNING,
+    )
     text = " ".join(result.messages)
     assert "01865 323070" in text and "senss@oxfordshire.gov.uk" in text
     assert not result.needs_area
 
 
-@pytest.mark.parametrize("area, expected", [
-    ("oxfordshire", "01865 810516"),
-    ("buckinghamshire", "SENDIAS"),
-    ("cornwall", "SENDIAS"),
-    ("elsewhere", "local offer"),
-])
+@pytest.mark.parametrize(
+    "area, expected",
+    [
+        ("oxfordshire", "01865 810516"),
+        ("buckinghamshire", "SENDIAS"),
+        ("cornwall", "SENDIAS"),
+        ("elsewhere", "local offer"),
+    ],
+)
 def test_sendias_for_each_area(area, expected):
     result = handoff(SENDIAS, "can someone help me at the meeting", area, MORNING)
     assert expected in " ".join(result.messages)
@@ -59,12 +70,15 @@ def test_out_of_hours_sendias_gives_the_routes_open_now():
     assert "116 123" in text and "0800 1111" in text
 
 
-@pytest.mark.parametrize("message, target", [
-    ("the SENCo keeps ignoring my emails and the head won't reply", "school"),
-    ("the council lost our EHC needs assessment request", "council"),
-    ("SENSS never sent the report", "senss"),
-    ("I want to complain", "unclear"),
-])
+@pytest.mark.parametrize(
+    "message, target",
+    [
+        ("the SENCo keeps ignoring my emails and the head won't reply", "school"),
+        ("the council lost our EHC needs assessment request", "council"),
+        ("SENSS never sent the report", "senss"),
+        ("I want to complain", "unclear"),
+    ],
+)
 def test_complaints_go_to_the_right_place(message, target):
     assert complaint_target(message, None) == target
 
@@ -80,10 +94,15 @@ def test_school_complaints_follow_the_school_policy_order():
     assert text.index("class teacher") < text.index("SENCo") < text.index("governors")
 
 
-@pytest.mark.parametrize("kind, text, area", [
-    (SENDIAS, "", "oxfordshire"), (SENDIAS, "", "cornwall"),
-    (COMPLAINT, "SENSS in Oxfordshire", None), (COMPLAINT, "the council", "buckinghamshire"),
-])
+@pytest.mark.parametrize(
+    "kind, text, area",
+    [
+        (SENDIAS, "", "oxfordshire"),
+        (SENDIAS, "", "cornwall"),
+        (COMPLAINT, "SENSS in Oxfordshire", None),
+        (COMPLAINT, "the council", "buckinghamshire"),
+    ],
+)
 def test_every_number_given_is_a_sourced_one(kind, text, area):
     for now in (MORNING, EVENING):
         assert said_numbers(handoff(kind, text, area, now).messages) <= sourced_numbers()

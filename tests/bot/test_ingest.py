@@ -41,8 +41,10 @@ def test_check_says_up_to_date_until_an_article_changes(built):
     articles, index_dir = built
     assert ingest.main([str(articles), "--index-dir", str(index_dir), "--check"]) == 0
     extra = articles / "zz-new.md"
-    extra.write_text("---\ntitle: New\narea: England\nsource_title: T\n"
-                     "source_publisher: P\n---\n## A heading\nSome new words here.\n")
+    extra.write_text(
+        "---\ntitle: New\narea: England\nsource_title: T\n"
+        "source_publisher: P\n---\n## A heading\nSome new words here.\n"
+    )
     try:
         assert ingest.main([str(articles), "--index-dir", str(index_dir), "--check"]) == 1
         assert ingest.main([str(articles), "--index-dir", str(index_dir)]) == 0
@@ -54,11 +56,16 @@ def test_check_says_up_to_date_until_an_article_changes(built):
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(b"", "empty"), (b"\x00\x01\x02binary", "binary"), (b"---\ntitle: \xe9\n---\n", "UTF-8"),
-     (b"no front matter here", "front matter")],
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary"),
+        (b"---\ntitle: \xe9\n---\n", "UTF-8"),
+        (b"no front matter here", "front matter"),
+    ],
 )
-def test_a_bad_file_is_named_and_the_old_index_keeps_working(built, tmp_path, capsys,
-                                                            content, words):
+def test_a_bad_file_is_named_and_the_old_index_keeps_working(
+    built, tmp_path, capsys, content, words
+):
     articles, index_dir = built
     before = (index_dir / "manifest.json").read_text()
     bad = tmp_path / "bad.md"
@@ -71,12 +78,16 @@ def test_a_bad_file_is_named_and_the_old_index_keeps_working(built, tmp_path, ca
 
 
 def test_passages_carry_the_pages_address_date_and_status():
-    by_slug = {p.slug: p for path in sorted(ARTICLES.glob("*.md"))
-               for p in ingest.passages_of(path)}
+    by_slug = {
+        p.slug: p for path in sorted(ARTICLES.glob("*.md")) for p in ingest.passages_of(path)
+    }
     old = by_slug["sen-and-disability"]
     assert (old.source_date, old.source_url, old.no_longer_maintained) == (
-        "2018-03-08", "https://www2.oxfordshire.gov.uk/cms/content/"
-        "introduction-send-and-oxfordshires-action-plan", False)
+        "2018-03-08",
+        "https://www2.oxfordshire.gov.uk/cms/content/"
+        "introduction-send-and-oxfordshires-action-plan",
+        False,
+    )
     law = by_slug["ehc-needs-assessment-timescales"]
     assert law.source_url == "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
     assert (law.source_date, law.source_status) == ("2014-06-04", "in force")
@@ -88,13 +99,17 @@ def test_passages_carry_the_pages_address_date_and_status():
 def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
     article = tmp_path / "articles" / "one.md"
     article.parent.mkdir()
-    article.write_text("---\ntitle: One\narea: England\nsource_title: T\n"
-                       "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n")
+    article.write_text(
+        "---\ntitle: One\narea: England\nsource_title: T\n"
+        "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n"
+    )
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     (index_dir / ingest.INDEX).write_bytes(b"")
-    manifest = {"model": "sentence-transformers/all-MiniLM-L6-v2",
-                "sources": {"one.md": ingest.source_checksum(article, False)}}
+    manifest = {
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "sources": {"one.md": ingest.source_checksum(article, False)},
+    }
     for version, up_to_date in ((None, False), (1, False), (ingest.FORMAT_VERSION, True)):
         if version is not None:
             manifest["format"] = version

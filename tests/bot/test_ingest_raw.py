@@ -18,10 +18,22 @@ PAGES = FIXTURES / "pages"
 BAD = FIXTURES / "bad"
 # What a parent must never be shown as an answer: site furniture from the pages.
 FURNITURE_STRINGS = [
-    "Print entire guide", "Skip to main content", "Was this page", "Rate this page",
-    "Very poor", "no longer maintained", "cookies", "Share this page", "Give us feedback",
-    "PrintPrint", "Access key details", "Bins and recycling", "Parking permits",
-    "Terms and conditions", "trackPage", "font-family",
+    "Print entire guide",
+    "Skip to main content",
+    "Was this page",
+    "Rate this page",
+    "Very poor",
+    "no longer maintained",
+    "cookies",
+    "Share this page",
+    "Give us feedback",
+    "PrintPrint",
+    "Access key details",
+    "Bins and recycling",
+    "Parking permits",
+    "Terms and conditions",
+    "trackPage",
+    "font-family",
 ]
 
 
@@ -57,8 +69,18 @@ def _text(passage: dict) -> str:
 @pytest.fixture(scope="module")
 def fixture_index(tmp_path_factory, knowledge_index):
     index_dir = _from(knowledge_index, tmp_path_factory.mktemp("raw") / "index")
-    assert ingest.main([str(REPO_ROOT / "knowledge" / "articles"), "--raw", str(PAGES),
-                        "--index-dir", str(index_dir)]) == 0
+    assert (
+        ingest.main(
+            [
+                str(REPO_ROOT / "knowledge" / "articles"),
+                "--raw",
+                str(PAGES),
+                "--index-dir",
+                str(index_dir),
+            ]
+        )
+        == 0
+    )
     return index_dir
 
 
@@ -67,8 +89,12 @@ def test_html_page_keeps_its_content_and_drops_every_kind_of_furniture():
     assert page.title == "Help at school for children with SEN"
     assert page.publisher == "Example County Council"
     headings = [h for h, _ in page.sections]
-    assert headings == ["Help at school for children with SEN", "Who to talk to first",
-                        "Reviews", "Comments and complaints"]
+    assert headings == [
+        "Help at school for children with SEN",
+        "Who to talk to first",
+        "Reviews",
+        "Comments and complaints",
+    ]
     text = " ".join(" ".join(lines) for _, lines in page.sections)
     assert "at least three times a year" in text
     assert "bring any reports you already have" in text
@@ -91,11 +117,13 @@ def test_text_and_markdown_pages_are_split_under_their_headings_with_an_area():
 
 def test_content_whose_class_only_resembles_furniture_is_kept(tmp_path):
     page = tmp_path / "page.html"
-    page.write_text("<html><body><main><h1>Transport</h1>"
-                    "<div class='shared-content blueprint'><p>Buses are free for pupils "
-                    "with an EHC plan who live far from school.</p></div>"
-                    "<div class='share-links'><p>Share on Facebook</p></div>"
-                    "</main></body></html>")
+    page.write_text(
+        "<html><body><main><h1>Transport</h1>"
+        "<div class='shared-content blueprint'><p>Buses are free for pupils "
+        "with an EHC plan who live far from school.</p></div>"
+        "<div class='share-links'><p>Share on Facebook</p></div>"
+        "</main></body></html>"
+    )
     text = " ".join(" ".join(lines) for _, lines in read_page(page).sections)
     assert "Buses are free" in text and "Facebook" not in text
 
@@ -104,26 +132,46 @@ def test_a_page_naming_no_county_is_about_england():
     assert read_page(PAGES / "council-page.html").area == "England"
 
 
-@pytest.mark.parametrize("line", ["Print entire guide", "  • Skip to main content",
-                                  "Was this page helpful?", "Very good",
-                                  "This site is no longer maintained",
-                                  "Home > Schools > SEN", "Rate this page"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Print entire guide",
+        "  • Skip to main content",
+        "Was this page helpful?",
+        "Very good",
+        "This site is no longer maintained",
+        "Home > Schools > SEN",
+        "Rate this page",
+    ],
+)
 def test_the_documented_furniture_list_catches_site_furniture(line):
     assert is_furniture(line)
     assert FURNITURE_LINES  # one list, documented in bot/raw_pages.py
 
 
-@pytest.mark.parametrize("line", ["Good practice", "Printing costs are paid by the school.",
-                                  "Poor attendance can be a sign of unmet needs."])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Good practice",
+        "Printing costs are paid by the school.",
+        "Poor attendance can be a sign of unmet needs.",
+    ],
+)
 def test_real_text_is_not_mistaken_for_furniture(line):
     assert not is_furniture(line)
 
 
 def test_raw_pages_are_indexed_with_their_metadata(fixture_index):
-    raw = [p for p in _passages(fixture_index) if p["source_file"].endswith(
-        ("council-page.html", "help-line.txt", "plan-notes.md"))]
+    raw = [
+        p
+        for p in _passages(fixture_index)
+        if p["source_file"].endswith(("council-page.html", "help-line.txt", "plan-notes.md"))
+    ]
     assert {Path(p["source_file"]).name for p in raw} == {
-        "council-page.html", "help-line.txt", "plan-notes.md"}
+        "council-page.html",
+        "help-line.txt",
+        "plan-notes.md",
+    }
     reviews = next(p for p in raw if p["heading"] == "Reviews")
     assert reviews["title"] == reviews["source_title"] == "Help at school for children with SEN"
     assert reviews["source_publisher"] == "Example County Council"
@@ -137,7 +185,8 @@ def test_a_raw_page_can_be_found_by_a_question(fixture_index):
     from bot.retrieval import Retriever
 
     hits = Retriever(fixture_index).search(
-        "who keeps a copy of my child's written plan in cornwall", area="Cornwall", k=3)
+        "who keeps a copy of my child's written plan in cornwall", area="Cornwall", k=3
+    )
     assert "plan-notes" in [h.slug for h in hits]
 
 
@@ -157,17 +206,31 @@ def test_check_notices_a_changed_raw_page(tmp_path, knowledge_index):
     assert manifest["reused_sources"] == len(manifest["sources"]) - 1  # only the page
 
 
-@pytest.mark.parametrize(("name", "words"), [
-    ("empty.txt", "empty"), ("picture.html", "binary"), ("latin.txt", "not UTF-8"),
-    ("only-furniture.html", "no text left"),
-])
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("empty.txt", "empty"),
+        ("picture.html", "binary"),
+        ("latin.txt", "not UTF-8"),
+        ("only-furniture.html", "no text left"),
+    ],
+)
 def test_a_bad_page_is_named_and_the_previous_index_keeps_working(
-        fixture_index, capsys, name, words):
+    fixture_index, capsys, name, words
+):
     from bot.retrieval import Retriever
 
     before = (fixture_index / "manifest.json").read_text()
-    code = ingest.main([str(REPO_ROOT / "knowledge" / "articles"), "--raw", str(PAGES),
-                        str(BAD / name), "--index-dir", str(fixture_index)])
+    code = ingest.main(
+        [
+            str(REPO_ROOT / "knowledge" / "articles"),
+            "--raw",
+            str(PAGES),
+            str(BAD / name),
+            "--index-dir",
+            str(fixture_index),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert name in err and words in err and "Traceback" not in err
@@ -187,7 +250,9 @@ def test_extra_sources_setting_is_ingested_by_default(tmp_path, monkeypatch, kno
     from bot.settings import get_settings
 
     page = tmp_path / "extra.md"
-    page.write_text("# Extra page\n\n## Transport\n\nSchool transport is arranged by the council.\n")
+    page.write_text(
+        "# Extra page\n\n## Transport\n\nSchool transport is arranged by the council.\n"
+    )
     monkeypatch.setenv("SENBOT_EXTRA_SOURCES", str(page))
     monkeypatch.setenv("SENBOT_INDEX_DIR", str(_from(knowledge_index, tmp_path / "index")))
     get_settings.cache_clear()
@@ -205,15 +270,14 @@ def test_ingest_chooses_ivf_above_the_size_threshold(tmp_path, knowledge_index):
     from bot.retrieval import Retriever
 
     articles = REPO_ROOT / "knowledge" / "articles"
-    small = ingest.build([articles], _from(knowledge_index, tmp_path / "flat"),
-                         ivf_from=10**9)
+    small = ingest.build([articles], _from(knowledge_index, tmp_path / "flat"), ivf_from=10**9)
     big = ingest.build([articles], _from(knowledge_index, tmp_path / "ivf"), ivf_from=50)
     assert small["index_type"] == "IndexFlatIP"
     assert big["index_type"] == "IndexIVFFlat" and big["nprobe"] >= 1
-    assert isinstance(faiss.read_index(str(tmp_path / "ivf" / "index.faiss")),
-                      faiss.IndexIVFFlat)
+    assert isinstance(faiss.read_index(str(tmp_path / "ivf" / "index.faiss")), faiss.IndexIVFFlat)
     answer = Retriever(tmp_path / "ivf").answer(
-        "who pays for the extra help at school, them or the council?")
+        "who pays for the extra help at school, them or the council?"
+    )
     assert answer.hit is not None and answer.hit.slug == "funding-elements"
 
 
@@ -224,8 +288,18 @@ def test_ingest_chooses_ivf_above_the_size_threshold(tmp_path, knowledge_index):
 def seed_index(tmp_path_factory, knowledge_index):
     index_dir = _from(knowledge_index, tmp_path_factory.mktemp("seeds") / "index")
     seeds = sorted(SEEDS.glob("*.txt"))
-    assert ingest.main(["--raw", *map(str, seeds), "--index-dir", str(index_dir),
-                        str(REPO_ROOT / "knowledge" / "articles")]) == 0
+    assert (
+        ingest.main(
+            [
+                "--raw",
+                *map(str, seeds),
+                "--index-dir",
+                str(index_dir),
+                str(REPO_ROOT / "knowledge" / "articles"),
+            ]
+        )
+        == 0
+    )
     return index_dir
 
 
@@ -249,8 +323,11 @@ def test_no_seed_passage_contains_furniture(seed_index):
 
 @needs_seeds
 def test_a_phone_number_and_email_from_a_seed_survive(seed_index):
-    senss = [p for p in _seed_passages(seed_index)
-             if p["source_file"].endswith("000_642e97f71b79dfd4.txt")]
+    senss = [
+        p
+        for p in _seed_passages(seed_index)
+        if p["source_file"].endswith("000_642e97f71b79dfd4.txt")
+    ]
     text = " ".join(p["text"] for p in senss)
     assert "01865 323070" in text and "senss@oxfordshire.gov.uk" in text
     assert all(p["area"] == "Oxfordshire" for p in senss)
@@ -262,7 +339,8 @@ def test_seed_pages_get_titles_and_the_county_they_are_about(seed_index):
     for p in _seed_passages(seed_index):
         by_file.setdefault(Path(p["source_file"]).name, p)
     assert by_file["001_e35a519b7f0bc7b9.txt"]["source_title"] == (
-        "Introduction to SEND and Oxfordshire's action plan")
+        "Introduction to SEND and Oxfordshire's action plan"
+    )
     assert by_file["001_e35a519b7f0bc7b9.txt"]["source_publisher"] == "Oxfordshire County Council"
     assert by_file["004_67a9c1746ee9dd83.txt"]["area"] == "Cornwall"
     assert by_file["004_67a9c1746ee9dd83.txt"]["source_title"] == "Meeting Needs at SEN Support"

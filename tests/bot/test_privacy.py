@@ -42,53 +42,83 @@ def test_the_issue_message_keeps_its_question_and_loses_the_personal_data() -> N
     )
 
 
-@pytest.mark.parametrize("number", [
-    "07700 900123", "07700900123", "07700-900-123", "+44 7700 900123",
-    "+447700900123", "+44 (0)7700 900123", "0044 7700 900123", "01865 810516",
-    "(01865) 810516", "020 7946 0018", "0300 123 4567",
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "07700 900123",
+        "07700900123",
+        "07700-900-123",
+        "+44 7700 900123",
+        "+447700900123",
+        "+44 (0)7700 900123",
+        "0044 7700 900123",
+        "01865 810516",
+        "(01865) 810516",
+        "020 7946 0018",
+        "0300 123 4567",
+    ],
+)
 def test_uk_phone_numbers(number: str) -> None:
     assert redact(f"ring me on {number} after 3") == "ring me on [phone] after 3"
 
 
-@pytest.mark.parametrize("kept", [
-    "999", "NHS 111", "Samaritans 116 123", "Shout: text 85258", "year 11",
-    "ref 1234567",
-    "section 19 of the Children and Families Act 2014",
-])
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "999",
+        "NHS 111",
+        "Samaritans 116 123",
+        "Shout: text 85258",
+        "year 11",
+        "ref 1234567",
+        "section 19 of the Children and Families Act 2014",
+    ],
+)
 def test_service_numbers_dates_and_references_are_kept(kept: str) -> None:
     assert redact(kept) == kept
 
 
-@pytest.mark.parametrize("number", ["485 777 3456", "4857773456", "31/01/2014",
-                                    "2014-01-31", "12345678"])
+@pytest.mark.parametrize(
+    "number", ["485 777 3456", "4857773456", "31/01/2014", "2014-01-31", "12345678"]
+)
 def test_other_long_numbers_nhs_numbers_and_dates_of_birth(number: str) -> None:
     assert redact(f"it is {number}, ok") == "it is [number], ok"
 
 
-@pytest.mark.parametrize("postcode", ["OX1 2JD", "ox12jd", "HP11 2AB", "TR1 3AX",
-                                      "SW1A 1AA", "M1 1AE", "B33 8TH"])
+@pytest.mark.parametrize(
+    "postcode", ["OX1 2JD", "ox12jd", "HP11 2AB", "TR1 3AX", "SW1A 1AA", "M1 1AE", "B33 8TH"]
+)
 def test_uk_postcodes(postcode: str) -> None:
     assert redact(f"we are at {postcode}.") == "we are at [postcode]."
 
 
-@pytest.mark.parametrize("said, stored", [
-    ("my name is Jo Bloggs, who pays?", "my name is [name], who pays?"),
-    ("My name's Priya and my son has autism", "My name's [name] and my son has autism"),
-    ("I'm called alex", "I'm called [name]"),
-    ("I am called Sam Smith from Banbury", "I am called [name] from Banbury"),
-    ("my son's name is Leo and he is 7", "my son's name is [name] and he is 7"),
-    ("my daughter is called Amira", "my daughter is called [name]"),
-    ("call me Jo", "call me [name]"),
-])
+@pytest.mark.parametrize(
+    "said, stored",
+    [
+        ("my name is Jo Bloggs, who pays?", "my name is [name], who pays?"),
+        ("My name's Priya and my son has autism", "My name's [name] and my son has autism"),
+        ("I'm called alex", "I'm called [name]"),
+        ("I am called Sam Smith from Banbury", "I am called [name] from Banbury"),
+        ("my son's name is Leo and he is 7", "my son's name is [name] and he is 7"),
+        ("my daughter is called Amira", "my daughter is called [name]"),
+        ("call me Jo", "call me [name]"),
+    ],
+)
 def test_names_people_give(said: str, stored: str) -> None:
     assert redact(said) == stored
 
 
-@pytest.mark.parametrize("ordinary", [
-    "I am worried about my son", "my name is not important", "call me back please",
-    "what is an EHC needs assessment called", "who pays for SEN support?", "",
-])
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        "I am worried about my son",
+        "my name is not important",
+        "call me back please",
+        "what is an EHC needs assessment called",
+        "who pays for SEN support?",
+        "",
+    ],
+)
 def test_ordinary_sentences_are_kept(ordinary: str) -> None:
     assert redact(ordinary) == ordinary
 
@@ -111,7 +141,8 @@ def test_personal_items_hide_an_echo_but_keep_the_services_own_numbers() -> None
     assert ("Jo Bloggs", "[name]") in items
     reply = "Thanks Jo Bloggs. We will not call 07700 900123; SENDIAS is on 01865 810516."
     assert redact_echo(reply, items) == (
-        "Thanks [name]. We will not call [phone]; SENDIAS is on 01865 810516.")
+        "Thanks [name]. We will not call [phone]; SENDIAS is on 01865 810516."
+    )
 
 
 def test_log_messages_are_redacted_once_installed(caplog: pytest.LogCaptureFixture) -> None:
@@ -144,7 +175,8 @@ def _events_table(url: str) -> sa.Table:
     """Rasa's SQLTrackerStore ``events`` table, as Rasa 3.6 creates it."""
     meta = sa.MetaData()
     table = sa.Table(
-        "events", meta,
+        "events",
+        meta,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("sender_id", sa.String(255), nullable=False, index=True),
         sa.Column("type_name", sa.String(255), nullable=False),
@@ -165,34 +197,41 @@ def _add_conversation(url: str, table: sa.Table, sender: str, *ages_days: float)
     with engine.begin() as conn:
         for age in ages_days:
             at = (NOW - timedelta(days=age)).timestamp()
-            conn.execute(table.insert().values(sender_id=sender, type_name="user",
-                                               timestamp=at, data="{}"))
+            conn.execute(
+                table.insert().values(sender_id=sender, type_name="user", timestamp=at, data="{}")
+            )
     engine.dispose()
 
 
 def _senders(url: str) -> dict[str, int]:
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")).fetchall()
+        rows = conn.execute(
+            sa.text("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")
+        ).fetchall()
     engine.dispose()
     return {sender: count for sender, count in rows}
 
 
 def _conversations(url: str) -> Purged:
     table = _events_table(url)
-    _add_conversation(url, table, "old", 90, 45, 31)         # last event 31 days ago
+    _add_conversation(url, table, "old", 90, 45, 31)  # last event 31 days ago
     _add_conversation(url, table, "recent", 2, 1)
     _add_conversation(url, table, "came-back", 60, 40, 29)  # old start, recent end
-    _add_conversation(url, table, "edge", 30.01)             # just past the cutoff
+    _add_conversation(url, table, "edge", 30.01)  # just past the cutoff
     return purge(_settings(url), now=NOW)
 
 
 def _settings(url: str, tmp: Path | None = None, days: int = 30) -> Settings:
     base = Settings.from_env()
     tmp = tmp or Path(tempfile.mkdtemp(prefix="senbot-retention-"))
-    return dataclasses.replace(base, tracker_url=url, tracker_db=tmp / "unused.db",
-                               feedback_db=tmp / "feedback.sqlite", retention_days=days)
+    return dataclasses.replace(
+        base,
+        tracker_url=url,
+        tracker_db=tmp / "unused.db",
+        feedback_db=tmp / "feedback.sqlite",
+        retention_days=days,
+    )
 
 
 def test_purge_deletes_sqlite_conversations_whose_last_event_is_too_old(tmp_path: Path) -> None:
@@ -233,19 +272,30 @@ def test_purge_deletes_old_feedback_rows_from_every_table_with_a_date(tmp_path: 
     settings = _settings(f"sqlite:///{tmp_path / 'tracker.db'}", tmp_path)
     store = FeedbackStore(settings.feedback_db)
     for n in range(3):
-        assert store.record(conversation=f"c{n}", question=f"question {n}",
-                            article="who-pays", helpful=bool(n % 2))
+        assert store.record(
+            conversation=f"c{n}", question=f"question {n}", article="who-pays", helpful=bool(n % 2)
+        )
     with sqlite3.connect(settings.feedback_db) as conn:
-        conn.execute("UPDATE feedback SET at = ? WHERE id IN (1, 2)",
-                     ((NOW - timedelta(days=31)).isoformat(timespec="seconds"),))
-        conn.execute("UPDATE feedback SET at = ? WHERE id = 3",
-                     ((NOW - timedelta(days=29)).isoformat(timespec="seconds"),))
+        conn.execute(
+            "UPDATE feedback SET at = ? WHERE id IN (1, 2)",
+            ((NOW - timedelta(days=31)).isoformat(timespec="seconds"),),
+        )
+        conn.execute(
+            "UPDATE feedback SET at = ? WHERE id = 3",
+            ((NOW - timedelta(days=29)).isoformat(timespec="seconds"),),
+        )
         # A staff-report table beside it (bot/review.py keeps one): purged too.
-        conn.execute("CREATE TABLE IF NOT EXISTS answer_events (id INTEGER PRIMARY KEY,"
-                     " at TEXT NOT NULL, question TEXT)")
-        conn.execute("INSERT INTO answer_events (at, question) VALUES (?, 'old'), (?, 'new')",
-                     ((NOW - timedelta(days=40)).isoformat(timespec="seconds"),
-                      (NOW - timedelta(days=1)).isoformat(timespec="seconds")))
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS answer_events (id INTEGER PRIMARY KEY,"
+            " at TEXT NOT NULL, question TEXT)"
+        )
+        conn.execute(
+            "INSERT INTO answer_events (at, question) VALUES (?, 'old'), (?, 'new')",
+            (
+                (NOW - timedelta(days=40)).isoformat(timespec="seconds"),
+                (NOW - timedelta(days=1)).isoformat(timespec="seconds"),
+            ),
+        )
     _events_table(settings.tracker_url)
     purged = purge(settings, now=NOW)
     assert purged.feedback_rows == 3

@@ -28,15 +28,23 @@ def one_hot(texts):
 
 
 def test_questions_that_mean_the_same_are_one_group_most_asked_first():
-    groups = report.group_questions([
-        "when do the bins get collected", "what day is bin collection",
-        "when do the bins get collected", "how do I pay council tax",
-        "council tax payment", "can you fix my boiler",
-    ])
+    groups = report.group_questions(
+        [
+            "when do the bins get collected",
+            "what day is bin collection",
+            "when do the bins get collected",
+            "how do I pay council tax",
+            "council tax payment",
+            "can you fix my boiler",
+        ]
+    )
     summary = [(g.question, g.count, sorted(g.wordings)) for g in groups]
     assert summary == [
-        ("when do the bins get collected", 3,
-         ["what day is bin collection", "when do the bins get collected"]),
+        (
+            "when do the bins get collected",
+            3,
+            ["what day is bin collection", "when do the bins get collected"],
+        ),
         ("council tax payment", 2, ["council tax payment", "how do I pay council tax"]),
         ("can you fix my boiler", 1, ["can you fix my boiler"]),
     ]
@@ -45,15 +53,24 @@ def test_questions_that_mean_the_same_are_one_group_most_asked_first():
 def test_declined_questions_and_unhelpful_answers_are_stored_redacted(tmp_path):
     db = tmp_path / "feedback.sqlite"
     log = ReviewLog(db)
-    log.record_event("declined", conversation="abc",
-                     question="my name is Jo Bloggs, call 07700 900123 about bins at OX1 2JD")
-    FeedbackStore(db).record(conversation="abc", article="funding-elements", helpful=False,
-                             question="email jo.bloggs@example.com who pays?",
-                             comment="my son's name is Sam and this is wrong")
-    stored = db.read_bytes() + (db.with_name(db.name + "-wal").read_bytes()
-                                if db.with_name(db.name + "-wal").exists() else b"")
-    for secret in (b"Jo Bloggs", b"07700", b"OX1 2JD", b"jo.bloggs@example.com", b"Sam",
-                   b"abc"):
+    log.record_event(
+        "declined",
+        conversation="abc",
+        question="my name is Jo Bloggs, call 07700 900123 about bins at OX1 2JD",
+    )
+    FeedbackStore(db).record(
+        conversation="abc",
+        article="funding-elements",
+        helpful=False,
+        question="email jo.bloggs@example.com who pays?",
+        comment="my son's name is Sam and this is wrong",
+    )
+    stored = db.read_bytes() + (
+        db.with_name(db.name + "-wal").read_bytes()
+        if db.with_name(db.name + "-wal").exists()
+        else b""
+    )
+    for secret in (b"Jo Bloggs", b"07700", b"OX1 2JD", b"jo.bloggs@example.com", b"Sam", b"abc"):
         assert secret not in stored
     (event,) = log.events()
     assert event.question == "my name is [name], call [phone] about bins at [postcode]"
@@ -63,22 +80,28 @@ def test_declined_questions_and_unhelpful_answers_are_stored_redacted(tmp_path):
 
 
 def test_report_counts_weeks_unhelpful_articles_and_never_used(tmp_path):
-    events = [Event(at("2026-11-23"), "answered", "", "funding-elements"),
-              Event(at("2026-11-25"), "declined", "bins today", ""),
-              Event(at("2026-11-30"), "answered", "", "sen-support"),
-              Event(at("2026-12-01"), "declined", "bins tomorrow", ""),
-              Event(at("2026-12-02"), "answered", "", "contacts")]
-    ratings = [Rating(at("2026-11-24"), "funding-elements", "who pays", False, "wrong"),
-               Rating(at("2026-12-01"), "funding-elements", "who pays", True, None),
-               Rating(at("2026-12-01"), "sen-support", "what is it", True, None)]
-    built = report.build(events, ratings, ["funding-elements", "sen-support", "unused"],
-                         embed=one_hot)
+    events = [
+        Event(at("2026-11-23"), "answered", "", "funding-elements"),
+        Event(at("2026-11-25"), "declined", "bins today", ""),
+        Event(at("2026-11-30"), "answered", "", "sen-support"),
+        Event(at("2026-12-01"), "declined", "bins tomorrow", ""),
+        Event(at("2026-12-02"), "answered", "", "contacts"),
+    ]
+    ratings = [
+        Rating(at("2026-11-24"), "funding-elements", "who pays", False, "wrong"),
+        Rating(at("2026-12-01"), "funding-elements", "who pays", True, None),
+        Rating(at("2026-12-01"), "sen-support", "what is it", True, None),
+    ]
+    built = report.build(
+        events, ratings, ["funding-elements", "sen-support", "unused"], embed=one_hot
+    )
     assert [(w.start, w.answered, w.declined, w.unhelpful) for w in built.weeks] == [
-        (date(2026, 11, 23), 1, 1, 1), (date(2026, 11, 30), 2, 1, 0)]
+        (date(2026, 11, 23), 1, 1, 1),
+        (date(2026, 11, 30), 2, 1, 0),
+    ]
     assert [(g.question, g.count) for g in built.unanswered] == [("bins today", 2)]
     (funding,) = built.unhelpful
-    assert (funding.article, funding.not_helpful, funding.helpful) == (
-        "funding-elements", 1, 1)
+    assert (funding.article, funding.not_helpful, funding.helpful) == ("funding-elements", 1, 1)
     assert funding.questions == ["who pays", "wrong"]
     assert built.never_used == ["unused"]
     out = tmp_path / "r.csv"
@@ -95,16 +118,31 @@ def test_report_counts_weeks_unhelpful_articles_and_never_used(tmp_path):
 
 
 def test_markup_in_a_question_is_shown_as_text_in_the_html():
-    built = report.build([Event(at("2026-11-25"), "declined", "<script>alert(1)</script>",
-                                "")], [], [], embed=one_hot)
+    built = report.build(
+        [Event(at("2026-11-25"), "declined", "<script>alert(1)</script>", "")],
+        [],
+        [],
+        embed=one_hot,
+    )
     page = report.html(built)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 def test_the_empty_case_says_nothing_was_recorded_and_writes_empty_files(tmp_path, capsys):
     csv_file, html_file = tmp_path / "r.csv", tmp_path / "r.html"
-    code = bot_main(["report", "--db", str(tmp_path / "none.sqlite"), "--since",
-                     "2026-01-01", "--csv", str(csv_file), "--html", str(html_file)])
+    code = bot_main(
+        [
+            "report",
+            "--db",
+            str(tmp_path / "none.sqlite"),
+            "--since",
+            "2026-01-01",
+            "--csv",
+            str(csv_file),
+            "--html",
+            str(html_file),
+        ]
+    )
     assert code == 0
     assert "Nothing recorded since 2026-01-01 yet" in capsys.readouterr().out
     assert csv_file.read_text().splitlines() == ["section,item,count,detail"]

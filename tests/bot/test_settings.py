@@ -50,8 +50,7 @@ def test_extra_sources_are_colon_separated_paths_from_the_repository(monkeypatch
     monkeypatch.delenv("SENBOT_EXTRA_SOURCES", raising=False)
     assert Settings.from_env().extra_sources == ()
     monkeypatch.setenv("SENBOT_EXTRA_SOURCES", f"pages/local : {tmp_path}/a.html::")
-    assert Settings.from_env().extra_sources == (REPO_ROOT / "pages" / "local",
-                                                 tmp_path / "a.html")
+    assert Settings.from_env().extra_sources == (REPO_ROOT / "pages" / "local", tmp_path / "a.html")
 
 
 def test_retention_defaults_to_30_days_and_can_be_changed(monkeypatch):

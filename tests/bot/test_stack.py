@@ -92,8 +92,11 @@ def one_article(tmp_path):
 def test_a_bad_page_keeps_the_previous_index_in_use(tmp_path, one_article, capsys):
     base = Settings.from_env()
     settings = dataclasses.replace(
-        base, var_dir=tmp_path / "var", index_dir=tmp_path / "var" / "index",
-        knowledge_dir=one_article, extra_sources=(),
+        base,
+        var_dir=tmp_path / "var",
+        index_dir=tmp_path / "var" / "index",
+        knowledge_dir=one_article,
+        extra_sources=(),
     )
     stack.index_if_needed(settings)
     manifest = (settings.index_dir / "manifest.json").read_bytes()
@@ -110,8 +113,11 @@ def test_a_bad_page_with_no_index_yet_stops_with_a_clear_message(tmp_path, one_a
     bad = tmp_path / "empty.txt"
     bad.write_text("")
     settings = dataclasses.replace(
-        Settings.from_env(), var_dir=tmp_path / "var", index_dir=tmp_path / "var" / "index",
-        knowledge_dir=one_article, extra_sources=(bad,),
+        Settings.from_env(),
+        var_dir=tmp_path / "var",
+        index_dir=tmp_path / "var" / "index",
+        knowledge_dir=one_article,
+        extra_sources=(bad,),
     )
     with pytest.raises(SystemExit, match="could not be built"):
         stack.index_if_needed(settings)
@@ -135,14 +141,18 @@ def fake_server(name: str) -> stack.Service:
     """A tiny HTTP service standing in for the action server, Rasa or the widget."""
     port = stack.free_port()
     url = f"http://127.0.0.1:{port}/"
-    return stack.Service(name, [stack.sys.executable, "-c", FAKE_SERVER, str(port)],
-                         url, url, f"{name} service")
+    return stack.Service(
+        name, [stack.sys.executable, "-c", FAKE_SERVER, str(port)], url, url, f"{name} service"
+    )
 
 
 def fake_crasher(name: str) -> stack.Service:
     """A service that cannot stay up: it says why in its log and exits with code 3."""
-    command = [stack.sys.executable, "-c",
-               "import sys; print('cannot read config.yml: bad indentation'); sys.exit(3)"]
+    command = [
+        stack.sys.executable,
+        "-c",
+        "import sys; print('cannot read config.yml: bad indentation'); sys.exit(3)",
+    ]
     return stack.Service(name, command, "http://127.0.0.1:9/", "", f"{name} service")
 
 
@@ -156,8 +166,7 @@ def supervised(tmp_path):
         fake = stack.Stack(
             dataclasses.replace(Settings.from_env(), var_dir=tmp_path / "var"),
             services={s.name: s for s in services},
-            restart=stack.RestartPolicy(**{"first_delay": 0.05, "max_delay": 0.2,
-                                           **policy}),
+            restart=stack.RestartPolicy(**{"first_delay": 0.05, "max_delay": 0.2, **policy}),
             log=lines.append,
         )
         made.append(fake)
@@ -189,8 +198,9 @@ def test_a_killed_service_comes_back_while_the_other_keeps_serving(supervised):
 
     supervise_until(fake, lambda: any("is back" in line for line in lines))
 
-    assert lines[0] == ("The actions service was killed by signal 9 (SIGKILL); "
-                        "restarting in 0.05 s.")
+    assert lines[0] == (
+        "The actions service was killed by signal 9 (SIGKILL); restarting in 0.05 s."
+    )
     assert lines[1].startswith("Restarted the actions service (restart 1, pid ")
     assert stack._answers(fake.services["actions"].health_url)
     assert fake.services["rasa"].process.pid == other_pid  # never touched

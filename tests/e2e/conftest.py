@@ -14,8 +14,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO_ROOT / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 # No downloads, no background traffic: the browser only talks to the loopback stack.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 

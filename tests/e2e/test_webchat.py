@@ -78,9 +78,7 @@ def bot_texts(frames: list[str]) -> list[str]:
     return texts
 
 
-def test_rasa_webchat_on_another_site_answers_over_websocket(
-    chromium, live_stack, other_site
-):
+def test_rasa_webchat_on_another_site_answers_over_websocket(chromium, live_stack, other_site):
     # The answer the REST channel gives, to recognise it in the web chat.
     expected = live_stack.say(uuid.uuid4().hex, QUESTION)[0]["text"]
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
@@ -91,8 +89,12 @@ def test_rasa_webchat_on_another_site_answers_over_websocket(
 
     def on_websocket(ws) -> None:
         sockets.append(ws.url)
-        ws.on("framereceived", lambda data: frames.append(
-            data if isinstance(data, str) else data.decode("utf-8", "replace")))
+        ws.on(
+            "framereceived",
+            lambda data: frames.append(
+                data if isinstance(data, str) else data.decode("utf-8", "replace")
+            ),
+        )
 
     page.on("websocket", on_websocket)
     page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
@@ -107,7 +109,8 @@ def test_rasa_webchat_on_another_site_answers_over_websocket(
         # wait for the answer's first words.
         first_words = " ".join(re.sub(r"[*_`#\[\]()]", "", expected).split()[:6])
         expect(page.locator(".rw-response", has_text=first_words).first).to_be_visible(
-            timeout=60_000)
+            timeout=60_000
+        )
         assert page.url.startswith(live_stack.other_site_origin)
     finally:
         context.close()

@@ -63,7 +63,8 @@ def test_keyboard_question_answer_source_reload_clear_and_escape(page):
     page.goto(page.base + "/demo")
     open_with_keyboard(page)
     expect(page.get_by_text("How your messages are used")).to_have_attribute(
-        "href", page.base + "/privacy")
+        "href", page.base + "/privacy"
+    )
     ask(page, QUESTION)
     # Set as the message leaves; Rasa takes far longer than this check to answer.
     assert page.locator("#senbot-widget .typing").is_visible()
@@ -91,8 +92,9 @@ def test_keyboard_question_answer_source_reload_clear_and_escape(page):
     page.reload()
     expect(log(page).locator(".msg")).to_have_count(0)
     # Everything the page loaded came from the assistant's own server.
-    others = [u for u in page.requested
-              if not u.startswith(page.base + "/") and not u.startswith("data:")]
+    others = [
+        u for u in page.requested if not u.startswith(page.base + "/") and not u.startswith("data:")
+    ]
     assert others == []
 
 
@@ -107,13 +109,17 @@ def test_network_failure_says_so_and_shows_the_numbers(page):
     expect(error).to_contain_text("can't connect")
     expect(error.locator('a[href="tel:116123"]')).to_have_text("116 123")
     expect(error.get_by_role("link", name=re.compile("childline"))).to_have_attribute(
-        "href", re.compile(r"^https://www\.childline\.org\.uk"))
+        "href", re.compile(r"^https://www\.childline\.org\.uk")
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    '<img src=x onerror="alert(1)">',
-    "<script>alert(2)</script>",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '<img src=x onerror="alert(1)">',
+        "<script>alert(2)</script>",
+    ],
+)
 def test_markup_shows_as_plain_text(page, payload):
     page.goto(page.base + "/demo")
     open_with_keyboard(page)
@@ -151,20 +157,28 @@ def test_axe_finds_no_serious_or_critical_problems_in_the_open_widget(chromium, 
         expect(log(page).locator(".src")).to_be_visible(timeout=60_000)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(
-            "() => axe.run({include: [['#senbot-widget']]}, {resultTypes: ['violations']})")
-        bad = [(v["id"], v["impact"], v["help"]) for v in result["violations"]
-               if v["impact"] in ("serious", "critical")]
+            "() => axe.run({include: [['#senbot-widget']]}, {resultTypes: ['violations']})"
+        )
+        bad = [
+            (v["id"], v["impact"], v["help"])
+            for v in result["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
         assert bad == []
     finally:
         context.close()
 
 
-@pytest.mark.parametrize(("width", "height", "shot"), [
-    (320, 640, "widget-phone.png"),  # a small phone
-    (640, 360, None),                # a 1280x720 window at 200% zoom
-])
-def test_the_open_widget_fits_small_screens_and_200_percent_zoom(chromium, live_stack,
-                                                                 width, height, shot):
+@pytest.mark.parametrize(
+    ("width", "height", "shot"),
+    [
+        (320, 640, "widget-phone.png"),  # a small phone
+        (640, 360, None),  # a 1280x720 window at 200% zoom
+    ],
+)
+def test_the_open_widget_fits_small_screens_and_200_percent_zoom(
+    chromium, live_stack, width, height, shot
+):
     context = chromium.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     try:
@@ -193,7 +207,8 @@ def test_reduced_motion_stops_the_typing_animation(chromium, live_stack):
         page.get_by_role("button", name=LAUNCHER).click()
         animation = page.evaluate(
             "() => getComputedStyle(document.querySelector('#senbot-widget')"
-            ".shadowRoot.querySelector('.dot')).animationName")
+            ".shadowRoot.querySelector('.dot')).animationName"
+        )
         assert animation == "none"
     finally:
         context.close()
@@ -208,7 +223,8 @@ def test_a_pale_colour_falls_back_to_one_white_text_can_be_read_on(chromium, liv
             """src => { const s = document.createElement('script'); s.src = src;
                         s.dataset.colour = '#ffff00'; s.dataset.title = 'Help';
                         document.body.appendChild(s); }""",
-            live_stack.widget_url + "/widget.js")
+            live_stack.widget_url + "/widget.js",
+        )
         launcher = page.get_by_role("button", name="Help")
         background = launcher.evaluate("e => getComputedStyle(e).backgroundColor")
         assert background == "rgb(29, 79, 145)"  # #1d4f91: 8.6:1 with white
@@ -253,7 +269,8 @@ def test_the_source_title_links_to_the_page_and_an_old_page_is_flagged(page):
     expect(citation).to_contain_text("Source:", timeout=60_000)
     link = citation.get_by_role("link")
     expect(link).to_have_attribute(
-        "href", "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm")
+        "href", "https://legislation.gov.uk/uksi/2014/1530/regulation/5/data.htm"
+    )
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     expect(link.locator("cite")).to_contain_text("Regulations 2014")
@@ -265,7 +282,9 @@ def test_the_source_title_links_to_the_page_and_an_old_page_is_flagged(page):
     old = citation.nth(1)
     expect(old).to_contain_text("(page from 2018: check it is still current)")
     expect(old.get_by_role("link")).to_have_attribute(
-        "href", "https://www2.oxfordshire.gov.uk/cms/content/"
-                "introduction-send-and-oxfordshires-action-plan")
+        "href",
+        "https://www2.oxfordshire.gov.uk/cms/content/"
+        "introduction-send-and-oxfordshires-action-plan",
+    )
     # The text line is not shown beside the citation built from the data.
     expect(log(page).locator(".msg.bot:not(.src)", has_text="Source:")).to_have_count(0)

@@ -30,8 +30,9 @@ def test_the_sites_data_area_is_used_without_asking(live_stack):
     said = chat(live_stack, session=uuid.uuid4().hex, message="I want to talk to someone")
     assert AREA_QUESTION in said
     # ...with the site's data-area it answers for that county straight away.
-    said = chat(live_stack, session=uuid.uuid4().hex, message="I want to talk to someone",
-                area="cornwall")
+    said = chat(
+        live_stack, session=uuid.uuid4().hex, message="I want to talk to someone", area="cornwall"
+    )
     assert AREA_QUESTION not in said
     assert "Cornwall" in "\n".join(said)
     # The acknowledgement of the area is not shown to the person.
@@ -98,11 +99,16 @@ def test_a_node_socketio_client_gets_an_answer_over_websocket(live_stack, transp
     node = shutil.which("node")
     if not node or not (SOCKETIO_CLIENT / "package.json").exists():
         pytest.fail("node or socket.io-client is missing: run `make browser`")
-    env = {**os.environ, "SOCKETIO_CLIENT": str(SOCKETIO_CLIENT),
-           "SESSION": uuid.uuid4().hex, "RASA_URL": live_stack.rasa_url,
-           "TRANSPORTS": ",".join(transports)}
-    done = subprocess.run([node, "-e", NODE_CLIENT], env=env, capture_output=True,
-                          text=True, timeout=90, check=False)
+    env = {
+        **os.environ,
+        "SOCKETIO_CLIENT": str(SOCKETIO_CLIENT),
+        "SESSION": uuid.uuid4().hex,
+        "RASA_URL": live_stack.rasa_url,
+        "TRANSPORTS": ",".join(transports),
+    }
+    done = subprocess.run(
+        [node, "-e", NODE_CLIENT], env=env, capture_output=True, text=True, timeout=90, check=False
+    )
     assert done.returncode == 0, done.stderr
     reply = json.loads(done.stdout.strip().splitlines()[-1])
     assert reply["transport"] == "websocket"

@@ -30,8 +30,15 @@ class Terminal:
     def __init__(self, command: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
-        self.process = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave,
-                                        cwd=REPO_ROOT, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=REPO_ROOT,
+            env=env,
+            start_new_session=True,
+        )
         os.close(slave)
         self.raw = ""
 
@@ -67,8 +74,10 @@ class Terminal:
 
 @pytest.fixture
 def console(live_stack):
-    env = child_env(live_stack.settings, {"PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm",
-                                          "COLUMNS": "160", "LINES": "50"})
+    env = child_env(
+        live_stack.settings,
+        {"PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "160", "LINES": "50"},
+    )
     terminal = Terminal([sys.executable, "-m", "bot.console", "--explain"], env)
     yield terminal
     terminal.close()
@@ -120,9 +129,14 @@ def test_three_questions_in_a_row_each_answered_and_explained(console):
 def test_piped_questions_get_the_same_clean_replies(live_stack):
     env = child_env(live_stack.settings)
     done = subprocess.run(
-        [sys.executable, "-m", "bot.console", "--explain"], cwd=REPO_ROOT, env=env,
-        input="\n".join(QUESTIONS[:2]) + "\n2\n", capture_output=True, text=True,
-        timeout=300)
+        [sys.executable, "-m", "bot.console", "--explain"],
+        cwd=REPO_ROOT,
+        env=env,
+        input="\n".join(QUESTIONS[:2]) + "\n2\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.count("why:") == 3 and out.count("Source:") == 2

@@ -19,26 +19,37 @@ def chat(live_stack, *messages: str) -> list[str]:
 
 
 def test_a_missed_senss_visit_gets_the_senss_phone_and_email(live_stack):
-    text = " ".join(chat(live_stack, "the advisory teacher from the Oxfordshire support "
-                         "service never turned up, who do I tell?"))
+    text = " ".join(
+        chat(
+            live_stack,
+            "the advisory teacher from the Oxfordshire support "
+            "service never turned up, who do I tell?",
+        )
+    )
     assert "01865 323070" in text
     assert "senss@oxfordshire.gov.uk" in text
 
 
 def test_impartial_help_asks_for_the_area_then_gives_that_areas_sendias(live_stack):
     sender = uuid.uuid4().hex
-    first = live_stack.say(sender, "can someone impartial help me at the meeting about his EHC plan?")
+    first = live_stack.say(
+        sender, "can someone impartial help me at the meeting about his EHC plan?"
+    )
     assert "SENDIAS" in first[0]["text"] and "impartial" in first[0]["text"]
     assert "Which area are you in?" in first[1]["text"]
     assert [b["title"] for b in first[1]["buttons"]][:3] == [
-        "Oxfordshire", "Buckinghamshire", "Cornwall"]
+        "Oxfordshire",
+        "Buckinghamshire",
+        "Cornwall",
+    ]
     text = " ".join(r.get("text", "") for r in live_stack.say(sender, "we live in Banbury"))
     assert "SENDIASS Oxfordshire" in text and "01865 810516" in text
 
 
 def test_an_area_said_earlier_is_remembered_for_the_handoff(live_stack):
-    text = " ".join(chat(live_stack, "we're in High Wycombe",
-                         "I need help with an appeal, who can I talk to?"))
+    text = " ".join(
+        chat(live_stack, "we're in High Wycombe", "I need help with an appeal, who can I talk to?")
+    )
     assert "Buckinghamshire" in text and "SENDIAS" in text
 
 

@@ -6,25 +6,32 @@ pytestmark = pytest.mark.integration
 
 
 def test_who_pays_is_answered_with_funding_elements_and_source(live_stack):
-    replies = live_stack.say("funding", "who pays for the extra help at school, them or the council?")
+    replies = live_stack.say(
+        "funding", "who pays for the extra help at school, them or the council?"
+    )
     text = "\n".join(r.get("text", "") for r in replies)
     assert "6,000" in text
     assert all(f"Element {n}" in text for n in (1, 2, 3)), text
     assert "council" in text.lower()
     assert "Source: SEN Support in school" in text
-    assert any(r.get("custom", {}).get("source", {}).get("article") == "funding-elements"
-               for r in replies)
+    assert any(
+        r.get("custom", {}).get("source", {}).get("article") == "funding-elements" for r in replies
+    )
 
 
 def test_an_answer_from_an_old_page_says_so_in_its_source_line(live_stack):
     replies = live_stack.say("old-page", "Is SEN the same as a disability?")
     text = "\n".join(r.get("text", "") for r in replies)
     assert "disab" in text.lower()
-    assert ("Source: Introduction to SEND and Oxfordshire's action plan - Oxfordshire "
-            "County Council (England) https://www2.oxfordshire.gov.uk/cms/content/"
-            "introduction-send-and-oxfordshires-action-plan "
-            "(page from 2018: check it is still current)") in text
+    assert (
+        "Source: Introduction to SEND and Oxfordshire's action plan - Oxfordshire "
+        "County Council (England) https://www2.oxfordshire.gov.uk/cms/content/"
+        "introduction-send-and-oxfordshires-action-plan "
+        "(page from 2018: check it is still current)"
+    ) in text
     (source,) = [r["custom"]["source"] for r in replies if "source" in r.get("custom", {})]
     assert source["article"] == "sen-and-disability"
     assert (source["date"], source["caveat"]) == (
-        "2018-03-08", "page from 2018: check it is still current")
+        "2018-03-08",
+        "page from 2018: check it is still current",
+    )

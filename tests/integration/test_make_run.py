@@ -26,13 +26,23 @@ def _port_open(port: int) -> bool:
 
 
 def test_run_starts_three_services_and_stops_them_all_on_ctrl_c(tmp_path):
-    ports = {"SENBOT_RASA_PORT": free_port(), "SENBOT_ACTIONS_PORT": free_port(),
-             "SENBOT_WIDGET_PORT": free_port()}
-    env = dict(os.environ, **{k: str(v) for k, v in ports.items()},
-               SENBOT_TRACKER_DB=str(tmp_path / "tracker.db"))
+    ports = {
+        "SENBOT_RASA_PORT": free_port(),
+        "SENBOT_ACTIONS_PORT": free_port(),
+        "SENBOT_WIDGET_PORT": free_port(),
+    }
+    env = dict(
+        os.environ,
+        **{k: str(v) for k, v in ports.items()},
+        SENBOT_TRACKER_DB=str(tmp_path / "tracker.db"),
+    )
     runner = subprocess.Popen(
-        [sys.executable, "-m", "bot.stack", "run"], cwd=REPO_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "bot.stack", "run"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     output = []
     try:

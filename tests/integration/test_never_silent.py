@@ -145,8 +145,7 @@ def test_killing_the_action_server_never_leaves_a_person_in_silence(live_stack, 
     assert "0800 068 4141" in text_of(replies) and seconds < 2.0, seconds
 
     # The widget and socket.io: a reply, in time, with SENDIAS and 999.
-    said, seconds = timed(widget_chat, live_stack, session=uuid.uuid4().hex,
-                          message=QUESTION)
+    said, seconds = timed(widget_chat, live_stack, session=uuid.uuid4().hex, message=QUESTION)
     assert "SENDIAS" in said and "999" in said and seconds < 2.0, (said, seconds)
     timings["widget"] = seconds
     if not back:  # socket.io only while the action server is still down
@@ -158,9 +157,11 @@ def test_killing_the_action_server_never_leaves_a_person_in_silence(live_stack, 
 
     asker.join(65)
     slowest = max(seconds for seconds, _ in polled)
-    print(f"\nfixed replies: {', '.join(f'{k} {v:.2f} s' for k, v in timings.items())}; "
-          f"{len(polled)} more, slowest {slowest:.2f} s; knowledge answers back "
-          f"{back[0] if back else None} s after the kill; log: {supervised}")
+    print(
+        f"\nfixed replies: {', '.join(f'{k} {v:.2f} s' for k, v in timings.items())}; "
+        f"{len(polled)} more, slowest {slowest:.2f} s; knowledge answers back "
+        f"{back[0] if back else None} s after the kill; log: {supervised}"
+    )
     assert all("SENDIAS" in text and "999" in text for _, text in polled)
     assert slowest < 2.0, slowest
     assert any("action server was killed by signal 9" in line for line in supervised)

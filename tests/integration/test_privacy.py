@@ -19,14 +19,21 @@ PERSONAL = (
     "my email is jo.bloggs@example.com and my number is 07700 900123, my name is "
     "Jo Bloggs, we live at OX1 2JD — who pays for SEN support?"
 )
-SECRETS = ("jo.bloggs@example.com", "jo.bloggs", "07700 900123", "07700900123",
-           "OX1 2JD", "Jo Bloggs")
+SECRETS = (
+    "jo.bloggs@example.com",
+    "jo.bloggs",
+    "07700 900123",
+    "07700900123",
+    "OX1 2JD",
+    "Jo Bloggs",
+)
 
 
 def stored_events(live_stack, sender: str) -> list[dict]:
     with sqlite3.connect(live_stack.settings.tracker_db) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? ORDER BY id",
-                            (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
     return [json.loads(data) for (data,) in rows]
 
 
@@ -41,14 +48,19 @@ def test_the_issues_message_is_stored_redacted(live_stack):
     user = [e for e in events if e["event"] == "user"]
     assert user[-1]["text"] == (
         "my email is [email] and my number is [phone], my name is [name], "
-        "we live at [postcode] — who pays for SEN support?")
+        "we live at [postcode] — who pays for SEN support?"
+    )
     assert user[-1]["parse_data"]["text"] == user[-1]["text"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the classifier puts this message out_of_scope (0.73; funding 0.24): no training "
-    "example starts with contact details. Needs examples in data/nlu (the lead's); "
-    "remove this mark when it passes."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "the classifier puts this message out_of_scope (0.73; funding 0.24): no training "
+        "example starts with contact details. Needs examples in data/nlu (the lead's); "
+        "remove this mark when it passes."
+    ),
+)
 def test_the_issues_message_gets_a_real_answer(live_stack):
     replies = live_stack.say(f"privacy-{uuid.uuid4().hex[:8]}", PERSONAL)
     text = "\n".join(r.get("text", "") for r in replies)
@@ -57,8 +69,10 @@ def test_the_issues_message_gets_a_real_answer(live_stack):
 
 def test_a_question_with_personal_details_is_answered_and_stored_redacted(live_stack):
     sender = f"privacy-{uuid.uuid4().hex[:8]}"
-    said = ("My name is Jo Bloggs. Who pays for the extra help at school, them or the "
-            "council? I'm at OX1 2JD, jo.bloggs@example.com, 07700 900123")
+    said = (
+        "My name is Jo Bloggs. Who pays for the extra help at school, them or the "
+        "council? I'm at OX1 2JD, jo.bloggs@example.com, 07700 900123"
+    )
     replies = live_stack.say(sender, said)
     text = "\n".join(r.get("text", "") for r in replies)
     # The answer was given from the text as typed: a real answer with its source.
@@ -69,7 +83,8 @@ def test_a_question_with_personal_details_is_answered_and_stored_redacted(live_s
         assert secret not in stored, secret
     assert [e["text"] for e in events if e["event"] == "user"] == [
         "My name is [name]. Who pays for the extra help at school, them or the "
-        "council? I'm at [postcode], [email], [phone]"]
+        "council? I'm at [postcode], [email], [phone]"
+    ]
 
     # Rasa reloads the redacted conversation for the next turn: it still answers.
     replies = live_stack.say(sender, "what is an EHC needs assessment?")

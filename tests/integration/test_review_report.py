@@ -27,8 +27,20 @@ def test_unanswerable_questions_are_listed_grouped_and_redacted(live_stack, tmp_
         replies = live_stack.say(f"report-test-{number}", question)
         assert replies, question
     out = tmp_path / "report.csv"
-    assert bot_main(["report", "--db", str(live_stack.settings.feedback_db),
-                     "--since", since, "--csv", str(out)]) == 0
+    assert (
+        bot_main(
+            [
+                "report",
+                "--db",
+                str(live_stack.settings.feedback_db),
+                "--since",
+                since,
+                "--csv",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = [row for row in csv.DictReader(out.open()) if row["section"] == "unanswered"]
     text = out.read_text()
     for secret in ("Jo Bloggs", "07700", "OX1 2JD", "jo.bloggs@example.com"):

@@ -47,14 +47,10 @@ def _jaccard(a: str, b: str) -> float:
     return len(left & right) / len(left | right) if left | right else 1.0
 
 
-def near_duplicates(
-    holdout: list[str], training: list[str]
-) -> list[tuple[str, str, float, float]]:
+def near_duplicates(holdout: list[str], training: list[str]) -> list[tuple[str, str, float, float]]:
     """Pairs whose token Jaccard >= 0.8 or character similarity >= 0.9."""
     found = []
-    for held, trained in product(
-        {_normal(t) for t in holdout}, {_normal(t) for t in training}
-    ):
+    for held, trained in product({_normal(t) for t in holdout}, {_normal(t) for t in training}):
         jaccard = _jaccard(held, trained)
         ratio = difflib.SequenceMatcher(None, held, trained).ratio()
         if jaccard >= JACCARD_LIMIT or ratio >= RATIO_LIMIT:

@@ -55,11 +55,10 @@ def test_features_have_one_row_per_token_and_one_sentence_row(tokenizer, featuri
     assert np.linalg.norm(sentence.features) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_messages_that_mean_the_same_are_closer_than_unrelated_ones(
-    tokenizer, featurizer
-):
+def test_messages_that_mean_the_same_are_closer_than_unrelated_ones(tokenizer, featurizer):
     senco, special_needs_teacher, bins = featurize(
-        tokenizer, featurizer,
+        tokenizer,
+        featurizer,
         "what does the senco do",
         "what is the job of the special educational needs coordinator",
         "when do the bins get collected",
@@ -69,9 +68,7 @@ def test_messages_that_mean_the_same_are_closer_than_unrelated_ones(
     assert related > unrelated + 0.2
 
 
-def test_the_same_word_gets_similar_token_rows_in_different_messages(
-    tokenizer, featurizer
-):
+def test_the_same_word_gets_similar_token_rows_in_different_messages(tokenizer, featurizer):
     first, second = featurize(
         tokenizer, featurizer, "my son needs an ehcp", "how long does an ehcp take"
     )
@@ -82,9 +79,7 @@ def test_the_same_word_gets_similar_token_rows_in_different_messages(
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n"])
-def test_empty_text_is_left_without_features_and_does_not_crash(
-    tokenizer, featurizer, text
-):
+def test_empty_text_is_left_without_features_and_does_not_crash(tokenizer, featurizer, text):
     (message,) = featurize(tokenizer, featurizer, text)
     sequence, sentence = message.get_dense_features(TEXT)
     assert sequence is None and sentence is None
@@ -101,9 +96,7 @@ def test_a_message_longer_than_the_model_limit_still_lines_up(tokenizer, featuri
     assert np.isfinite(sentence.features).all()
 
 
-def test_training_data_in_one_batch_matches_one_message_at_a_time(
-    tokenizer, featurizer
-):
+def test_training_data_in_one_batch_matches_one_message_at_a_time(tokenizer, featurizer):
     texts = ["hi", "can i complain about the school?", "my daughter has adhd 😟"]
     alone = [featurize(tokenizer, featurizer, text)[0] for text in texts]
     examples = [Message(data={TEXT: text, "intent": "x"}) for text in texts]
@@ -111,9 +104,7 @@ def test_training_data_in_one_batch_matches_one_message_at_a_time(
     tokenizer.process_training_data(data)
     featurizer.process_training_data(data)
     for single, batched in zip(alone, data.training_examples):
-        np.testing.assert_allclose(
-            sentence_vector(single), sentence_vector(batched), atol=1e-4
-        )
+        np.testing.assert_allclose(sentence_vector(single), sentence_vector(batched), atol=1e-4)
         np.testing.assert_allclose(
             single.get_dense_features(TEXT)[0].features,
             batched.get_dense_features(TEXT)[0].features,
@@ -123,8 +114,14 @@ def test_training_data_in_one_batch_matches_one_message_at_a_time(
 
 @pytest.mark.parametrize(
     "key,value",
-    [("batch_size", 0), ("batch_size", -3), ("batch_size", "32"),
-     ("batch_size", None), ("torch_threads", 0), ("torch_threads", "2")],
+    [
+        ("batch_size", 0),
+        ("batch_size", -3),
+        ("batch_size", "32"),
+        ("batch_size", None),
+        ("torch_threads", 0),
+        ("torch_threads", "2"),
+    ],
 )
 def test_a_bad_setting_is_refused_with_a_clear_error(key, value):
     config = {**MiniLMFeaturizer.get_default_config(), key: value}

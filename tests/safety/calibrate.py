@@ -30,8 +30,9 @@ CALIBRATION = Path(__file__).with_name("calibration.yml")
 MAX_FALSE_ALARM = 0.02
 
 
-def choose(kind_index: int, positives: list[str], negatives: list[str],
-           pattern_hits: list[bool]) -> float:
+def choose(
+    kind_index: int, positives: list[str], negatives: list[str], pattern_hits: list[bool]
+) -> float:
     pos = [safety.semantic_scores(m)[kind_index] for m in positives]
     neg = [safety.semantic_scores(m)[kind_index] for m in negatives]
     chosen = None
@@ -46,8 +47,10 @@ def choose(kind_index: int, positives: list[str], negatives: list[str],
             chosen = t
         mark = "  <- chosen" if chosen == t else ""
         if step % 5 == 0 or mark:
-            print(f"{t:9.2f} {sum(sem)/len(pos):10.2f} {sum(both)/len(pos):10.2f} "
-                  f"{fa:5d}/{len(neg)} ({rate:.0%}){mark}")
+            print(
+                f"{t:9.2f} {sum(sem) / len(pos):10.2f} {sum(both) / len(pos):10.2f} "
+                f"{fa:5d}/{len(neg)} ({rate:.0%}){mark}"
+            )
     assert chosen is not None
     return chosen
 
@@ -59,15 +62,16 @@ def main() -> None:
     disclosure = [str(m) for m in data["disclosure"]]
     print(f"crisis ({len(crisis)} positives, {len(negatives)} negatives)")
     hits = [safety.check_patterns(m).kind == safety.CRISIS for m in crisis]
-    print(f"patterns alone: recall {sum(hits)/len(hits):.2f}")
+    print(f"patterns alone: recall {sum(hits) / len(hits):.2f}")
     c = choose(0, crisis, negatives, hits)
     print(f"\ndisclosure ({len(disclosure)} positives, {len(negatives)} negatives)")
     hits = [safety.check_patterns(m).flagged for m in disclosure]
-    print(f"patterns alone: recall {sum(hits)/len(hits):.2f}")
+    print(f"patterns alone: recall {sum(hits) / len(hits):.2f}")
     d = choose(2, disclosure, negatives, hits)
     print(f"\nCRISIS_THRESHOLD = {c:.2f}\nDISCLOSURE_THRESHOLD = {d:.2f}")
-    print(f"(in bot/safety.py now: {safety.CRISIS_THRESHOLD:.2f}, "
-          f"{safety.DISCLOSURE_THRESHOLD:.2f})")
+    print(
+        f"(in bot/safety.py now: {safety.CRISIS_THRESHOLD:.2f}, {safety.DISCLOSURE_THRESHOLD:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -24,17 +24,21 @@ def classified(text: str, intent: str, confidence: float) -> Message:
     """A message as FallbackClassifier leaves it."""
     message = Message(data={TEXT: text})
     message.set(INTENT, {"name": intent, "confidence": confidence}, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}],
-                add_to_output=True)
+    message.set(
+        INTENT_RANKING_KEY, [{"name": intent, "confidence": confidence}], add_to_output=True
+    )
     return message
 
 
-@pytest.mark.parametrize(("text", "said", "kind"), [
-    ("i want to kms", "nlu_fallback", "crisis"),
-    ("my daughter has been self harming", "mental_health_help", "crisis"),
-    ("nobody would even notice if I disappeared for good", "greet", "crisis"),
-    ("my stepdad hits me", "nlu_fallback", "disclosure"),
-])
+@pytest.mark.parametrize(
+    ("text", "said", "kind"),
+    [
+        ("i want to kms", "nlu_fallback", "crisis"),
+        ("my daughter has been self harming", "mental_health_help", "crisis"),
+        ("nobody would even notice if I disappeared for good", "greet", "crisis"),
+        ("my stepdad hits me", "nlu_fallback", "disclosure"),
+    ],
+)
 def test_a_crisis_overrides_the_classifier_with_certainty(component, text, said, kind):
     [message] = component.process([classified(text, said, 0.4)])
     assert message.get(INTENT) == {"name": kind, "confidence": 1.0}
@@ -43,7 +47,9 @@ def test_a_crisis_overrides_the_classifier_with_certainty(component, text, said,
 
 
 def test_an_ordinary_message_keeps_the_classifiers_intent(component):
-    [message] = component.process([classified("this form is killing me", "request_ehc_assessment", 0.8)])
+    [message] = component.process(
+        [classified("this form is killing me", "request_ehc_assessment", 0.8)]
+    )
     assert message.get(INTENT) == {"name": "request_ehc_assessment", "confidence": 0.8}
     assert message.get("safety")["kind"] == "none"
 
@@ -76,10 +82,14 @@ def test_the_model_and_phrase_set_are_loaded_once_not_per_message(component):
 
 @pytest.mark.parametrize("said", ["out_of_scope", "nlu_fallback", "goodbye"])
 def test_a_risk_word_never_gets_the_unsure_out_of_scope_or_goodbye_reply(component, said):
-    [message] = component.process([classified("how high is the multi storey, does it hurt", said, 0.5)])
+    [message] = component.process(
+        [classified("how high is the multi storey, does it hurt", said, 0.5)]
+    )
     assert message.get(INTENT)["name"] in ("check_in", "crisis")
 
 
 def test_an_ordinary_out_of_scope_question_stays_out_of_scope(component):
-    [message] = component.process([classified("where do I pay my council tax", "out_of_scope", 0.9)])
+    [message] = component.process(
+        [classified("where do I pay my council tax", "out_of_scope", 0.9)]
+    )
     assert message.get(INTENT)["name"] == "out_of_scope"

@@ -7,9 +7,19 @@ import yaml
 
 from bot.settings import REPO_ROOT
 
-CRISIS_ROUTES = ("999", "NHS 111", "mental health option", "Papyrus HOPELINE247",
-                 "0800 068 4141", "Childline", "0800 1111", "Samaritans", "116 123",
-                 "SHOUT", "85258")
+CRISIS_ROUTES = (
+    "999",
+    "NHS 111",
+    "mental health option",
+    "Papyrus HOPELINE247",
+    "0800 068 4141",
+    "Childline",
+    "0800 1111",
+    "Samaritans",
+    "116 123",
+    "SHOUT",
+    "85258",
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +38,7 @@ def test_every_crisis_variant_gives_every_route_and_stays(responses):
 
 def test_a_known_area_adds_camhs_and_no_unsourced_number(responses):
     by_area = {
-        (v.get("condition") or [{}])[0].get("value"): v["text"]
-        for v in responses["utter_crisis"]
+        (v.get("condition") or [{}])[0].get("value"): v["text"] for v in responses["utter_crisis"]
     }
     assert "Oxford Health" in by_area["buckinghamshire"]
     for area in ("oxfordshire", "cornwall", "elsewhere"):

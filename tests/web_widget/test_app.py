@@ -62,8 +62,9 @@ def test_chat_forwards_to_rasa_and_returns_its_messages(client):
     assert reply.get_json() == {"messages": [{"recipient_id": "abcdefgh12", "text": "echo: hello"}]}
 
 
-@pytest.mark.parametrize("payload", ['<img src=x onerror="alert(1)">',
-                                     "<script>alert('x')</script>"])
+@pytest.mark.parametrize(
+    "payload", ['<img src=x onerror="alert(1)">', "<script>alert('x')</script>"]
+)
 def test_markup_is_passed_on_as_plain_text(client, payload):
     reply = client.post("/api/chat", json={"session": "abcdefgh12", "message": payload})
     assert reply.status_code == 200
@@ -75,8 +76,14 @@ def test_markup_is_passed_on_as_plain_text(client, payload):
     [
         ({"data": "hello", "content_type": "text/plain"}, 415, "JSON"),
         ({"data": "{bad", "content_type": "application/json"}, 400, "JSON object"),
-        ({"data": b'{"session":"abcdefgh12","message":"caf\xe9"}',
-          "content_type": "application/json"}, 400, "UTF-8"),
+        (
+            {
+                "data": b'{"session":"abcdefgh12","message":"caf\xe9"}',
+                "content_type": "application/json",
+            },
+            400,
+            "UTF-8",
+        ),
         ({"json": {"session": "no", "message": "hi"}}, 422, "session"),
         ({"json": {"session": "abcdefgh12", "message": "  "}}, 422, "message"),
         ({"json": {"session": "abcdefgh12", "message": "a" * 5000}}, 413, "1,000"),
@@ -126,8 +133,9 @@ def test_rasa_error_gives_503_with_the_crisis_routes(client):
 
 
 def test_an_empty_reply_from_rasa_becomes_the_fixed_reply_for_the_area(client):
-    reply = client.post("/api/chat", json={"session": "abcdefgh13", "message": "silence",
-                                           "area": "oxfordshire"})
+    reply = client.post(
+        "/api/chat", json={"session": "abcdefgh13", "message": "silence", "area": "oxfordshire"}
+    )
     assert reply.status_code == 200
     [message] = reply.get_json()["messages"]
     assert "can't look that up right now" in message["text"]
@@ -137,8 +145,9 @@ def test_an_empty_reply_from_rasa_becomes_the_fixed_reply_for_the_area(client):
 
 def test_the_sites_area_reaches_rasas_area_slot_before_the_message(client):
     FakeRasa.received.clear()
-    reply = client.post("/api/chat", json={"session": "abcdefgh99", "message": "hello",
-                                           "area": "cornwall"})
+    reply = client.post(
+        "/api/chat", json={"session": "abcdefgh99", "message": "hello", "area": "cornwall"}
+    )
     assert reply.status_code == 200
     assert FakeRasa.received == ['/inform_area{"area": "cornwall"}', "hello"]
     # Only the answer to the person's message comes back, not the acknowledgement.
@@ -173,11 +182,14 @@ def test_demo_page_embeds_the_widget_with_one_script_tag(client):
     assert 'src="http://localhost/widget.js"' in html and 'data-area="cornwall"' in html
 
 
-@pytest.mark.parametrize(("exit_url", "expected"), [
-    ("/privacy", 'data-exit-url="/privacy"'),
-    ("https://evil.example/", None),
-    ("//evil.example/", None),
-])
+@pytest.mark.parametrize(
+    ("exit_url", "expected"),
+    [
+        ("/privacy", 'data-exit-url="/privacy"'),
+        ("https://evil.example/", None),
+        ("//evil.example/", None),
+    ],
+)
 def test_demo_quick_exit_can_only_point_at_this_site(client, exit_url, expected):
     html = client.get("/demo", query_string={"exit": exit_url}).get_data(as_text=True)
     if expected:
@@ -246,9 +258,14 @@ def test_cors_allows_only_the_configured_sites(site_client):
     assert allowed.headers.get("Access-Control-Allow-Origin") == ALLOWED
     other = site_client.post("/api/chat", json=body, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
-    preflight = site_client.options("/api/chat", headers={
-        "Origin": ALLOWED, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "Content-Type"})
+    preflight = site_client.options(
+        "/api/chat",
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
+    )
     assert preflight.headers.get("Access-Control-Allow-Origin") == ALLOWED
     assert "content-type" in preflight.headers.get("Access-Control-Allow-Headers", "").lower()
 
@@ -260,10 +277,17 @@ def test_csp_lets_only_the_configured_sites_frame_the_pages(site_client):
     assert directives["script-src"] == "'self'" and directives["connect-src"] == "'self'"
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", "/demo"), ("get", "/widget.js"), ("get", "/privacy"), ("get", "/healthz"),
-    ("get", "/api/contacts"), ("post", "/api/chat"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/demo"),
+        ("get", "/widget.js"),
+        ("get", "/privacy"),
+        ("get", "/healthz"),
+        ("get", "/api/contacts"),
+        ("post", "/api/chat"),
+    ],
+)
 def test_no_endpoint_sets_a_cookie(site_client, method, path):
     kwargs = {"json": {"session": "abcdefgh12", "message": "hi"}} if method == "post" else {}
     reply = getattr(site_client, method)(path, **kwargs)

@@ -55,8 +55,9 @@ def hangs():
 
 
 def front_page(rasa_url: str, actions_url: str):
-    app = create_app({"RASA_URL": rasa_url, "ACTIONS_HEALTH_URL": actions_url + "/health",
-                      "TESTING": True})
+    app = create_app(
+        {"RASA_URL": rasa_url, "ACTIONS_HEALTH_URL": actions_url + "/health", "TESTING": True}
+    )
     return app.test_client().get("/")
 
 
@@ -70,16 +71,21 @@ def test_it_says_what_the_service_is_and_that_every_part_answers(up):
     html = reply.get_data(as_text=True)
     assert reply.status_code == 200 and reply.mimetype == "text/html"
     assert "<h1>SEN Support assistant</h1>" in html and "SENDIAS" in html
-    assert states(html) == {"this widget app": "reachable", "Rasa server": "reachable",
-                            "action server": "reachable"}
+    assert states(html) == {
+        "this widget app": "reachable",
+        "Rasa server": "reachable",
+        "action server": "reachable",
+    }
     assert "make run" not in html
     assert reply.headers["Cache-Control"] == "no-store"
 
 
 def test_the_embed_line_names_this_host(up):
     html = front_page(up, up).get_data(as_text=True)
-    assert ("<pre><code>&lt;script src=&#34;http://localhost/widget.js&#34; defer&gt;"
-            "&lt;/script&gt;</code></pre>") in html
+    assert (
+        "<pre><code>&lt;script src=&#34;http://localhost/widget.js&#34; defer&gt;"
+        "&lt;/script&gt;</code></pre>"
+    ) in html
     assert 'href="/demo"' in html and 'href="/privacy"' in html
 
 
