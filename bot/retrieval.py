@@ -171,8 +171,9 @@ class Retriever:
             dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
         bm25_all = np.zeros(n, dtype="float32")
         bm25_top: list[int] = []
-        if mode != "dense":
-            bm25_all = self._bm25.get_scores(tokens(query))
+        query_tokens = tokens(query)
+        if mode != "dense" and query_tokens:  # bm25s fails on an empty token list
+            bm25_all = self._bm25.get_scores(query_tokens)
             top = np.argpartition(-bm25_all, min(CANDIDATES, n - 1))[:CANDIDATES]
             bm25_top = [int(i) for i in top[np.argsort(-bm25_all[top])] if bm25_all[i] > 0]
         fused: dict[int, float] = {}

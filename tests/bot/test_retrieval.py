@@ -52,6 +52,13 @@ def test_empty_question_abstains_without_error(retriever):
     assert retriever.answer("   ").abstained
 
 
+@pytest.mark.parametrize("question", ["é" * 1534, "is it the?", "!!!", "😀😀"])
+def test_a_question_with_no_searchable_words_is_searched_without_error(retriever, question):
+    # bm25s raised IndexError on an empty token list: the action server answered 500.
+    hits = retriever.search(question, k=3)
+    assert all(hit.slug for hit in hits)
+
+
 def test_threshold_is_a_real_cosine():
     assert 0.0 < ABSTAIN_BELOW < 1.0
 
