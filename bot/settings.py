@@ -16,6 +16,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_KNOWLEDGE_DIR`` | ``<repo>/knowledge`` | the articles the index is built from |
 | ``SENBOT_TRACKER_DB`` | ``<var>/tracker.db`` | SQLite tracker store (when ``SENBOT_TRACKER_URL`` is unset) |
 | ``SENBOT_TRACKER_URL`` | empty | full database URL for the tracker store, e.g. ``postgresql://user:pw@host/db`` |
+| ``SENBOT_LOCK_STORE_URL`` | empty | Redis for Rasa's conversation locks, e.g. ``redis://127.0.0.1:6379/0``; empty keeps them in the one Rasa process's memory |
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
@@ -95,6 +96,7 @@ class Settings:
     rate_limit_address: str = "60/minute"
     extra_sources: tuple[Path, ...] = field(default_factory=tuple)
     retention_days: int = 30
+    lock_store_url: str = ""
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -120,6 +122,7 @@ class Settings:
             knowledge_dir=Path(_env("SENBOT_KNOWLEDGE_DIR", str(REPO_ROOT / "knowledge"))),
             tracker_db=Path(_env("SENBOT_TRACKER_DB", str(var_dir / "tracker.db"))),
             tracker_url=_env("SENBOT_TRACKER_URL", ""),
+            lock_store_url=_env("SENBOT_LOCK_STORE_URL", ""),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             embedding_model=_env("SENBOT_EMBEDDING_MODEL", ""),
             feedback_db=Path(_env("SENBOT_FEEDBACK_DB", str(var_dir / "feedback.sqlite"))),

@@ -79,6 +79,7 @@ def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[s
             "SENBOT_EXTRA_SOURCES": ":".join(str(p) for p in settings.extra_sources),
             "SENBOT_TRACKER_DB": str(settings.tracker_db),
             "SENBOT_TRACKER_URL": settings.tracker_url,
+            "SENBOT_LOCK_STORE_URL": settings.lock_store_url,
             "SENBOT_FEEDBACK_DB": str(settings.feedback_db),
             "SENBOT_RETENTION_DAYS": str(settings.retention_days),
             "SENBOT_EMBEDDING_MODEL": settings.embedding_model,

@@ -1,0 +1,81 @@
+"""Rasa's lock store, chosen by one setting: Redis when a URL is set, memory otherwise.
+
+Rasa processes the messages of one conversation one after the other by taking a
+ticket lock on the conversation id. Its default keeps the locks in the server's
+memory, which is right for one process (``make run``) and wrong for several: two
+servers would each lock their own copy and could process two messages of one
+conversation at once, writing their events interleaved. With several servers
+(``make run-scaled``) the locks live in Redis, shared by all of them.
+
+``endpoints.yml`` names this class (``lock_store: type: channels.lock_store.
+EnvLockStore``) with ``url: ${SENBOT_LOCK_STORE_URL}`` (``bot/settings.py``):
+
+- empty: Rasa's ``InMemoryLockStore``, exactly what Rasa uses with no lock store;
+- ``redis://[[user]:password@]host[:port][/db]``: Rasa's ``RedisLockStore`` on that
+  server and database (port 6379 and database 0 when left out).
+
+Rasa creates a lock store named by module path as ``cls(endpoint_config=...)``, so
+this class holds one of Rasa's two stores and hands its three storage methods on;
+the ticket logic stays Rasa's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+# Keys are "senbot:lock:<conversation id>", so the database can be shared.
+KEY_PREFIX = "senbot"
+
+
+def redis_lock_store(url: str, socket_timeout: float = 2.0) -> RedisLockStore:
+    """Rasa's Redis lock store for a ``redis://`` URL.
+
+    Args:
+        url: ``redis://[[user]:password@]host[:port][/db]``.
+        socket_timeout: Seconds before a Redis call that hangs fails the turn
+            (Rasa's default is 10, longer than the channels' 2 s reply deadline).
+
+    Raises:
+        ValueError: The URL is not a ``redis://`` URL with a host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "redis" or not parts.hostname:
+        raise ValueError(f"The lock store URL must look like redis://host:6379/0, not {url!r}")
+    db = parts.path.strip("/") or "0"
+    if not db.isdigit():
+        raise ValueError(f"The Redis database in {url!r} must be a number, not {db!r}")
+    return RedisLockStore(
+        host=parts.hostname,
+        port=parts.port or 6379,
+        db=int(db),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        key_prefix=KEY_PREFIX,
+        socket_timeout=socket_timeout,
+    )
+
+
+class EnvLockStore(LockStore):
+    """Rasa's Redis lock store when a URL is configured, its in-memory one otherwise."""
+
+    def __init__(self, endpoint_config: EndpointConfig | None = None, **_: Any) -> None:
+        url = ((endpoint_config.url if endpoint_config else None) or "").strip()
+        self.store: LockStore = redis_lock_store(url) if url else InMemoryLockStore()
+        super().__init__()
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        """The stored lock of ``conversation_id``, if any."""
+        return self.store.get_lock(conversation_id)
+
+    def delete_lock(self, conversation_id: str) -> None:
+        """Delete the lock of ``conversation_id``."""
+        self.store.delete_lock(conversation_id)
+
+    def save_lock(self, lock: TicketLock) -> None:
+        """Store ``lock``."""
+        self.store.save_lock(lock)

@@ -1,0 +1,63 @@
+"""channels/lock_store.py: Redis when SENBOT_LOCK_STORE_URL is set, memory otherwise."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.settings import REPO_ROOT, Settings
+from channels.lock_store import EnvLockStore, redis_lock_store
+
+
+def test_no_url_is_rasas_in_memory_store_and_locks_in_order() -> None:
+    for config in (None, EndpointConfig(url="", type="channels.lock_store.EnvLockStore")):
+        store = LockStore.create(config) if config else EnvLockStore()
+        assert isinstance(store, EnvLockStore)
+        assert isinstance(store.store, InMemoryLockStore)
+    first = store.issue_ticket("c1")
+    second = store.issue_ticket("c1")
+    lock = store.get_lock("c1")
+    assert lock is not None
+    assert not lock.is_locked(first) and lock.is_locked(second)
+    store.cleanup("c1", first)
+    assert not store.get_lock("c1").is_locked(second)
+    store.cleanup("c1", second)
+    assert store.get_lock("c1") is None
+
+
+def test_redis_url_gives_rasas_redis_store_on_that_server() -> None:
+    config = EndpointConfig(url="redis://:s%40cret@10.0.0.7:6390/3",
+                            type="channels.lock_store.EnvLockStore")
+    store = LockStore.create(config)  # as Rasa creates it from endpoints.yml
+    assert isinstance(store, EnvLockStore)
+    assert isinstance(store.store, RedisLockStore)
+    kwargs = store.store.red.connection_pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("10.0.0.7", 6390, 3)
+    assert kwargs["password"] == "s@cret"
+    assert store.store.key_prefix == "senbot:lock:"
+
+
+def test_redis_url_defaults_port_and_database() -> None:
+    kwargs = redis_lock_store("redis://cache").red.connection_pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["db"]) == ("cache", 6379, 0)
+
+
+@pytest.mark.parametrize("url", ["http://x:6379", "redis://", "redis://h/zero"])
+def test_a_wrong_url_is_refused_with_the_expected_shape(url: str) -> None:
+    with pytest.raises(ValueError, match="redis"):
+        redis_lock_store(url)
+
+
+def test_endpoints_names_the_store_and_settings_default_to_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoints = yaml.safe_load((REPO_ROOT / "endpoints.yml").read_text())
+    assert endpoints["lock_store"] == {
+        "type": "channels.lock_store.EnvLockStore", "url": "${SENBOT_LOCK_STORE_URL}"
+    }
+    monkeypatch.delenv("SENBOT_LOCK_STORE_URL", raising=False)
+    assert Settings.from_env().lock_store_url == ""
+    monkeypatch.setenv("SENBOT_LOCK_STORE_URL", "redis://127.0.0.1:6379/0")
+    assert Settings.from_env().lock_store_url == "redis://127.0.0.1:6379/0"
