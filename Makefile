@@ -6,7 +6,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test shell setup prepare ingest train lint benchmark soak clean browser postgres
+.PHONY: run test shell setup prepare ingest train lint benchmark soak load clean browser postgres
 
 ## run: set up if needed, then start the action server, Rasa and the widget
 run: setup
@@ -62,7 +62,8 @@ prepare ingest train: setup
 	$(PY) -m bot.stack prepare
 
 benchmark: setup
-	for b in benchmarks/*.py; do [ $$b = benchmarks/soak.py ] || $(PY) $$b || exit 1; done
+	for b in benchmarks/*.py; do case $$b in benchmarks/soak.py|benchmarks/load.py) ;; \
+		*) $(PY) $$b || exit 1 ;; esac; done
 
 ## soak: the real stack at 10 messages a second for 30 minutes; memory, CPU, errors and
 ## latency drift (`make soak ARGS=--quick` for 3 minutes). Locust lives in its own
@@ -76,6 +77,13 @@ $(SOAK_VENV)/.installed-locust-$(LOCUST_VERSION):
 	$(PY) -m venv $(SOAK_VENV)
 	$(SOAK_VENV)/bin/pip install --quiet locust==$(LOCUST_VERSION)
 	touch $@
+
+## load: the real stack at 1, 10 and 50 concurrent conversations (60 s each) and one
+## 200-turn conversation; msg/s, latency, errors, CPU-ms per message, memory
+## (`make load ARGS="--quick --baseline 6671525"` adds a column for that revision).
+## It uses soak's locust environment.
+load: setup $(SOAK_VENV)/.installed-locust-$(LOCUST_VERSION)
+	$(PY) benchmarks/load.py $(ARGS)
 
 clean:
 	rm -rf var/models var/index var/results
