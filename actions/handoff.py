@@ -39,7 +39,7 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        kind = KIND_OF_INTENT.get(intent) or tracker.get_slot("handoff_kind") or SENDIAS
+        kind = KIND_OF_INTENT.get(intent or "") or tracker.get_slot("handoff_kind") or SENDIAS
         text = tracker.latest_message.get("text") or ""
         return say_handoff(dispatcher, kind, text, normalise_area(tracker.get_slot("area")))
 

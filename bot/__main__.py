@@ -13,10 +13,9 @@ as when the classifier is unsure.
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Sequence
-
 import json
+import sys
+from collections.abc import Sequence
 
 from bot.answers import PIPELINES, answer
 from bot.retrieval import MODES, Retriever

@@ -26,9 +26,10 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import yaml
 
@@ -107,7 +108,8 @@ def load_cases(half: str) -> list[Case]:
 
 def _post(url: str, sender: str, message: str) -> list[dict[str, Any]]:
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - loopback
     with urllib.request.urlopen(request, timeout=60) as reply:  # noqa: S310 - loopback
         return json.loads(reply.read())
 
@@ -318,8 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = {half: load_cases(half) for half in halves}
     results: dict[str, dict[str, Scores]] = {half: {} for half in halves}
     if args.fast:
-        from bot.stack import model_path
         from bot.settings import get_settings
+        from bot.stack import model_path
 
         for pipeline in pipelines:
             for half in halves:
@@ -327,8 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run_fast(cases[half], pipeline, model_path(get_settings()))
                 )
     else:
-        from bot.stack import loopback_settings
-        from bot.stack import Stack, prepare
+        from bot.stack import Stack, loopback_settings, prepare
 
         settings = loopback_settings("senbot-answers-")
         prepare(settings)

@@ -26,9 +26,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import yaml
 
@@ -123,7 +123,7 @@ class Report:
         yield f"Knowledge audit, {self.today.isoformat()} (seed pages: {seeds})"
         sections = (
             ("Unsourced contacts (cited seed page does not contain them)", self.unsourced_contacts),
-            ("Copied runs of {n}+ words from a seed page".format(n=RUN_WORDS), self.copied),
+            (f"Copied runs of {RUN_WORDS}+ words from a seed page", self.copied),
             ("Articles past their review date", self.past_review),
             (f"Sources older than {self.max_age_years} years", self.old_sources),
             ("Legislation in force (old date, current text)", self.in_force),

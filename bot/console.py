@@ -36,8 +36,9 @@ from __future__ import annotations
 import argparse
 import sys
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import requests
 from rich.console import Console
@@ -387,7 +388,7 @@ def _terminal_lines(console: Console) -> Iterable[str]:
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import InMemoryHistory
 
-    prompt = PromptSession(history=InMemoryHistory())
+    prompt: PromptSession[str] = PromptSession(history=InMemoryHistory())
     while True:
         try:
             yield prompt.prompt(PROMPT)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -168,7 +168,7 @@ class Directory:
         self.by_id = {c.id: c for c in contacts}
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "Directory":
+    def load(cls, path: Path | None = None) -> Directory:
         path = path or get_settings().knowledge_dir / "contacts.yml"
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))

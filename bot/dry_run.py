@@ -22,8 +22,8 @@ import re
 import shutil
 import tempfile
 import textwrap
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import yaml
 

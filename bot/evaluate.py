@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import yaml
 
@@ -129,10 +129,12 @@ def format_report(report: Report) -> str:
     total = report.scores[MODES[0]][OVERALL].n
     lines += [
         "",
-        f"Abstain threshold (best dense cosine) {ABSTAIN_BELOW}: "
-        f"{report.unrelated_declined}/{report.unrelated} unrelated questions declined "
-        f"({report.decline_rate:.0%}); {report.answerable_declined}/{total} answerable "
-        f"questions wrongly declined.",
+        (
+            f"Abstain threshold (best dense cosine) {ABSTAIN_BELOW}: "
+            f"{report.unrelated_declined}/{report.unrelated} unrelated questions declined "
+            f"({report.decline_rate:.0%}); {report.answerable_declined}/{total} answerable "
+            f"questions wrongly declined."
+        ),
     ]
     return "\n".join(lines)
 

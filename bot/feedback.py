@@ -17,7 +17,7 @@ import logging
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.privacy import redact
@@ -103,12 +103,12 @@ class FeedbackStore:
                     "INSERT INTO feedback (at, conversation, question, article, helpful, comment)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        datetime.now(UTC).isoformat(timespec="seconds"),
                         self._hash(conversation or ""),
                         _clip(redact(question)) or "",
                         _clip(article) or "",
                         int(bool(helpful)),
-                        _clip(redact(comment)),
+                        _clip(redact(comment or "")),
                     ),
                 )
             return True

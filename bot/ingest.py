@@ -31,16 +31,20 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import yaml
 
 from bot.embeddings import DIMENSION, MODEL_NAME
 from bot.settings import get_settings
 from bot.sources import date_text, is_unmaintained
+
+if TYPE_CHECKING:  # numpy loads lazily, with the model
+    import numpy as np
 
 # The index folder's files: this module writes them, bot.retrieval reads them.
 MANIFEST = "manifest.json"
@@ -222,7 +226,7 @@ def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
         raise IngestError(f"{path}: must map each heading to a list of questions")
     headings = {p.heading for p in passages}
-    found = []
+    found: list[dict[str, str]] = []
     for heading, questions in data.items():
         if str(heading) not in headings:
             print(
@@ -378,7 +382,7 @@ def write_index(
     matrix,
     manifest: dict,
     index=None,
-    questions: tuple[Sequence[dict], object] | None = None,
+    questions: tuple[Sequence[dict], np.ndarray] | None = None,
 ) -> None:
     """Write an index folder in a staging folder and swap it in with a rename.
 

@@ -32,11 +32,12 @@ import logging
 import re
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bot.settings import Settings, get_settings
 
@@ -280,7 +281,7 @@ def purge_feedback(path: Path, cutoff: datetime) -> int:
     """
     if not path.exists():
         return 0
-    stamp = cutoff.astimezone(timezone.utc).isoformat(timespec="seconds")
+    stamp = cutoff.astimezone(UTC).isoformat(timespec="seconds")
     deleted = 0
     with closing(sqlite3.connect(path, timeout=10)) as conn, conn:
         tables = [
@@ -305,7 +306,7 @@ def purge(settings: Settings | None = None, now: datetime | None = None) -> Purg
         What was deleted.
     """
     settings = settings or get_settings()
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=settings.retention_days)
     conversations, events = 0, 0
     if settings.tracker_url or settings.tracker_db.exists():

@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -173,7 +174,7 @@ def guess_area(text: str) -> str:
     """The county a page is about (the one it names most), else ``England``."""
     words = Counter(re.findall(r"[a-z]+", text.lower()))
     counts = {county: sum(words[name] for name in names) for county, names in COUNTIES.items()}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda county: counts[county])
     return best if counts[best] else "England"
 
 
@@ -192,15 +193,16 @@ def _html_blocks(text: str) -> tuple[str, str, Blocks]:
     soup = BeautifulSoup(text, "html.parser")
     title = clean(soup.title.get_text()) if soup.title else ""
     publisher = ""
-    for attrs in (
+    publisher_meta: tuple[dict[str, Any], ...] = (
         {"property": "og:site_name"},
         {"name": "publisher"},
         {"name": "DC.publisher"},
         {"name": "author"},
-    ):
+    )
+    for attrs in publisher_meta:
         meta = soup.find("meta", attrs=attrs)
         if meta and meta.get("content"):
-            publisher = clean(meta["content"])
+            publisher = clean(str(meta["content"]))
             break
     for tag in soup(list(FURNITURE_TAGS)):
         tag.decompose()
@@ -213,7 +215,7 @@ def _html_blocks(text: str) -> tuple[str, str, Blocks]:
         )
         if role in FURNITURE_ROLES or (names.strip() and FURNITURE_ATTR.search(names)):
             tag.decompose()
-    root = soup.find("main") or soup.find(attrs={"role": "main"}) or soup.body or soup
+    root = soup.find("main") or soup.find(None, {"role": "main"}) or soup.body or soup
     blocks: Blocks = []
     for tag in root.find_all(
         [
@@ -318,7 +320,9 @@ def _sections(blocks: Blocks) -> list[tuple[str, list[str]]]:
     so no words are lost.
     """
     sections: list[tuple[str, list[str]]] = []
-    heading, lines, pending = "", [], []
+    heading = ""
+    lines: list[str] = []
+    pending: list[str] = []
     for kind, text in blocks:
         if is_furniture(text):
             continue

@@ -17,11 +17,11 @@ and is redacted again here.
 from __future__ import annotations
 
 import csv
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Sequence
 
 from bot.privacy import redact
 from bot.review import ANSWERED, DECLINED, Event, Rating, ReviewLog
@@ -106,7 +106,9 @@ def group_questions(
     if not counts:
         return []
     if embed is None:
-        from bot.embeddings import embed
+        from bot.embeddings import embed as model_embed
+
+        embed = model_embed
     wordings = sorted(counts, key=lambda q: (-counts[q], q.lower()))
     vectors = embed(wordings)
     groups: list[QuestionGroup] = []
@@ -224,8 +226,10 @@ def text_lines(report: Report) -> list[str]:
         return [f"Nothing recorded{since} yet: no answered, declined or unhelpful questions."]
     unhelpful = sum(a.not_helpful for a in report.unhelpful)
     lines = [
-        f"Review report{since}: {report.answered} answered, {report.declined} "
-        f"declined, {unhelpful} not helpful.",
+        (
+            f"Review report{since}: {report.answered} answered, {report.declined} "
+            f"declined, {unhelpful} not helpful."
+        ),
         "",
     ]
     lines.append("Questions the assistant could not answer (most asked first):")
@@ -297,13 +301,17 @@ def chart_svg(weeks: Sequence[Week], width: int = 640, height: int = 240) -> str
     plot_w, plot_h = width - left - 10, height - bottom - top
     peak = max([1] + [max(w.answered, w.declined, w.unhelpful) for w in weeks])
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" '
-        'aria-labelledby="chart-title"><title id="chart-title">Answered, declined '
-        "and not helpful questions per week</title>",
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
-        f'y2="{top + plot_h}" stroke="#444"/>',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" '
+            'aria-labelledby="chart-title"><title id="chart-title">Answered, declined '
+            "and not helpful questions per week</title>"
+        ),
+        (
+            f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+            f'y2="{top + plot_h}" stroke="#444"/>'
+        ),
         f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">{peak}</text>',
         f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0</text>',
     ]

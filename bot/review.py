@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from bot.feedback import FeedbackStore, _clip
 from bot.privacy import redact
@@ -93,7 +93,7 @@ class ReviewLog(FeedbackStore):
                     " (at, conversation, kind, question, article)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (
-                        datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        datetime.now(UTC).isoformat(timespec="seconds"),
                         self._hash(conversation or ""),
                         kind,
                         kept,

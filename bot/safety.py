@@ -37,10 +37,11 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import yaml
@@ -253,12 +254,12 @@ def tuning_examples() -> tuple[list[str], list[str]]:
     def load(name: str) -> dict[str, list[Any]]:
         return yaml.safe_load((REPO_ROOT / name).read_text(encoding="utf-8")) or {}
 
-    for group in load("tests/safety/crisis.yml").values():
-        add(group, CRISIS)
-    for group in load("tests/safety/disclosure.yml").values():
-        add(group, DISCLOSURE)
-    for group in load("tests/safety/not_crisis.yml").values():
-        add(group, NONE)
+    for items in load("tests/safety/crisis.yml").values():
+        add(items, CRISIS)
+    for items in load("tests/safety/disclosure.yml").values():
+        add(items, DISCLOSURE)
+    for items in load("tests/safety/not_crisis.yml").values():
+        add(items, NONE)
     calibration = load("tests/safety/calibration.yml")
     for group, items in calibration.items():
         add(items, {"crisis": CRISIS, "disclosure": DISCLOSURE}.get(group, NONE))
@@ -340,7 +341,7 @@ class LearnedLayer:
         )
 
     @classmethod
-    def load(cls, path: Path) -> "LearnedLayer":
+    def load(cls, path: Path) -> LearnedLayer:
         """Read what :meth:`save` wrote."""
         import joblib
 

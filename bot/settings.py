@@ -99,7 +99,7 @@ class Settings:
     lock_store_url: str = ""
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Build settings from environment variables, falling back to defaults."""
         host = _env("SENBOT_HOST", "127.0.0.1")
         rasa_port = _port("SENBOT_RASA_PORT", 5005)

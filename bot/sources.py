@@ -33,15 +33,25 @@ IN_FORCE = "in force"
 class Cited(Protocol):
     """What a source line needs of a passage (a ``Hit`` or a ``Passage``)."""
 
-    slug: str
-    heading: str
-    area: str
-    source_title: str
-    source_publisher: str
-    source_url: str
-    source_date: str
-    source_status: str
-    no_longer_maintained: bool
+    # Read-only (properties), so that a frozen ``Hit`` qualifies as well as a ``Passage``.
+    @property
+    def slug(self) -> str: ...
+    @property
+    def heading(self) -> str: ...
+    @property
+    def area(self) -> str: ...
+    @property
+    def source_title(self) -> str: ...
+    @property
+    def source_publisher(self) -> str: ...
+    @property
+    def source_url(self) -> str: ...
+    @property
+    def source_date(self) -> str: ...
+    @property
+    def source_status(self) -> str: ...
+    @property
+    def no_longer_maintained(self) -> bool: ...
 
 
 def parse_date(value: object) -> dt.date | None:

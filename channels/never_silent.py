@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
@@ -94,7 +95,7 @@ def never_silent(
         try:
             # shield: a late turn finishes in the background and is stored as usual
             await asyncio.wait_for(asyncio.shield(turn), deadline)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             logger.error(
                 "No reply to %s within %.1f s: sending the fixed reply", message.sender_id, deadline
             )

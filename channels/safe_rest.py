@@ -20,7 +20,8 @@ gets a fixed reply with SENDIAS and the crisis lines within 2 s
 from __future__ import annotations
 
 import json
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -153,7 +154,7 @@ class SafeRestInput(RestInput):
             if payload is not None:
                 # Rasa reads this parsed copy: for an oversized crisis message it
                 # holds only the flagged part.
-                request.parsed_json = payload
+                request.parsed_json = payload  # type: ignore[assignment]  # Sanic declares None
             return reply
 
         return webhook

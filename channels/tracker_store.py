@@ -23,7 +23,8 @@ that runs in the server, and Rasa's debug lines carry the message text.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Generator, Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import rasa.shared.utils.cli
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
@@ -82,7 +83,7 @@ def _echo(value: Any, said: list[tuple[str, str]]) -> Any:
     return value
 
 
-class StoreRefused(RuntimeError):
+class StoreRefused(RuntimeError):  # noqa: N818 - reads as what happened
     """The database would not store something in this turn (not a missing schema)."""
 
 

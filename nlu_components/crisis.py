@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -63,7 +63,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
     """Overrides the intent with ``crisis`` or ``disclosure`` when the check fires."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """``semantic``: also run the MiniLM similarity layer (on by default).
 
         ``keep_classifier_at``: the classifier's own crisis/disclosure guess stands
@@ -78,7 +78,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage | None = None,
         resource: Resource | None = None,
         learned: safety.LearnedLayer | None = None,
@@ -97,18 +97,18 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             safety.warm_up()
 
     @classmethod
-    def fingerprint_addon(cls, config: Dict[str, Any]) -> str:
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
         """The tuning half is read from files, so its content is in the fingerprint."""
         return safety.tuning_fingerprint()
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "CrisisCheck":
+    ) -> CrisisCheck:
         """Creates the component before training (the learned layer comes in train)."""
         return cls(config, model_storage, resource)
 
@@ -125,12 +125,12 @@ class CrisisCheck(GraphComponent, IntentClassifier):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "CrisisCheck":
+    ) -> CrisisCheck:
         """Loads the learned layer trained with the model."""
         learned = None
         try:
@@ -140,7 +140,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             logger.warning("No learned crisis layer in the model; fitting it now")
         return cls(config, model_storage, resource, learned)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Sets the intent of each message that needs crisis or safeguarding routes."""
         for message in messages:
             text = message.get(TEXT) or ""

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -115,7 +115,7 @@ def _turn(sender: str, at: float, text: str = PERSONAL) -> DialogueStateTracker:
 async def test_stored_events_hold_no_personal_details(store_url: str) -> None:
     store = _store(store_url)
     _clear(store_url)
-    tracker = _turn("parent", datetime.now(timezone.utc).timestamp())
+    tracker = _turn("parent", datetime.now(UTC).timestamp())
     await store.save(tracker)
     stored = json.dumps(_rows(store_url, "parent"))
     for secret in SECRETS:
@@ -133,7 +133,7 @@ async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(
 ) -> None:
     store = _store(store_url)
     _clear(store_url)
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     await store.save(_turn("parent", now))
     reloaded = await store.retrieve("parent")
     assert reloaded is not None
@@ -151,7 +151,7 @@ async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(
 async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_path: Path) -> None:
     store = _store(store_url)
     _clear(store_url)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await store.save(_turn("old", (now - timedelta(days=31)).timestamp()))
     await store.save(_turn("new", (now - timedelta(days=1)).timestamp()))
     settings = dataclasses.replace(
@@ -173,7 +173,7 @@ async def test_a_value_the_database_cannot_store_fails_the_turn_not_the_server(
     store = _store(store_url)
     with pytest.raises(StoreRefused):
         await store.retrieve("bad\ud800sender")
-    tracker = _turn("after-refusal", datetime.now(timezone.utc).timestamp())
+    tracker = _turn("after-refusal", datetime.now(UTC).timestamp())
     await store.save(tracker)
     reloaded = await store.retrieve("after-refusal")
     assert reloaded.latest_message.text.endswith("who pays for SEN support?")

@@ -11,6 +11,7 @@ conversation and per address, flask-talisman sets the Content-Security-Policy
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, jsonify
@@ -95,7 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         headers_enabled=True,
         default_limits=[],
     )
-    view = app.view_functions["chat.chat"]
+    view: Callable[..., Any] = app.view_functions["chat.chat"]
     view = limiter.limit(lambda: app.config["RATE_LIMIT_SESSION"], key_func=chat.session_key)(view)
     view = limiter.limit(lambda: app.config["RATE_LIMIT_ADDRESS"], key_func=chat.address_key)(view)
     app.view_functions["chat.chat"] = view

@@ -84,8 +84,10 @@ def test_passages_carry_the_pages_address_date_and_status():
     old = by_slug["sen-and-disability"]
     assert (old.source_date, old.source_url, old.no_longer_maintained) == (
         "2018-03-08",
-        "https://www2.oxfordshire.gov.uk/cms/content/"
-        "introduction-send-and-oxfordshires-action-plan",
+        (
+            "https://www2.oxfordshire.gov.uk/cms/content/"
+            "introduction-send-and-oxfordshires-action-plan"
+        ),
         False,
     )
     law = by_slug["ehc-needs-assessment-timescales"]

@@ -8,7 +8,7 @@ import sqlite3
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,7 +168,7 @@ def test_log_messages_are_redacted_once_installed(caplog: pytest.LogCaptureFixtu
 
 # --- Retention ------------------------------------------------------------------
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _events_table(url: str) -> sa.Table:
@@ -210,7 +210,7 @@ def _senders(url: str) -> dict[str, int]:
             sa.text("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id")
         ).fetchall()
     engine.dispose()
-    return {sender: count for sender, count in rows}
+    return dict(rows)
 
 
 def _conversations(url: str) -> Purged:
@@ -304,7 +304,7 @@ def test_purge_deletes_old_feedback_rows_from_every_table_with_a_date(tmp_path: 
         assert [r[0] for r in conn.execute("SELECT question FROM answer_events")] == ["new"]
 
 
-def test_purge_deletes_postgresql_conversations_too(postgres_url: str) -> None:
+def test_purge_deletes_postgresql_conversations_too(postgres_url: str) -> None:  # noqa: F811
     purged = _conversations(postgres_url)
     assert _senders(postgres_url) == {"recent": 2, "came-back": 3}
     assert (purged.conversations, purged.events) == (2, 4)

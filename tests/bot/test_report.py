@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pytest
@@ -155,7 +155,7 @@ def test_since_leaves_out_what_came_before(tmp_path):
     with log._connect() as conn:
         conn.execute("UPDATE answer_events SET at = '2020-01-01T00:00:00+00:00'")
     log.record_event("declined", conversation="a", question="new question")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert [e.question for e in log.events(today)] == ["new question"]
     assert len(log.events()) == 2
 

@@ -234,7 +234,7 @@ def test_a_service_stopped_on_purpose_is_not_restarted(supervised):
 
 
 def test_supervise_returns_when_asked_to_stop(supervised):
-    fake, lines = supervised(fake_server("widget"))
+    fake, _lines = supervised(fake_server("widget"))
     fake.start(timeout=20)
     stop = stack.threading.Event()
     stop.set()

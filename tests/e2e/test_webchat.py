@@ -14,8 +14,8 @@ import re
 import shutil
 import threading
 import uuid
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import expect

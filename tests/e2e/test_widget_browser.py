@@ -191,7 +191,7 @@ def test_the_open_widget_fits_small_screens_and_200_percent_zoom(
         assert panel["y"] >= 0 and panel["y"] + panel["height"] <= height
         for name in ("Send", "Quick exit", "Close chat"):
             box = page.get_by_role("button", name=name).bounding_box()
-            assert 0 <= box["x"] and box["x"] + box["width"] <= width, name
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, name
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         if shot:
             page.screenshot(path=str(DOCS / shot))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -55,10 +56,8 @@ class Terminal:
                 raise AssertionError(f"timed out; the terminal shows:\n{self.screen[-3000:]}")
             ready, _, _ = select.select([self.master], [], [], min(left, 0.5))
             if ready:
-                try:
+                with contextlib.suppress(OSError):
                     self.raw += os.read(self.master, 65536).decode("utf-8", "replace")
-                except OSError:
-                    pass
         return self.screen
 
     def type(self, text: str) -> None:
@@ -102,7 +101,7 @@ def test_three_questions_in_a_row_each_answered_and_explained(console):
     for question in QUESTIONS:
         before = len(console.screen)
         console.type(question)  # typed straight after the last reply's choices
-        screen = console.read_until(lambda s: answered(s[before:]), 180)
+        screen = console.read_until(lambda s, before=before: answered(s[before:]), 180)
         turns.append(screen[before:])
     for question, turn in zip(QUESTIONS, turns):
         assert question in turn

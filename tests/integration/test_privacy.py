@@ -82,8 +82,10 @@ def test_a_question_with_personal_details_is_answered_and_stored_redacted(live_s
     for secret in SECRETS:
         assert secret not in stored, secret
     assert [e["text"] for e in events if e["event"] == "user"] == [
-        "My name is [name]. Who pays for the extra help at school, them or the "
-        "council? I'm at [postcode], [email], [phone]"
+        (
+            "My name is [name]. Who pays for the extra help at school, them or the "
+            "council? I'm at [postcode], [email], [phone]"
+        )
     ]
 
     # Rasa reloads the redacted conversation for the next turn: it still answers.

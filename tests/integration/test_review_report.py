@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,15 +14,17 @@ pytestmark = pytest.mark.integration
 # SEND questions the knowledge does not cover (declined by the answer function),
 # with personal details in them.
 UNANSWERABLE = (
-    "my daughter needs her therapy dog in exams, is that allowed? I'm called Jo Bloggs, "
-    "07700 900123",
+    (
+        "my daughter needs her therapy dog in exams, is that allowed? I'm called Jo Bloggs, "
+        "07700 900123"
+    ),
     "is the therapy dog allowed in the exam room near OX1 2JD",
     "which swimming pools have hoists for disabled children, email jo.bloggs@example.com",
 )
 
 
 def test_unanswerable_questions_are_listed_grouped_and_redacted(live_stack, tmp_path):
-    since = datetime.now(timezone.utc).date().isoformat()
+    since = datetime.now(UTC).date().isoformat()
     for number, question in enumerate(UNANSWERABLE):
         replies = live_stack.say(f"report-test-{number}", question)
         assert replies, question

@@ -70,7 +70,7 @@ def training() -> list[tuple[str, str]]:
 
 def test_holdout_is_big_enough_and_covers_every_intent(holdout, training):
     intents = {intent for _, intent in training}
-    counts = {intent: 0 for intent in intents}
+    counts = dict.fromkeys(intents, 0)
     for _, intent in holdout:
         assert intent in intents, f"holdout intent {intent!r} is not trained"
         counts[intent] += 1

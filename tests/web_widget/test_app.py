@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -13,7 +14,7 @@ from web_widget import create_app
 
 
 class FakeRasa(BaseHTTPRequestHandler):
-    received: list[str] = []
+    received: ClassVar[list[str]] = []
 
     def do_GET(self):  # noqa: N802
         self.send_response(200)
