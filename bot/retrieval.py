@@ -72,11 +72,22 @@ class Hit:
 
 def hit_of(p: dict, dense: float, bm25: float = 0.0, fused: float = 0.0) -> Hit:
     """A hit from a passage row of the index (rows of older indexes lack the dates)."""
-    return Hit(p["slug"], p["title"], p["heading"], p["text"], p["area"],
-               p["source_title"], p["source_publisher"], dense, bm25, fused,
-               source_url=p.get("source_url", ""), source_date=p.get("source_date", ""),
-               source_status=p.get("source_status", ""),
-               no_longer_maintained=bool(p.get("no_longer_maintained", False)))
+    return Hit(
+        p["slug"],
+        p["title"],
+        p["heading"],
+        p["text"],
+        p["area"],
+        p["source_title"],
+        p["source_publisher"],
+        dense,
+        bm25,
+        fused,
+        source_url=p.get("source_url", ""),
+        source_date=p.get("source_date", ""),
+        source_status=p.get("source_status", ""),
+        no_longer_maintained=bool(p.get("no_longer_maintained", False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -123,8 +134,9 @@ class Retriever:
             self._vectors = np.load(self.index_dir / VECTORS, mmap_mode="r")
             with open(self.index_dir / PASSAGES, encoding="utf-8") as lines:
                 self._passages = [json.loads(line) for line in lines]
-            self._by_section = {(p["slug"], p["heading"]): i
-                                for i, p in reversed(list(enumerate(self._passages)))}
+            self._by_section = {
+                (p["slug"], p["heading"]): i for i, p in reversed(list(enumerate(self._passages)))
+            }
             self._questions: list[dict] = []
             self._question_vectors = np.zeros((0, DIMENSION), dtype="float32")
             if (self.index_dir / QUESTIONS).exists():
@@ -135,14 +147,17 @@ class Retriever:
             # retrieval cases were tuned with.
             self._bm25 = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
             self._bm25.index(
-                [tokens(f"{p['title']} {p['heading']} {p['text']}") or [""]
-                 for p in self._passages],
+                [
+                    tokens(f"{p['title']} {p['heading']} {p['text']}") or [""]
+                    for p in self._passages
+                ],
                 show_progress=False,
             )
             self._loaded = True
 
-    def search(self, query: str, area: str | None = None, k: int = 5,
-               mode: Mode = "hybrid", vector=None) -> list[Hit]:
+    def search(
+        self, query: str, area: str | None = None, k: int = 5, mode: Mode = "hybrid", vector=None
+    ) -> list[Hit]:
         """The ``k`` best passages for ``query``, another county's local facts demoted.
 
         Args:
@@ -203,7 +218,9 @@ class Retriever:
         self._load()
         return self._embed(query)
 
-    def question_matches(self, vector, k: int = CANDIDATES) -> dict[tuple[str, str], tuple[float, str]]:
+    def question_matches(
+        self, vector, k: int = CANDIDATES
+    ) -> dict[tuple[str, str], tuple[float, str]]:
         """Sections whose written questions are nearest the query, best cosine each.
 
         Returns:
@@ -264,8 +281,7 @@ class Retriever:
         """A short answer from the best passage, or an abstention when unsure."""
         if not query or not query.strip():
             return Answer(abstained=True)
-        return answer_from(self.search(query[:MAX_QUERY_CHARS], area=area, k=3,
-                                       vector=vector))
+        return answer_from(self.search(query[:MAX_QUERY_CHARS], area=area, k=3, vector=vector))
 
 
 def answer_from(hits: list[Hit]) -> Answer:

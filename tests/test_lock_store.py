@@ -28,8 +28,9 @@ def test_no_url_is_rasas_in_memory_store_and_locks_in_order() -> None:
 
 
 def test_redis_url_gives_rasas_redis_store_on_that_server() -> None:
-    config = EndpointConfig(url="redis://:s%40cret@10.0.0.7:6390/3",
-                            type="channels.lock_store.EnvLockStore")
+    config = EndpointConfig(
+        url="redis://:s%40cret@10.0.0.7:6390/3", type="channels.lock_store.EnvLockStore"
+    )
     store = LockStore.create(config)  # as Rasa creates it from endpoints.yml
     assert isinstance(store, EnvLockStore)
     assert isinstance(store.store, RedisLockStore)
@@ -55,7 +56,8 @@ def test_endpoints_names_the_store_and_settings_default_to_memory(
 ) -> None:
     endpoints = yaml.safe_load((REPO_ROOT / "endpoints.yml").read_text())
     assert endpoints["lock_store"] == {
-        "type": "channels.lock_store.EnvLockStore", "url": "${SENBOT_LOCK_STORE_URL}"
+        "type": "channels.lock_store.EnvLockStore",
+        "url": "${SENBOT_LOCK_STORE_URL}",
     }
     monkeypatch.delenv("SENBOT_LOCK_STORE_URL", raising=False)
     assert Settings.from_env().lock_store_url == ""
