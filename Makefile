@@ -87,3 +87,20 @@ load: setup $(SOAK_VENV)/.installed-locust-$(LOCUST_VERSION)
 
 clean:
 	rm -rf var/models var/index var/results
+
+## run-scaled: Rasa's own scale-out on loopback: N Rasa servers (default 2) and M action
+## servers (default 2) on PostgreSQL and Redis, behind nginx on 127.0.0.1:5005, and the
+## widget (`make run-scaled N=3`; docs/scaling.md). Data and config in var/scaled/.
+.PHONY: run-scaled scaled-tools
+N ?= 2
+M ?= 2
+run-scaled: setup scaled-tools
+	$(PY) -m bot.stack run-scaled --rasa $(N) --actions $(M)
+
+## scaled-tools: Debian's postgresql, redis-server and nginx (installed only when missing)
+scaled-tools: postgres
+	@command -v redis-server >/dev/null 2>&1 && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends redis-server nginx)
+
+# The scaled tests (tests/scaled, marker `scaled`) need the three servers.
+test: scaled-tools

@@ -311,6 +311,15 @@ def describe_exit(code: int) -> str:
 
 
 def _answers(url: str) -> bool:
+    if url.startswith("tcp://"):  # a database or a balancer: listening is answering
+        import socket
+
+        host, _, port = url[len("tcp://"):].rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=2):
+                return True
+        except OSError:
+            return False
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310
             return 200 <= response.status < 500
@@ -591,7 +600,7 @@ def shell(argv: Sequence[str] = ()) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m bot.stack {run,shell,train,prepare}``."""
+    """Command line: ``python -m bot.stack {run,shell,train,prepare,run-scaled}``."""
     parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="prepare and run all three services until Ctrl-C")
@@ -600,11 +609,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if up to date")
     sub.add_parser("prepare", help="build the index and train the model if needed")
+    scaled = sub.add_parser("run-scaled", help="N Rasa servers on PostgreSQL and Redis "
+                            "behind nginx (bot/scaled.py, docs/scaling.md)")
+    scaled.add_argument("--rasa", type=int, default=2, help="Rasa servers (default 2)")
+    scaled.add_argument("--actions", type=int, default=2, help="action servers (default 2)")
     args = parser.parse_args(argv)
     settings = get_settings()
     try:
         if args.command == "run":
             return run(settings)
+        if args.command == "run-scaled":
+            from bot.scaled import run_scaled
+
+            return run_scaled(settings, rasa=args.rasa, actions=args.actions)
         if args.command == "shell":
             return shell(["--explain"] if args.explain else [])
         if args.command == "train":
