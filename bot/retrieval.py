@@ -36,8 +36,8 @@ _STOP = set(
     "will with you your he she his her get got".split()
 )
 _WORD = re.compile(r"[a-z0-9£]+")
-MODES = ("hybrid", "dense", "bm25")
 Mode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 
 
 def tokens(text: str) -> list[str]:
@@ -45,7 +45,7 @@ def tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
-class IndexMismatch(RuntimeError):
+class IndexMismatch(RuntimeError):  # noqa: N818 - reads as what happened
     """The index on disk was built with another model; rebuild it with bot.ingest."""
 
 
@@ -192,7 +192,7 @@ class Retriever:
             top = np.argpartition(-bm25_all, min(CANDIDATES, n - 1))[:CANDIDATES]
             bm25_top = [int(i) for i in top[np.argsort(-bm25_all[top])] if bm25_all[i] > 0]
         fused: dict[int, float] = {}
-        for rank, i in enumerate(sorted(dense, key=dense.get, reverse=True)):
+        for rank, i in enumerate(sorted(dense, key=lambda i: dense[i], reverse=True)):
             fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + rank)
         for rank, i in enumerate(bm25_top):
             fused[i] = fused.get(i, 0.0) + 1 / (RRF_K + rank)
@@ -200,7 +200,7 @@ class Retriever:
             passage_area = self._passages[i]["area"]
             if area in COUNTIES and passage_area in COUNTIES and passage_area != area:
                 fused[i] *= 0.5
-        best = sorted(fused, key=fused.get, reverse=True)[:k]
+        best = sorted(fused, key=lambda i: fused[i], reverse=True)[:k]
         hits = []
         for i in best:
             if i not in dense:  # found by BM25 alone: its cosine, for the record

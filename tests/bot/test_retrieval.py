@@ -77,7 +77,7 @@ def test_an_index_from_another_model_is_refused(knowledge_index, tmp_path):
     manifest = json.loads((knowledge_index / "manifest.json").read_text())
     manifest["model"] = "some-other-model"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="bot.ingest"):
+    with pytest.raises(IndexMismatch, match=r"bot\.ingest"):
         Retriever(tmp_path).search("funding")
 
 
