@@ -8,8 +8,24 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.answers import answer
 from bot.contacts import normalise_area
-from bot.handoff import AREA_BUTTONS, AREA_QUESTION, COMPLAINT, SENDIAS, handoff
+from bot.handoff import (
+    AREA_BUTTONS,
+    AREA_QUESTION,
+    COMPLAINT,
+    SENDIAS,
+    asks_a_question_too,
+    handoff,
+)
+from bot.retrieval import Retriever
+from bot.sources import source_json, source_line
+
+COUNTY = {
+    "oxfordshire": "Oxfordshire",
+    "buckinghamshire": "Buckinghamshire",
+    "cornwall": "Cornwall",
+}
 
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
 
@@ -30,10 +46,24 @@ def say_handoff(
 
 
 class ActionHandoff(Action):
-    """SENDIAS for the person's area, or who to complain to and how."""
+    """SENDIAS for the person's area, or who to complain to and how.
+
+    A message that asks about a topic as well ("do i have to do mediation before
+    going to tribunal") first gets the knowledge answer with its source, when the
+    answer function is sure enough to give one, and then the people.
+    """
+
+    def __init__(self, retriever: Retriever | None = None) -> None:
+        self._retriever = retriever
 
     def name(self) -> str:
         return "action_handoff"
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:  # lazy: the index loads on the first question
+            self._retriever = Retriever()
+        return self._retriever
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -41,7 +71,18 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         kind = KIND_OF_INTENT.get(intent or "") or tracker.get_slot("handoff_kind") or SENDIAS
         text = tracker.latest_message.get("text") or ""
-        return say_handoff(dispatcher, kind, text, normalise_area(tracker.get_slot("area")))
+        area = normalise_area(tracker.get_slot("area"))
+        events: list[dict[str, Any]] = []
+        if intent == "talk_to_someone" and asks_a_question_too(text):
+            # As an unsure topic: the stricter decline threshold applies.
+            reply = answer(self.retriever, text, None, 0.0, COUNTY.get(area or ""))
+            if reply.kind == "knowledge" and reply.hit is not None:
+                dispatcher.utter_message(text=reply.text)
+                dispatcher.utter_message(
+                    text=source_line(reply.hit), json_message={"source": source_json(reply.hit)}
+                )
+                events.append(SlotSet("last_article", reply.hit.slug))
+        return events + say_handoff(dispatcher, kind, text, area)
 
 
 class ActionAreaNoted(Action):

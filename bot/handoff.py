@@ -69,6 +69,27 @@ _COMPLAINT_WORDS = re.compile(
 _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 
 
+# Words of a request for a person rather than a question about a topic: "can I talk
+# to someone", "who can help me", "I need an advocate", "SENDIAS's number".
+_WANTS_A_PERSON = re.compile(
+    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|person|human|advis[eo]rs?|"
+    r"advocat\w*|experts?|help\s+me|talk|speak|chat|sendias+|iass|contact|phone|ring|"
+    r"call|email|e-mail|number)\b",
+    re.I,
+)
+
+
+def asks_a_question_too(text: str) -> bool:
+    """True when a message sent to the handoff also asks about a topic.
+
+    "how long do i have to appeal to the send tribunal" is classified as wanting a
+    person (appeals are where families most need one), but it asks a question with
+    an answer: the knowledge answer comes first, then the people. A request for a
+    person ("can someone help me with the forms") gets the people alone.
+    """
+    return len(text.split()) >= 4 and not _WANTS_A_PERSON.search(text)
+
+
 def is_complaint(text: str) -> bool:
     """True when a message complains about a person or service (whatever its topic).
 

@@ -35,22 +35,28 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any, Awaitable, Callable, Optional, Union
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from channels.never_silent import limit_action_time, never_silent, remember_app
-from channels.safe_rest import (EMPTY_MESSAGE_REPLY, MAX_MESSAGE_CHARS, clean_text,
-                                flagged_window, sender_problem)
+from channels.safe_rest import (
+    EMPTY_MESSAGE_REPLY,
+    MAX_MESSAGE_CHARS,
+    clean_text,
+    flagged_window,
+    sender_problem,
+)
 
 # How long a closing websocket waits for the client's close frame before the
 # connection is dropped.
 CLOSE_TIMEOUT_S = 5.0
 
 
-async def receive(ws: Any) -> Optional[Union[str, bytes]]:
+async def receive(ws: Any) -> str | bytes | None:
     """Next message from a Sanic 21.12 websocket, or None once it is closed.
 
     Sanic's own ``WebsocketImplProtocol.recv`` with its Python 3.11 fault fixed as
@@ -66,9 +72,7 @@ async def receive(ws: Any) -> Optional[Union[str, bytes]]:
         ws.recv_cancel = asyncio.Future()
         getter = asyncio.ensure_future(ws.assembler.get())
         try:
-            await asyncio.wait(
-                (ws.recv_cancel, getter), return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait((ws.recv_cancel, getter), return_when=asyncio.FIRST_COMPLETED)
             if not getter.done():
                 return None
             return getter.result()
@@ -105,7 +109,7 @@ class SanicWebSocket:
             await self._finish()
         # Sanic sends what the route returns; on the closed connection it is dropped
         # instead of reaching the client as a bad websocket frame.
-        return self.server._ok()
+        return self.server._ok()  # noqa: SLF001 - engine.io's own empty reply
 
     async def _finish(self) -> None:
         """Close the websocket and its TCP connection."""
@@ -116,10 +120,10 @@ class SanicWebSocket:
     async def close(self) -> None:
         await self._sock.close()
 
-    async def send(self, message: Union[str, bytes]) -> None:
+    async def send(self, message: str | bytes) -> None:
         await self._sock.send(message)
 
-    async def wait(self) -> Union[str, bytes]:
+    async def wait(self) -> str | bytes:
         data = await receive(self._sock)
         if not isinstance(data, (bytes, str)):
             # engine.io's signal that the connection has closed.
@@ -129,7 +133,7 @@ class SanicWebSocket:
 
 UNREADABLE_REPLY = (
     "Sorry, I couldn't read that message. Please type your question again, for "
-    "example: \"What is an EHC needs assessment?\""
+    'example: "What is an EHC needs assessment?"'
 )
 
 
@@ -159,8 +163,10 @@ def check_event(data: Any) -> tuple[str | None, str]:
     if len(message) > MAX_MESSAGE_CHARS:
         window = flagged_window(message)
         if window is None:
-            return None, (f"That message is {len(message):,} characters long; the limit "
-                          f"is {MAX_MESSAGE_CHARS:,}. Please send it in shorter parts.")
+            return None, (
+                f"That message is {len(message):,} characters long; the limit "
+                f"is {MAX_MESSAGE_CHARS:,}. Please send it in shorter parts."
+            )
         message = window
     if not message.strip():
         return None, EMPTY_MESSAGE_REPLY
@@ -175,9 +181,7 @@ class PersistentSocketIOInput(SocketIOInput):
     def name(cls) -> str:
         return "socketio"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         limit_action_time()
         # current_app is bound just below, before any message can arrive.
         answer = never_silent(on_new_message, lambda: current_app())
@@ -185,16 +189,15 @@ class PersistentSocketIOInput(SocketIOInput):
         current_app = remember_app(webhook)
         sio = self.sio
         # A copy: engine.io's driver table is shared by every server in the process.
-        sio.eio._async = {**sio.eio._async, "websocket": SanicWebSocket}
+        drivers = sio.eio._async  # noqa: SLF001 - engine.io has no API for a driver
+        sio.eio._async = {**drivers, "websocket": SanicWebSocket}  # noqa: SLF001
 
         async def session_request(sid: str, data: Any = None) -> None:
             data = data if isinstance(data, dict) else {}
             session_id = data.get("session_id") or uuid.uuid4().hex
             if self.session_persistence:
                 await sio.enter_room(sid, str(session_id), namespace=self.namespace)
-            await sio.emit(
-                "session_confirm", session_id, room=sid, namespace=self.namespace
-            )
+            await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
 
         async def handle_message(sid: str, data: Any = None) -> None:
             output = CustomDataSocketIOOutput(sio, self.bot_message_evt)
@@ -202,10 +205,12 @@ class PersistentSocketIOInput(SocketIOInput):
             if self.session_persistence:
                 if sender_problem(session):
                     # No room to answer in: tell this connection how to start one.
-                    await sio.emit(self.bot_message_evt,
-                                   {"text": "Please reload the page to start a new "
-                                            "conversation."},
-                                   room=sid, namespace=self.namespace)
+                    await sio.emit(
+                        self.bot_message_evt,
+                        {"text": "Please reload the page to start a new conversation."},
+                        room=sid,
+                        namespace=self.namespace,
+                    )
                     return
                 sender = session
             else:
@@ -217,8 +222,9 @@ class PersistentSocketIOInput(SocketIOInput):
             metadata = data.get(self.metadata_key) or {}
             if not isinstance(metadata, dict):
                 metadata = {}
-            await answer(UserMessage(text, output, sender, input_channel=self.name(),
-                                     metadata=metadata))
+            await answer(
+                UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata)
+            )
 
         # Replace Rasa's handlers for the same events.
         sio.on("session_request", namespace=self.namespace)(session_request)

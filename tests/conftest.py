@@ -7,8 +7,9 @@ import json
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,19 @@ class LiveStack:
     def widget_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.widget_port}"
 
-    def post(self, path: str, body: bytes, content_type: str = "application/json",
-             base: str | None = None) -> tuple[int, Any]:
+    def post(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/json",
+        base: str | None = None,
+    ) -> tuple[int, Any]:
         """POST raw bytes; returns (status, parsed JSON body)."""
-        request = urllib.request.Request(
-            (base or self.rasa_url) + path, data=body,
-            headers={"Content-Type": content_type}, method="POST",
+        request = urllib.request.Request(  # noqa: S310 - http on loopback only
+            (base or self.rasa_url) + path,
+            data=body,
+            headers={"Content-Type": content_type},
+            method="POST",
         )
         try:
             with urllib.request.urlopen(request, timeout=120) as reply:  # noqa: S310
@@ -63,9 +71,7 @@ class LiveStack:
     def say(self, sender: str, message: str, **extra: Any) -> list[dict[str, Any]]:
         """Send one message through the REST channel and return the bot's replies."""
         payload = {"sender": sender, "message": message, **extra}
-        status, replies = self.post(
-            "/webhooks/rest/webhook", json.dumps(payload).encode("utf-8")
-        )
+        status, replies = self.post("/webhooks/rest/webhook", json.dumps(payload).encode("utf-8"))
         assert status == 200, replies
         return replies
 
@@ -96,9 +102,7 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
         tracker_db=tmp / "tracker.db",
         tracker_url="",
         feedback_db=tmp / "feedback.sqlite",  # not the repository's var/
-        allowed_origins=(
-            f"http://{host}:{widget_port}", f"http://{host}:{other_site_port}"
-        ),
+        allowed_origins=(f"http://{host}:{widget_port}", f"http://{host}:{other_site_port}"),
     )
     prepare(settings)
     audit_log = tmp / "network.jsonl"
@@ -111,8 +115,9 @@ def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
     )
     try:
         stack.start()
-        yield LiveStack(stack=stack, settings=settings, audit_log=audit_log,
-                        other_site_port=other_site_port)
+        yield LiveStack(
+            stack=stack, settings=settings, audit_log=audit_log, other_site_port=other_site_port
+        )
     finally:
         stack.stop()
 
@@ -125,8 +130,7 @@ def _live_services_survive(request: pytest.FixtureRequest) -> Iterator[None]:
     refused connection) is reported once, by the test that caused it, rather than as
     a refused connection in every test after it.
     """
-    live = (request.getfixturevalue("live_stack")
-            if "live_stack" in request.fixturenames else None)
+    live = request.getfixturevalue("live_stack") if "live_stack" in request.fixturenames else None
     yield
     if live is None:
         return

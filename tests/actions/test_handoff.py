@@ -72,3 +72,42 @@ def test_senss_complaint_needs_no_area():
     )
     text = " ".join(m["text"] for m in dispatcher.messages)
     assert "01865 323070" in text and "senss@oxfordshire.gov.uk" in text
+
+
+def test_a_handoff_that_also_asks_a_question_gets_the_answer_first(knowledge_index):
+    from bot.retrieval import Retriever
+
+    dispatcher = CollectingDispatcher()
+    events = ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            "do i have to do mediation before going to tribunal",
+            "talk_to_someone",
+            {"area": "oxfordshire"},
+        ),
+        {},
+    )
+    texts = [m["text"] for m in dispatcher.messages]
+    assert "mediation" in texts[0].lower()
+    assert texts[1].startswith("Source:") and dispatcher.messages[1]["custom"]["source"]
+    # ... and then the people, as before.
+    assert any("01865 810516" in t for t in texts[2:])
+    assert slots_of(events)["last_article"]
+
+
+def test_a_request_for_a_person_gets_the_people_alone(knowledge_index):
+    from bot.retrieval import Retriever
+
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            "i would like to talk to someone about my sons ehcp",
+            "talk_to_someone",
+            {"area": "oxfordshire"},
+        ),
+        {},
+    )
+    texts = [m["text"] for m in dispatcher.messages]
+    assert not any(t.startswith("Source:") for t in texts)
+    assert any("01865 810516" in t for t in texts)

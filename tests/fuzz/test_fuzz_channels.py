@@ -37,8 +37,9 @@ SESSION = st.text(st.sampled_from("abcdefghijklmnop0123456789-_"), min_size=8, m
 
 
 def raw_post(url: str, body: bytes, content_type: str) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": content_type})
+    request = urllib.request.Request(  # noqa: S310 - http on loopback only
+        url, data=body, method="POST", headers={"Content-Type": content_type}
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as reply:  # noqa: S310
             return reply.status, reply.read().decode("utf-8", "replace")
@@ -67,15 +68,20 @@ def test_rest_webhook_answers_after_fuzzing(live_stack) -> None:
 @pytest.fixture(scope="module")
 def widget_client(live_stack):
     """The widget app in this process (Flask's test client), talking to the live Rasa."""
-    app = create_app({"TESTING": True, "RASA_URL": live_stack.rasa_url,
-                      "RATE_LIMIT_SESSION": "10000/minute", "RATE_LIMIT_ADDRESS": "10000/minute"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "RASA_URL": live_stack.rasa_url,
+            "RATE_LIMIT_SESSION": "10000/minute",
+            "RATE_LIMIT_ADDRESS": "10000/minute",
+        }
+    )
     return app.test_client()
 
 
 @FUZZ
 @given(body=bodies("session", "message", SESSION, ("area",)), content_type=CONTENT_TYPES)
-def test_widget_chat_never_fails_test_client(widget_client, body: bytes,
-                                             content_type: str) -> None:
+def test_widget_chat_never_fails_test_client(widget_client, body: bytes, content_type: str) -> None:
     reply = widget_client.post("/api/chat", data=body, content_type=content_type)
     text = reply.get_data(as_text=True)
     assert reply.status_code < 500, (reply.status_code, text[:300], body[:300])
@@ -98,8 +104,11 @@ def test_widget_chat_answers_after_fuzzing(live_stack, widget_client) -> None:
     # The live widget, once its per-address limit (60 a minute) lets us through again.
     deadline = time.monotonic() + 75
     while True:
-        status, text = raw_post(live_stack.widget_url + "/api/chat", json.dumps(
-            {"session": uuid.uuid4().hex, "message": QUESTION}).encode(), "application/json")
+        status, text = raw_post(
+            live_stack.widget_url + "/api/chat",
+            json.dumps({"session": uuid.uuid4().hex, "message": QUESTION}).encode(),
+            "application/json",
+        )
         if status != 429 or time.monotonic() > deadline:
             break
         time.sleep(5)
@@ -147,14 +156,28 @@ def sio(live_stack):
 
 
 SOCKET_DATA = st.one_of(
-    st.fixed_dictionaries({}, optional={"message": FIELD, "session_id": st.one_of(SESSION, FIELD),
-                                        "customData": JSON_VALUE, "metadata": JSON_VALUE}),
-    JSON_VALUE, TEXT, st.binary(max_size=200))
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "message": FIELD,
+            "session_id": st.one_of(SESSION, FIELD),
+            "customData": JSON_VALUE,
+            "metadata": JSON_VALUE,
+        },
+    ),
+    JSON_VALUE,
+    TEXT,
+    st.binary(max_size=200),
+)
 
 
 @FUZZ
-@given(event=st.sampled_from(["user_uttered", "user_uttered", "session_request",
-                              "message", "disconnect_me"]), data=SOCKET_DATA)
+@given(
+    event=st.sampled_from(
+        ["user_uttered", "user_uttered", "session_request", "message", "disconnect_me"]
+    ),
+    data=SOCKET_DATA,
+)
 def test_socketio_events_never_fail(live_stack, sio, event: str, data) -> None:
     assert sio.client.connected, "the server dropped the socket.io connection"
     sio.client.emit(event, data)
