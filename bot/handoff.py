@@ -74,7 +74,8 @@ _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 _WANTS_A_PERSON = re.compile(
     r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|person|human|advis[eo]rs?|"
     r"advocat\w*|experts?|help\s+me|talk|speak|chat|sendias+|iass|contact|phone|ring|"
-    r"call|email|e-mail|number)\b",
+    r"call|email|e-mail|number|advice|helpline|charity|need\s+(?:some\s+)?help|"
+    r"help\s+(?:me|with|filling|writing)|support\s+me|on\s+my\s+side|come\s+(?:to|with))\b",
     re.I,
 )
 
