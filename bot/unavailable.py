@@ -1,4 +1,4 @@
-"""The fixed reply when the assistant cannot look something up right now.
+"""The fixed replies when the assistant cannot look something up, or cannot be reached.
 
 When the action server is down, slow or failing, Rasa logs an error and sends
 nothing: the person would get silence. The channels (``channels/never_silent.py``)
@@ -57,11 +57,44 @@ def cannot_look_up(area: object = None, contacts: Directory | None = None) -> st
         for cid in CRISIS_LINE_IDS
         if cid in contacts.by_id and contacts[cid].phone
     ]
-    emergency = contacts.by_id.get("emergency_999")
-    danger = emergency.phone if emergency and emergency.phone else "999"
+    danger = danger_number(contacts)
     return (
         "Sorry, I can't look that up right now. Please try again in a few minutes. "
         f"For advice from a person about SEND, {sendias}. "
         f"If you or someone else is in danger, call {danger}. "
         "To talk to someone now, day or night: " + ", ".join(lines) + "."
+    )
+
+
+def danger_number(contacts: Directory | None = None) -> str:
+    """The emergency number, from ``knowledge/contacts.yml``."""
+    contacts = contacts or directory()
+    emergency = contacts.by_id.get("emergency_999")
+    return emergency.phone if emergency and emergency.phone else "999"
+
+
+def cannot_connect(contacts: Directory | None = None) -> str:
+    """What the widget says when it cannot reach the assistant at all.
+
+    Every number comes from ``knowledge/contacts.yml``, in the widget's crisis order.
+    """
+    contacts = contacts or directory()
+    lines = [
+        _line(contacts[cid])
+        for cid in ("nhs_111_mental_health", "childline", "samaritans")
+        if cid in contacts.by_id and contacts[cid].phone
+    ]
+    return (
+        "Sorry, I can't connect right now. If you or someone else is in danger, call "
+        f"{danger_number(contacts)}. For urgent mental health help call "
+        + ", ".join(lines)
+        + ". For SEND advice, search your council's local offer for 'SENDIAS'."
+    )
+
+
+def rate_limited(contacts: Directory | None = None) -> str:
+    """What a person sending faster than the limit is told."""
+    return (
+        "You're sending messages faster than I can answer. Please wait a minute and "
+        f"try again. If you or someone else is in danger, call {danger_number(contacts)}."
     )

@@ -21,11 +21,7 @@ from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
 from bot.settings import get_settings
-
-RATE_LIMITED = (
-    "You're sending messages faster than I can answer. Please wait a minute and "
-    "try again. If you or someone else is in danger, call 999."
-)
+from bot.unavailable import rate_limited
 
 
 def _is_loopback(host: str) -> bool:
@@ -103,7 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(429)
     def too_many(_error):
-        return jsonify({"error": "rate_limited", "messages": [{"text": RATE_LIMITED}]}), 429
+        return jsonify({"error": "rate_limited", "messages": [{"text": rate_limited()}]}), 429
 
     @app.errorhandler(404)
     def not_found(_error):

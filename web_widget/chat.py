@@ -15,16 +15,10 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
 from bot.contacts import AREAS, Directory, directory
-from bot.unavailable import cannot_look_up
+from bot.unavailable import cannot_connect, cannot_look_up
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-CANNOT_CONNECT = (
-    "Sorry, I can't connect right now. If you or someone else is in danger, call 999. "
-    "For urgent mental health help call NHS 111 and choose the mental health option, "
-    "Childline 0800 1111 (under 19s) or Samaritans 116 123. For SEND advice, search "
-    "your council's local offer for 'SENDIAS'."
-)
 # Shown by the widget when it cannot connect, in this order.
 CRISIS_IDS = ("emergency_999", "nhs_111_mental_health", "childline", "samaritans")
 
@@ -108,7 +102,7 @@ def chat():
         messages = _rasa(session, message.strip())
     except (requests.RequestException, ValueError) as err:
         current_app.logger.error("Rasa did not answer: %s", err)
-        return jsonify({"error": "unavailable", "messages": [{"text": CANNOT_CONNECT}]}), 503
+        return jsonify({"error": "unavailable", "messages": [{"text": cannot_connect()}]}), 503
     if not messages:
         # Our Rasa channel never answers with nothing (channels/never_silent.py);
         # this covers a Rasa without it: silence must never reach the person.
@@ -142,6 +136,6 @@ def contacts():
     crisis = [_contact_json(found[cid]) for cid in CRISIS_IDS if cid in found.by_id]
     areas = [area] if area and area != "elsewhere" else [a for a in AREAS if a != "elsewhere"]
     sendias = [_contact_json(c) for a in areas for c in found.find("sendias", a)]
-    response = jsonify({"crisis": crisis, "sendias": sendias, "fallback": CANNOT_CONNECT})
+    response = jsonify({"crisis": crisis, "sendias": sendias, "fallback": cannot_connect(found)})
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
