@@ -15,9 +15,9 @@ def texts(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-def test_greeting_comes_from_the_action_server(live_stack):
+def test_greeting_names_the_service(live_stack):
     replies = live_stack.say("greeter", "hello")
-    # action_greet runs in the action server and names the service.
+    # utter_greet, a domain response: it needs no action server.
     assert "SEN Support helper" in texts(replies)
 
 
