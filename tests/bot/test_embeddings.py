@@ -1,0 +1,182 @@
+"""MiniLM on ONNX Runtime gives sentence-transformers' vectors, without PyTorch.
+
+These run the real bundled all-MiniLM-L6-v2: the ONNX file is the one ``prepare``
+builds in ``var/models`` (built here when missing), PyTorch is the reference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from bot import embeddings
+from bot.settings import REPO_ROOT, get_settings
+
+LONG = " ".join(
+    ["My daughter's EHCP review is next week and the school says they cannot meet"
+     " her needs without more funding from the council."] * 20
+)
+TEXTS = [
+    "hi",
+    "ok",
+    "?",
+    "help",
+    "what is an ehcp",
+    "What does the SENCO actually do?",
+    "how do i apply for an education, health and care needs assessment",
+    "Who pays for the extra help at school?",
+    "my son has adhd and keeps getting excluded",
+    "can i complain about the school?",
+    "the deadline is killing me",
+    "I don't want to be here anymore",
+    "where do I pay my council tax",
+    "is SEN support the same as an EHC plan??",
+    "Tribunal — mediation first?",
+    "  leading and trailing spaces  ",
+    "\ttabs\tand\nnew lines\n",
+    "   ",
+    "",
+    "\n",
+    "my daughter has adhd 😟",
+    "😀😀",
+    "🙂 thanks so much 🙏🏽👍",
+    "é" * 300,
+    "Ma fille a besoin d'aide à l'école, que faire ?",
+    "Mi hijo tiene autismo, ¿qué apoyo hay?",
+    "Dziecko ma orzeczenie o potrzebie kształcenia specjalnego",
+    "我的孩子需要特殊教育支持",
+    "ولدي يحتاج إلى دعم في المدرسة",
+    "Ребёнку нужна помощь в школе",
+    "naïve café résumé coöperate",
+    "ＦＵＬＬＷＩＤＴＨ　ｔｅｘｔ",
+    "zero\u200bwidth\u200djoiner",
+    "http://www.example.org/local-offer?id=123&x=y",
+    "0800 123 4567 or 01234 567890",
+    "ALL CAPS BECAUSE I AM FRUSTRATED",
+    "a" * 1000,
+    " ".join(["worried"] * 600),
+    LONG,
+    "dyslexia dyspraxia dyscalculia autism asd adhd odd pda sensory processing",
+    "is it the?",
+    "!!!",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_model() -> embeddings.OnnxMiniLM:
+    folder = embeddings.model_path()
+    path = embeddings.export_onnx(get_settings())
+    return embeddings.OnnxMiniLM(path, folder, threads=1)
+
+
+@pytest.fixture(scope="module")
+def torch_model() -> embeddings.TorchMiniLM:
+    return embeddings.TorchMiniLM(embeddings.model_path(), threads=1)
+
+
+def test_the_texts_cover_what_the_model_truncates(onnx_model):
+    assert len(TEXTS) >= 40
+    pieces = len(onnx_model.tokenizer.encode(LONG).ids)
+    assert pieces == onnx_model.max_seq_length == 256  # from sentence_bert_config.json
+
+
+def test_onnx_sentence_vectors_match_pytorch(onnx_model, torch_model):
+    ours = onnx_model.encode(TEXTS)
+    reference = torch_model.encode(TEXTS)
+    assert ours.shape == reference.shape == (len(TEXTS), embeddings.DIMENSION)
+    assert ours.dtype == np.float32
+    cosines = (ours * reference).sum(axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= 0.999, f"{TEXTS[worst]!r}: cosine {cosines[worst]}"
+    # Below 1e-4 the trained Rasa model (DIET on these features) stays valid.
+    assert np.abs(ours - reference).max() < 1e-4
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_one_at_a_time_equals_in_a_batch(onnx_model):
+    batched = onnx_model.encode(TEXTS, batch_size=7)
+    alone = np.vstack([onnx_model.encode([text]) for text in TEXTS])
+    np.testing.assert_allclose(batched, alone, atol=1e-5)
+
+
+def test_word_pieces_and_spans_match_pytorch(onnx_model, torch_model):
+    ours = onnx_model.token_vectors(TEXTS, batch_size=8)
+    reference = torch_model.token_vectors(TEXTS, batch_size=8)
+    for text, a, b in zip(TEXTS, ours, reference):
+        assert a.offsets == b.offsets, text
+        assert a.pieces.shape == b.pieces.shape, text
+        np.testing.assert_allclose(a.pieces, b.pieces, atol=1e-4, err_msg=text)
+        np.testing.assert_allclose(a.sentence, b.sentence, atol=1e-5, err_msg=text)
+
+
+def test_spans_point_into_the_text_as_given(onnx_model):
+    text = "   what does the senco do"
+    (vectors,) = onnx_model.token_vectors([text])
+    words = [text[a:b] for a, b in vectors.offsets if b > a]
+    assert "".join(words) == "whatdoesthesencodo"
+    assert vectors.offsets[1] == (3, 7)  # "what", after the three spaces
+    assert vectors.offsets[0] == vectors.offsets[-1] == (0, 0)  # [CLS], [SEP]
+
+
+def test_the_onnx_file_is_named_by_the_model_and_found_by_get_model():
+    path = embeddings.onnx_path()
+    assert path.parent == get_settings().var_dir / "models"
+    assert path.name.startswith("minilm-") and path.suffix == ".onnx"
+    assert embeddings.onnx_path() == path  # the hash is stable
+
+
+def test_without_the_onnx_file_it_falls_back_to_sentence_transformers(tmp_path, caplog):
+    script = textwrap.dedent(
+        """
+        import json, logging, sys
+        logging.basicConfig(level=logging.WARNING)
+        from bot import embeddings
+        vector = embeddings.embed(["hello"])
+        print(json.dumps([embeddings.get_model().backend, "torch" in sys.modules,
+                          float(vector[0] @ vector[0])]))
+        """
+    )
+    env = dict(os.environ, SENBOT_VAR_DIR=str(tmp_path), HF_HUB_OFFLINE="1",
+               USE_TF="0", PYTHONPATH=str(REPO_ROOT))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, cwd=REPO_ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    backend, torch_loaded, norm = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (backend, torch_loaded) == ("torch", True)
+    assert norm == pytest.approx(1.0, abs=1e-5)
+    assert done.stderr.count("No MiniLM ONNX file") == 1
+
+
+def test_the_action_server_embeds_without_importing_torch(onnx_model):
+    # What `python -m actions` imports (rasa_sdk and every action module), then
+    # the warm-up search and one embedding, as the first question would.
+    script = textwrap.dedent(
+        """
+        import json, os, sys
+        os.environ.setdefault("USE_TF", "0")
+        import rasa_sdk.__main__
+        from rasa_sdk.executor import ActionExecutor
+        import actions.__main__
+        ActionExecutor().register_package("actions")  # imports every action module
+        from bot import embeddings
+        from bot.retrieval import Retriever
+        Retriever().search("Who pays for the extra help at school?")
+        embeddings.embed(["what is an ehcp"])
+        print(json.dumps([embeddings.get_model().backend, "actions.knowledge" in sys.modules,
+                          sorted(m for m in ("torch", "sentence_transformers")
+                                 if m in sys.modules)]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=REPO_ROOT, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    assert done.returncode == 0, done.stderr
+    backend, knowledge_action_loaded, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert backend == "onnx" and knowledge_action_loaded
+    assert imported == []
