@@ -38,8 +38,8 @@ from pathlib import Path
 from bot.settings import REPO_ROOT, Settings
 from bot.stack import (
     RASA_CLI,
-    ServiceCannotStayUp,
     Service,
+    ServiceCannotStayUp,
     Stack,
     free_port,
     model_path,
@@ -78,8 +78,14 @@ class Layout:
     widget_port: int
 
     @classmethod
-    def free(cls, state_dir: Path, rasa: int = 2, actions: int = 2, port: int | None = None,
-             widget_port: int | None = None) -> Layout:
+    def free(
+        cls,
+        state_dir: Path,
+        rasa: int = 2,
+        actions: int = 2,
+        port: int | None = None,
+        widget_port: int | None = None,
+    ) -> Layout:
         """A layout on free loopback ports (the balancer on ``port`` when given)."""
         if rasa < 1 or actions < 1:
             raise ValueError("At least one Rasa server and one action server are needed")
@@ -144,8 +150,11 @@ def postgres_bin() -> Path | None:
 def missing_tools() -> list[str]:
     """Debian packages the scaled stack needs and this machine lacks."""
     missing = [] if postgres_bin() else ["postgresql"]
-    missing += [name for name, exe in (("redis-server", "redis-server"), ("nginx", "nginx"))
-                if not (shutil.which(exe) or Path(f"/usr/sbin/{exe}").exists())]
+    missing += [
+        name
+        for name, exe in (("redis-server", "redis-server"), ("nginx", "nginx"))
+        if not (shutil.which(exe) or Path(f"/usr/sbin/{exe}").exists())
+    ]
     return missing
 
 
@@ -154,10 +163,14 @@ def _exe(name: str) -> str:
 
 
 def _as_postgres(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: run it as the ``postgres`` user then."""
+    """PostgreSQL refuses to run as root: run it as the ``postgres`` user then.
+
+    ``setpriv`` changes user and then becomes the command (``runuser`` would stay
+    as its parent and kill it 2 s after a SIGTERM, before a clean shutdown).
+    """
     if os.geteuid() != 0:
         return command
-    return ["runuser", "-u", "postgres", "--", *command]
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", *command]
 
 
 # --- generated configuration --------------------------------------------------------
@@ -184,20 +197,28 @@ def write_configs(layout: Layout) -> dict[str, Path]:
         (state / sub).mkdir(parents=True, exist_ok=True)
 
     def servers(ports: tuple[int, ...]) -> str:
-        return "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"
-                         for p in ports)
+        return "\n".join(
+            f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports
+        )
 
     return {
         "nginx": render(
-            DEPLOY_DIR / "nginx.conf.template", state / "nginx.conf",
-            user="user root;" if os.geteuid() == 0 else "", state=state, host="127.0.0.1",
-            port=layout.port, actions_port=layout.actions_port,
+            DEPLOY_DIR / "nginx.conf.template",
+            state / "nginx.conf",
+            user="user root;" if os.geteuid() == 0 else "",
+            state=state,
+            host="127.0.0.1",
+            port=layout.port,
+            actions_port=layout.actions_port,
             rasa_servers=servers(layout.rasa_ports),
             actions_servers=servers(layout.actions_ports),
         ),
         "redis": render(
-            DEPLOY_DIR / "redis.conf.template", state / "redis.conf",
-            host="127.0.0.1", port=layout.redis_port, state=state,
+            DEPLOY_DIR / "redis.conf.template",
+            state / "redis.conf",
+            host="127.0.0.1",
+            port=layout.redis_port,
+            state=state,
         ),
     }
 
@@ -224,10 +245,22 @@ def init_postgres(layout: Layout, fast: bool = False) -> Path:
     data.chmod(0o700)
     if os.geteuid() == 0:
         shutil.chown(data, "postgres")
-    command = [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-               "-E", "UTF8"]
-    subprocess.run(_as_postgres(command + (["--no-sync"] if fast else [])), check=True,
-                   capture_output=True, timeout=180)
+    command = [
+        str(bindir / "initdb"),
+        "-D",
+        str(data),
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "-E",
+        "UTF8",
+    ]
+    subprocess.run(
+        _as_postgres(command + (["--no-sync"] if fast else [])),
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     return data
 
 
@@ -236,9 +269,19 @@ def ensure_database(layout: Layout) -> None:
     bindir = postgres_bin()
     assert bindir is not None
     done = subprocess.run(
-        [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(layout.postgres_port),
-         "-U", "postgres", DATABASE],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(layout.postgres_port),
+            "-U",
+            "postgres",
+            DATABASE,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if done.returncode and "already exists" not in done.stderr:
         raise RuntimeError(f"Could not create the {DATABASE} database: {done.stderr}")
@@ -263,51 +306,98 @@ def scaled_services(settings: Settings, layout: Layout, fast: bool = False) -> d
     state, host, py = layout.state_dir, settings.host, sys.executable
     configs = write_configs(layout)
     postgres_options = [
-        "-D", str(state / "postgres"), "-p", str(layout.postgres_port),
-        "-k", str(state / "postgres"), "-c", f"listen_addresses={host}",
-        "-c", "max_connections=200",
+        "-D",
+        str(state / "postgres"),
+        "-p",
+        str(layout.postgres_port),
+        "-k",
+        str(state / "postgres"),
+        "-c",
+        f"listen_addresses={host}",
+        "-c",
+        "max_connections=200",
     ] + (["-c", "fsync=off", "-c", "synchronous_commit=off"] if fast else [])
     services = {
         "postgres": Service(
-            "postgres", _as_postgres([str(bindir / "postgres"), *postgres_options]),
-            _tcp(layout.postgres_port), layout.tracker_url, "PostgreSQL server",
+            "postgres",
+            _as_postgres([str(bindir / "postgres"), *postgres_options]),
+            _tcp(layout.postgres_port),
+            layout.tracker_url,
+            "PostgreSQL server",
+            stop_signal=signal.SIGINT,  # "fast" shutdown: SIGTERM waits for every client
         ),
         "redis": Service(
-            "redis", [_exe("redis-server"), str(configs["redis"])],
-            _tcp(layout.redis_port), layout.lock_store_url, "Redis server",
+            "redis",
+            [_exe("redis-server"), str(configs["redis"])],
+            _tcp(layout.redis_port),
+            layout.lock_store_url,
+            "Redis server",
         ),
     }
     for i, port in enumerate(layout.actions_ports, 1):
         services[f"actions{i}"] = Service(
             f"actions{i}",
-            [py, "-m", "actions", "--actions", "actions", "--port", str(port),
-             "--cors", settings.rasa_url],
-            f"http://{host}:{port}/health", f"http://{host}:{port}/webhook",
+            [
+                py,
+                "-m",
+                "actions",
+                "--actions",
+                "actions",
+                "--port",
+                str(port),
+                "--cors",
+                settings.rasa_url,
+            ],
+            f"http://{host}:{port}/health",
+            f"http://{host}:{port}/webhook",
             f"action server {i}",
         )
     services["balancer"] = Service(
         "balancer",
-        [_exe("nginx"), "-p", str(state / "nginx"), "-c", str(configs["nginx"]),
-         "-e", str(state / "nginx" / "error.log")],
-        _tcp(layout.port), settings.rasa_url, "load balancer (nginx)",
+        [
+            _exe("nginx"),
+            "-p",
+            str(state / "nginx"),
+            "-c",
+            str(configs["nginx"]),
+            "-e",
+            str(state / "nginx" / "error.log"),
+        ],
+        _tcp(layout.port),
+        settings.rasa_url,
+        "load balancer (nginx)",
     )
     for i, port in enumerate(layout.rasa_ports, 1):
         services[f"rasa{i}"] = Service(
             f"rasa{i}",
-            [py, str(RASA_CLI), "run",
-             "--model", str(model_path(settings)),
-             "--endpoints", "endpoints.yml",
-             "--credentials", "credentials.yml",
-             "--interface", host, "--port", str(port),
-             *rasa_api_args(settings),
-             "--cors", *settings.allowed_origins],
-            f"http://{host}:{port}/", f"http://{host}:{port}/webhooks/rest/webhook",
+            [
+                py,
+                str(RASA_CLI),
+                "run",
+                "--model",
+                str(model_path(settings)),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                host,
+                "--port",
+                str(port),
+                *rasa_api_args(settings),
+                "--cors",
+                *settings.allowed_origins,
+            ],
+            f"http://{host}:{port}/",
+            f"http://{host}:{port}/webhooks/rest/webhook",
             f"Rasa server {i}",
         )
     services["widget"] = Service(
-        "widget", [py, "-m", "web_widget"],
+        "widget",
+        [py, "-m", "web_widget"],
         f"http://{host}:{layout.widget_port}/healthz",
-        f"http://{host}:{layout.widget_port}/demo", "widget",
+        f"http://{host}:{layout.widget_port}/demo",
+        "widget",
     )
     return services
 
@@ -324,13 +414,15 @@ def start_scaled(stack: Stack, layout: Layout, timeout: float = 300.0) -> float:
     return seconds + stack.start(rest, timeout=timeout)
 
 
-def build(settings: Settings, layout: Layout, fast: bool = False,
-          extra_env: dict[str, str] | None = None) -> tuple[Stack, Settings]:
+def build(
+    settings: Settings, layout: Layout, fast: bool = False, extra_env: dict[str, str] | None = None
+) -> tuple[Stack, Settings]:
     """The scaled stack (not started) and the settings its children get."""
     init_postgres(layout, fast=fast)
     scaled = scaled_settings(settings, layout)
-    stack = Stack(scaled, extra_env=dict(extra_env or {}),
-                  services=scaled_services(scaled, layout, fast=fast))
+    stack = Stack(
+        scaled, extra_env=dict(extra_env or {}), services=scaled_services(scaled, layout, fast=fast)
+    )
     return stack, scaled
 
 
@@ -347,8 +439,13 @@ def run_scaled(settings: Settings, rasa: int = 2, actions: int = 2) -> int:
         print(f"Missing {', '.join(missing)}: {INSTALL_HINT}", file=sys.stderr)
         return 1
     prepare(settings)
-    layout = Layout.free(settings.var_dir / "scaled", rasa=rasa, actions=actions,
-                         port=settings.rasa_port, widget_port=settings.widget_port)
+    layout = Layout.free(
+        settings.var_dir / "scaled",
+        rasa=rasa,
+        actions=actions,
+        port=settings.rasa_port,
+        widget_port=settings.widget_port,
+    )
     stack, scaled = build(settings, layout)
     stopping = threading.Event()
 
@@ -357,8 +454,11 @@ def run_scaled(settings: Settings, rasa: int = 2, actions: int = 2) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Starting PostgreSQL, Redis, {actions} action servers, nginx, "
-          f"{rasa} Rasa servers and the widget...", flush=True)
+    print(
+        f"Starting PostgreSQL, Redis, {actions} action servers, nginx, "
+        f"{rasa} Rasa servers and the widget...",
+        flush=True,
+    )
     try:
         seconds = start_scaled(stack, layout)
     except (RuntimeError, subprocess.SubprocessError) as err:

@@ -287,6 +287,7 @@ class Service:
     restart_at: float | None = None  # when a restart is due
     restarted_at: float | None = None  # set until the restarted service answers
     restarts: int = 0
+    stop_signal: int = signal.SIGTERM  # PostgreSQL shuts down fast on SIGINT
 
     def __post_init__(self) -> None:
         self.label = self.label or self.name
@@ -438,13 +439,13 @@ class Stack:
         service.restart_at = None
 
     def stop(self, names: Sequence[str] | None = None, grace: float = 15.0) -> None:
-        """Stop the named services (all, last started first): SIGTERM, then SIGKILL
-        after ``grace`` seconds."""
+        """Stop the named services (all, last started first): SIGTERM (or the service's
+        ``stop_signal``), then SIGKILL after ``grace`` seconds."""
         names = list(reversed(self.services)) if names is None else names
         for name in names:
             service = self.services[name]
             if service.running():
-                os.killpg(service.process.pid, signal.SIGTERM)
+                os.killpg(service.process.pid, service.stop_signal)
         deadline = time.monotonic() + grace
         for name in names:
             service = self.services[name]

@@ -18,6 +18,12 @@ change.
 Creating the store also redacts this process's log messages
 (``bot.privacy.install_log_redaction``): it is the first project code Rasa loads
 that runs in the server, and Rasa's debug lines carry the message text.
+
+It also makes a conversation that cannot be read fail its turn
+(:func:`fail_turn_when_unreadable`): the channels then send the fixed reply with
+SENDIAS and 999 (``channels/never_silent.py``), instead of Rasa's default, which is
+to answer as if the conversation had just begun and keep it in that one server's
+memory, where a second Rasa server never sees it (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 import rasa.shared.utils.cli
-from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -87,11 +93,40 @@ class StoreRefused(RuntimeError):  # noqa: N818 - reads as what happened
     """The database would not store something in this turn (not a missing schema)."""
 
 
+class StoreUnavailable(RuntimeError):  # noqa: N818 - reads as what happened
+    """The conversation could not be read (the database is down or unreachable)."""
+
+
+def fail_turn_when_unreadable() -> None:
+    """Make a turn fail when its conversation cannot be read from this store.
+
+    Rasa 3.6 wraps every tracker store in ``FailSafeTrackerStore``, which logs a
+    failed read and carries on with a new, empty conversation, saved in that
+    server's memory. With PostgreSQL down the person would get answers that forget
+    what they said (a bare "Cornwall" after "Which area are you in?"), and none of
+    it would be stored. Raising instead fails the turn, and the channels send the
+    fixed reply with the human routes. Failed writes keep Rasa's behaviour: the
+    reply is already made. Idempotent; other tracker stores are not affected.
+    """
+    rasa_handler = FailSafeTrackerStore.on_tracker_store_retrieve_error
+    if getattr(rasa_handler, "fails_unreadable", False):
+        return
+
+    def on_retrieve_error(self: FailSafeTrackerStore, error: Exception) -> None:
+        if isinstance(self._tracker_store, RedactingSQLTrackerStore):
+            raise StoreUnavailable(f"The conversation store cannot be read: {error}") from error
+        rasa_handler(self, error)
+
+    on_retrieve_error.fails_unreadable = True  # type: ignore[attr-defined]
+    FailSafeTrackerStore.on_tracker_store_retrieve_error = on_retrieve_error  # type: ignore[method-assign]
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that writes events with personal details redacted."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         install_log_redaction()
+        fail_turn_when_unreadable()
         super().__init__(*args, **kwargs)
 
     @contextlib.contextmanager

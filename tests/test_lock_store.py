@@ -63,3 +63,26 @@ def test_endpoints_names_the_store_and_settings_default_to_memory(
     assert Settings.from_env().lock_store_url == ""
     monkeypatch.setenv("SENBOT_LOCK_STORE_URL", "redis://127.0.0.1:6379/0")
     assert Settings.from_env().lock_store_url == "redis://127.0.0.1:6379/0"
+
+
+async def test_a_waiting_message_gets_the_lock_soon_after_it_is_freed() -> None:
+    import asyncio
+    import time
+
+    store = EnvLockStore()
+    order: list[str] = []
+
+    async def turn(name: str, seconds: float) -> float:
+        async with store.lock("c2"):
+            order.append(f"{name} start")
+            await asyncio.sleep(seconds)
+            order.append(f"{name} end")
+        return time.monotonic()
+
+    first = asyncio.create_task(turn("first", 0.2))
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    second_done = await turn("second", 0.0)
+    await first
+    assert order == ["first start", "first end", "second start", "second end"]
+    assert second_done - started < 0.5  # Rasa's own wait would be a whole second

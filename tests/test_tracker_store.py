@@ -177,3 +177,26 @@ async def test_a_value_the_database_cannot_store_fails_the_turn_not_the_server(
     await store.save(tracker)
     reloaded = await store.retrieve("after-refusal")
     assert reloaded.latest_message.text.endswith("who pays for SEN support?")
+
+
+async def test_a_conversation_that_cannot_be_read_fails_the_turn(tmp_path: Path) -> None:
+    # Rasa wraps every store in FailSafeTrackerStore, which answered an unreadable
+    # conversation as a new one kept in memory; the channels now send the fixed reply.
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+
+    from channels.tracker_store import StoreUnavailable
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = _store(url)
+    await store.save(_turn("readable", datetime.now(UTC).timestamp()))
+    failsafe = FailSafeTrackerStore(store)
+    assert (await failsafe.retrieve("readable")) is not None
+    store.engine.dispose()
+    (tmp_path / "tracker.db").unlink()
+    (tmp_path / "tracker.db").mkdir()  # the database can no longer be opened
+    with pytest.raises(StoreUnavailable):
+        await failsafe.retrieve("readable")
+    # Rasa's own behaviour is kept for every other store.
+    other = FailSafeTrackerStore(InMemoryTrackerStore(DOMAIN))
+    other._tracker_store.retrieve = None  # type: ignore[assignment] - fails when called
+    assert await other.retrieve("anyone") is None
