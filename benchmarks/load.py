@@ -52,8 +52,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -221,6 +221,7 @@ def level_figures(records: list[dict], seconds: float, before: dict, after: dict
         "messages": sent,
         "seconds": seconds,
         "msg_s": sent / seconds if seconds else 0.0,
+        "real_s": counts.get("ok", 0) / seconds if seconds else 0.0,
         "p50": pct(waited, 0.50), "p95": pct(waited, 0.95), "p99": pct(waited, 0.99),
         "timeouts": counts.get("timeout", 0),
         "non_200": sum(n for k, n in counts.items() if k.startswith("http_")),
@@ -241,6 +242,9 @@ def turn_window(turn: int, total: int, half: int = 2) -> tuple[int, int]:
     return max(1, turn - half), min(total, turn + half)
 
 
+nan = float("nan")
+
+
 def _num(value: float, digits: int = 0) -> str:
     return "-" if value != value else f"{value:.{digits}f}"  # nan -> "-"
 
@@ -258,6 +262,7 @@ def rows_for(result: dict | None) -> list[tuple[str, str]]:
         rows += [
             (head, f"{f['messages']} msgs in {f['seconds']:.0f} s"),
             ("  msg/s", _num(f["msg_s"], 2)),
+            ("  msg/s not counting fixed replies", _num(f.get("real_s", nan), 2)),
             ("  p50 / p95 / p99 ms",
              " / ".join(_num(f[k]) for k in ("p50", "p95", "p99"))),
             ("  knowledge p50, crisis p95 ms",
@@ -282,6 +287,9 @@ def rows_for(result: dict | None) -> list[tuple[str, str]]:
         elif long:
             cell = "- (not reached)"
         rows.append((f"  turn {turn}", cell))
+    if long and "outcomes" in long:
+        rows.append(("  replies", ", ".join(f"{k} {v}" for k, v in
+                                            sorted(long["outcomes"].items()))))
     return rows
 
 
@@ -382,14 +390,22 @@ def drive(job_file: str) -> int:
 
 # --- one version's stack (runs in .venv with that version's code first) ------------
 
-def _post(url: str, sender: str, message: str) -> float:
+def _post(url: str, sender: str, message: str,
+          fallback_mark: str = "\0") -> tuple[float, str]:
+    """One message through the REST channel: (milliseconds, outcome as in classify)."""
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(url, data=body,
+    request = urllib.request.Request(url, data=body,  # noqa: S310 - our own http URL
                                      headers={"Content-Type": "application/json"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:  # noqa: S310
-        reply.read()
-    return (time.perf_counter() - started) * 1000
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:  # noqa: S310
+            status, text, error = reply.status, reply.read().decode("utf-8", "replace"), ""
+    except urllib.error.HTTPError as err:
+        status, text, error = err.code, "", ""
+    except (urllib.error.URLError, OSError) as err:
+        status, text, error = 0, "", f"{type(err).__name__} {err}"
+    ms = (time.perf_counter() - started) * 1000
+    return ms, classify(status, text, "knowledge", fallback_mark, error)
 
 
 def _unprepared(var_dir: Path, index_dir: Path) -> str:
@@ -436,8 +452,9 @@ def measure(args: argparse.Namespace) -> int:
     try:
         result["ready_s"] = stack.start()
         pgids = {name: os.getpgid(stack.services[name].process.pid) for name in SERVICES}
-        for i, (kind, message) in enumerate(t for conv in plan[:3] for t in conv):
-            _post(url, f"warm-{i // 12}", message)  # first-use loads, not counted
+        for n, conversation in enumerate(plan[:3]):  # first-use loads, not counted
+            for _, message in conversation:
+                _post(url, f"warm-{n}", message)
         for users in LEVELS:
             job = {"host": settings.rasa_url, "users": users, "seconds": args.seconds,
                    "timeout": TIMEOUT, "plan": plan, "prefix": f"load{users}",
@@ -463,8 +480,12 @@ def measure(args: argparse.Namespace) -> int:
             if stack.dead():
                 raise SystemExit(f"service(s) exited: {', '.join(stack.dead())}")
         question = sets["knowledge"][0]
-        latencies = [_post(url, "load-long", question) for _ in range(args.turns)]
-        result["long"] = {"question": question, "turns": {}}
+        replies = [_post(url, "load-long", question, fallback_mark) for _ in range(args.turns)]
+        latencies = [ms for ms, _ in replies]
+        outcomes: dict[str, int] = {}
+        for _, outcome in replies:
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        result["long"] = {"question": question, "turns": {}, "outcomes": outcomes}
         for turn in LONG_TURNS:
             if turn > args.turns:
                 continue

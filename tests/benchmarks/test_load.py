@@ -5,8 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.load import (LEVELS, build_mix, classify, group_usage, level_figures,
-                             message_sets, parse_stat, side_by_side, turn_window)
+from benchmarks.load import (
+    LEVELS,
+    build_mix,
+    classify,
+    group_usage,
+    level_figures,
+    message_sets,
+    parse_stat,
+    side_by_side,
+    turn_window,
+)
 
 MARK = "Sorry, I can't look that up right now"
 
@@ -88,5 +97,7 @@ def test_figures_and_the_side_by_side_table() -> None:
     assert "baseline abc" in table[0] and table[0].rstrip().endswith("def")
     msg_s = next(line for line in table if line.strip().startswith("msg/s"))
     assert msg_s.split()[1:] == ["10.10", "10.10"]
+    real = next(line for line in table if "not counting fixed" in line)
+    assert real.split()[-2:] == ["10.00", "10.00"]  # the timeout is not a real reply
     assert any("turn 200" in line and "not reached" in line for line in table)
     assert turn_window(1, 200) == (1, 3) and turn_window(200, 200) == (198, 200)
