@@ -29,9 +29,10 @@ import os
 import sys
 import threading
 import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -105,8 +106,10 @@ def max_seq_length(folder: Path) -> int:
         if value:
             return int(value)
     limits = []
-    for name, key in (("tokenizer_config.json", "model_max_length"),
-                      ("config.json", "max_position_embeddings")):
+    for name, key in (
+        ("tokenizer_config.json", "model_max_length"),
+        ("config.json", "max_position_embeddings"),
+    ):
         path = folder / name
         value = json.loads(path.read_text()).get(key) if path.is_file() else None
         if isinstance(value, int):
@@ -292,9 +295,7 @@ class OnnxMiniLM:
                 shift = len(texts[index]) - len(texts[index].lstrip())
                 offsets = [
                     (0, 0) if special else (start + shift, end + shift)
-                    for (start, end), special in zip(
-                        encoding.offsets, encoding.special_tokens_mask
-                    )
+                    for (start, end), special in zip(encoding.offsets, encoding.special_tokens_mask)
                 ]
                 pieces = hidden[row][mask[row].astype(bool)].astype(np.float32)
                 results[index] = TokenVectors(sentences[row], pieces, offsets)

@@ -165,8 +165,8 @@ def _token_rows(
     rows = np.zeros((len(tokens), DIMENSION), dtype=np.float32)
     usable = min(len(offsets), len(pieces))
     for row, token in enumerate(tokens):
-        start: Optional[int] = token.start
-        end: Optional[int] = token.end
+        start: int = token.start
+        end: int = token.end
         chosen = [
             i
             for i in range(usable)

@@ -18,10 +18,11 @@ import pytest
 from bot import embeddings
 from bot.settings import REPO_ROOT, get_settings
 
-LONG = " ".join(
-    ["My daughter's EHCP review is next week and the school says they cannot meet"
-     " her needs without more funding from the council."] * 20
+SENTENCE = (
+    "My daughter's EHCP review is next week and the school says they cannot meet"
+    " her needs without more funding from the council."
 )
+LONG = " ".join([SENTENCE] * 20)
 TEXTS = [
     "hi",
     "ok",
@@ -142,10 +143,21 @@ def test_without_the_onnx_file_it_falls_back_to_sentence_transformers(tmp_path, 
                           float(vector[0] @ vector[0])]))
         """
     )
-    env = dict(os.environ, SENBOT_VAR_DIR=str(tmp_path), HF_HUB_OFFLINE="1",
-               USE_TF="0", PYTHONPATH=str(REPO_ROOT))
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=env, cwd=REPO_ROOT, timeout=300)
+    env = dict(
+        os.environ,
+        SENBOT_VAR_DIR=str(tmp_path),
+        HF_HUB_OFFLINE="1",
+        USE_TF="0",
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     backend, torch_loaded, norm = json.loads(done.stdout.strip().splitlines()[-1])
     assert (backend, torch_loaded) == ("torch", True)
@@ -173,9 +185,14 @@ def test_the_action_server_embeds_without_importing_torch(onnx_model):
                                  if m in sys.modules)]))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=REPO_ROOT, timeout=300,
-                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+    )
     assert done.returncode == 0, done.stderr
     backend, knowledge_action_loaded, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert backend == "onnx" and knowledge_action_loaded

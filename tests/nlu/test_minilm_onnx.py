@@ -96,9 +96,14 @@ def test_rasa_features_messages_without_importing_torch(backends):
                                  if m in sys.modules)]))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          cwd=REPO_ROOT, timeout=300,
-                          env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
+    )
     assert done.returncode == 0, done.stderr
     backend, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert backend == "onnx"
