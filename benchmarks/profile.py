@@ -61,6 +61,7 @@ ANSWER = "retrieval and answer composition (bot.answers, inside the action call)
 STORE_READ, STORE_WRITE = "tracker store read (SQLite)", "tracker store write (SQLite)"
 ACTION = "action call (HTTP round trip to the action server)"
 CRISIS_MINILM = "MiniLM inside the crisis check (bot.embeddings.embed)"
+ANSWER_MINILM = "MiniLM inside the answer composition (bot.embeddings.embed)"
 # Stage order in the tables; anything else a node is called lands in a group row.
 NODE_LABELS = [
     (re.compile(r"CrisisCheck"), "crisis check"),
@@ -76,8 +77,10 @@ OTHER_CORE = "other policy-graph nodes (domain, rule data, prediction ensemble)"
 NLU_HINTS = re.compile(r"Tokenizer|Featurizer|Entity|Synonym|nlu_message|Regex|Classifier")
 ORDER = ([label for _, label in NODE_LABELS[:4]] + [CRISIS_MINILM, OTHER_NLU]
          + [label for _, label in NODE_LABELS[4:]] + [OTHER_CORE, STORE_READ, STORE_WRITE,
-                                                      ACTION, ANSWER, OTHER, TOTAL])
-IN_TOTAL = [label for label in ORDER if label not in (CRISIS_MINILM, ANSWER, OTHER, TOTAL)]
+                                                      ACTION, ANSWER, ANSWER_MINILM, OTHER,
+                                                      TOTAL])
+INSIDE = (CRISIS_MINILM, ANSWER, ANSWER_MINILM)  # already counted in another row
+IN_TOTAL = [label for label in ORDER if label not in (*INSIDE, OTHER, TOTAL)]
 
 
 def node_label(node_name: str) -> str:
@@ -164,6 +167,8 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
             finally:
                 if timings.node == "crisis check":
                     timings.add(CRISIS_MINILM, (time.perf_counter() - started) * 1000)
+                elif timings.node == ANSWER:
+                    timings.add(ANSWER_MINILM, (time.perf_counter() - started) * 1000)
         return embed
 
     def request_wrapper(original: Callable) -> Callable:
@@ -210,7 +215,7 @@ def stage_table(rows: list[dict], messages: int) -> str:
     lines = [f"| stage ({messages} messages) | ran on | p50 ms | p95 ms | mean ms/msg | share |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        inside = r["stage"] in (CRISIS_MINILM, ANSWER)
+        inside = r["stage"] in INSIDE
         share = f"({r['share']:.0%})" if inside else f"{r['share']:.0%}"
         lines.append(f"| {r['stage']} | {r['runs']} | {r['p50']:.1f} | {r['p95']:.1f} | "
                      f"{r['mean']:.1f} | {share} |")
@@ -231,7 +236,7 @@ def growth_table(turns: list[dict[str, float]], request_sizes: list[float]) -> s
     lines = [f"| stage, median ms | {head} | last - first |",
              "| --- |" + " ---: |" * (len(shown) + 1)]
     for label in ORDER:
-        if label == ANSWER or not any(label in t for t in turns):
+        if label in (ANSWER, ANSWER_MINILM) or not any(label in t for t in turns):
             continue
         cells = []
         for t in shown:
@@ -255,19 +260,31 @@ async def handle(agent: Any, timings: Timings, sender: str, text: str) -> dict[s
     return with_other(timings.take(), total)
 
 
-def time_answers(timings: Timings, retriever: Any) -> list[float]:
-    """Run bot.answers.answer in this process for each knowledge action seen."""
+def time_answers(timings: Timings, retriever: Any) -> dict[str, float]:
+    """Run bot.answers.answer in this process for each knowledge action seen.
+
+    Returns:
+        The milliseconds it took and those of its MiniLM calls, when it ran.
+    """
     from bot.answers import answer
     from bot.contacts import normalise_area
 
-    spent = []
-    for text, intent, area in timings.knowledge:
-        started = time.perf_counter()
-        answer(retriever, text, intent.get("name"), float(intent.get("confidence") or 0.0),
-               normalise_area(area) if area else None)
-        spent.append((time.perf_counter() - started) * 1000)
+    spent = 0.0
+    timings.take()
+    timings.node = ANSWER
+    try:
+        for text, intent, area in timings.knowledge:
+            started = time.perf_counter()
+            answer(retriever, text, intent.get("name"),
+                   float(intent.get("confidence") or 0.0),
+                   normalise_area(area) if area else None)
+            spent += (time.perf_counter() - started) * 1000
+    finally:
+        timings.node = None
+    ran = bool(timings.knowledge)
     timings.knowledge.clear()
-    return spent
+    minilm = timings.take().get(ANSWER_MINILM, 0.0)
+    return {ANSWER: spent, ANSWER_MINILM: minilm} if ran else {}
 
 
 async def profile(messages: int, turns: int) -> str:
@@ -315,18 +332,14 @@ async def profile(messages: int, turns: int) -> str:
         timings.requests.clear()
         time_answers(timings, retriever)
         per_message: list[dict[str, float]] = []
-        answers: list[float] = []
         for n, conversation in enumerate(plan):
             for _, text in conversation:
                 if len(per_message) >= messages:
                     break
                 stages = await handle(agent, timings, f"profile-{n}", text)
                 timings.requests.clear()
-                spent = time_answers(timings, retriever)
-                if spent:
-                    stages[ANSWER] = sum(spent)
+                stages.update(time_answers(timings, retriever))
                 per_message.append(stages)
-                answers.extend(spent)
         print(f"mix: {len(per_message)} messages", flush=True)
         question = message_sets(ROOT / "tests")["knowledge"][0]
         long: list[dict[str, float]] = []
