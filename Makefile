@@ -104,3 +104,9 @@ scaled-tools: postgres
 
 # The scaled tests (tests/scaled, marker `scaled`) need the three servers.
 test: scaled-tools
+
+## scaled-benchmark: msg/s through nginx with 2 Rasa servers against 1 at 50 concurrent
+## conversations (`ARGS="--kill-run 180"` adds a run with a server killed midway)
+.PHONY: scaled-benchmark
+scaled-benchmark: setup scaled-tools
+	$(PY) benchmarks/scaled.py $(ARGS)
