@@ -18,7 +18,8 @@ Part 1, each backend in a fresh process, one thread as the services run it:
 Part 2: the action server's start to answer (``/health`` answers only after the
 model and the index are loaded, ``actions/__main__.py``), three starts each:
 with the ONNX file, and without it (the sentence-transformers fallback, which is
-what the action server did before).
+what the action server did before); then from a kill -9 to answering again under
+``bot.stack``'s supervisor, which waits 1 s before the restart (issue 14: 10 s).
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.settings import REPO_ROOT, get_settings  # noqa: E402
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.stack import Stack
 
 MESSAGE = "Who pays for the extra help at school?"
 REPS = 200
@@ -184,39 +189,65 @@ def compare_backends() -> None:
     )
 
 
+def _rss_of(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _crash_to_answer(stack: Stack) -> float:
+    """Kill the action server (SIGKILL) under the supervisor; seconds until it answers."""
+    import signal
+    import threading
+
+    from bot.stack import _answers
+
+    service = stack.services["actions"]
+    stop = threading.Event()
+    supervisor = threading.Thread(target=stack.supervise, args=(stop,), daemon=True)
+    supervisor.start()
+    try:
+        killed = time.monotonic()
+        os.killpg(service.process.pid, signal.SIGKILL)
+        while _answers(service.health_url):  # until the old process is gone
+            time.sleep(0.05)
+        while not _answers(service.health_url):
+            time.sleep(0.1)
+        return time.monotonic() - killed
+    finally:
+        stop.set()
+        supervisor.join()
+
+
 def action_server_start(repeats: int = 3) -> None:
-    """Seconds from starting the action server to its /health answering."""
+    """Seconds from starting the action server to its /health answering, and from
+    a crash to its answering again under ``bot.stack``'s supervisor (1 s pause)."""
     from bot.stack import Stack, loopback_settings
 
     base = loopback_settings("senbot-bench-embedder-")
     # No ONNX file in an empty var/ (the index stays var/index): the fallback.
     without = dataclasses.replace(base, var_dir=Path(tempfile.mkdtemp(prefix="senbot-noonnx-")))
-    print(f"\naction server, start to answer ({repeats} starts each)")
+    print(f"\naction server, start to answer ({repeats} starts each), then kill -9 to answer")
     for label, settings in (("sentence-transformers (before)", without), ("ONNX", base)):
         times, rss = [], []
-        for _ in range(repeats):
+        crash = float("nan")
+        for attempt in range(repeats):
             stack = Stack(settings, log=lambda line: None)
             stack.services = {"actions": stack.services["actions"]}
             try:
                 times.append(stack.start(["actions"]))
                 pid = stack.services["actions"].process.pid
-                status = Path(f"/proc/{pid}/status").read_text()
-                rss.append(
-                    int(
-                        next(
-                            line for line in status.splitlines() if line.startswith("VmRSS:")
-                        ).split()[1]
-                    )
-                    / 1024
-                )
-                maps = Path(f"/proc/{pid}/maps").read_text()
-                torch = "libtorch" in maps
+                rss.append(_rss_of(pid))
+                torch = "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+                if attempt == repeats - 1:
+                    crash = _crash_to_answer(stack)
             finally:
                 stack.stop()
         print(
             f"  {label:<32} {' '.join(f'{t:.1f}' for t in times)} s "
             f"(median {statistics.median(times):.1f} s), RSS {statistics.median(rss):.0f} MB, "
-            f"libtorch loaded: {torch}"
+            f"libtorch loaded: {torch}; kill -9 to answer {crash:.1f} s"
         )
 
 
