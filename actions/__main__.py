@@ -1,7 +1,8 @@
 """The action server, started only once the sentence model is loaded.
 
 ``python -m actions --actions actions --port 5055`` takes rasa-sdk's own arguments.
-Loading MiniLM takes 8 to 14 s on a busy 2-core machine, and Rasa gives up on an
+Loading MiniLM and the index takes 1.5 to 4 s on a busy 2-core machine on ONNX
+Runtime (8 to 14 s on the sentence-transformers fallback), and Rasa gives up on an
 action after 1.5 s (``channels/never_silent.py``), so a server that answered before
 the model was loaded would turn the first knowledge questions after every (re)start
 into "I can't look that up right now". Until it is loaded nothing listens, Rasa's
@@ -17,7 +18,8 @@ import time
 
 # transformers imports TensorFlow whenever it is installed (Rasa needs it), which
 # more than doubled the time to import sentence-transformers here (24-28 s against
-# 10-13 s on a busy 2-core machine); the action server uses PyTorch only.
+# 10-13 s on a busy 2-core machine). Only the fallback without the ONNX file
+# (bot/embeddings.py) imports it, and it uses PyTorch only.
 os.environ.setdefault("USE_TF", "0")
 
 from rasa_sdk.__main__ import main  # noqa: E402 - after USE_TF is set
