@@ -374,14 +374,46 @@ def get_model() -> OnnxMiniLM | TorchMiniLM:
     """
     folder = model_path()
     onnx_file = onnx_path(folder=folder)
-    if onnx_file.is_file():
+    if not mean_pooled(folder):
+        logger.warning(
+            "%s does not mean-pool its tokens, as the ONNX backend does; "
+            "using sentence-transformers on PyTorch.",
+            folder,
+        )
+    elif onnx_file.is_file():
         return OnnxMiniLM(onnx_file, folder, _threads)
-    logger.warning(
-        "No MiniLM ONNX file at %s (python -m bot.stack prepare builds it); "
-        "using sentence-transformers on PyTorch.",
-        onnx_file,
-    )
+    else:
+        logger.warning(
+            "No MiniLM ONNX file at %s (python -m bot.stack prepare builds it); "
+            "using sentence-transformers on PyTorch.",
+            onnx_file,
+        )
     return TorchMiniLM(folder, _threads)
+
+
+def mean_pooled(folder: Path) -> bool:
+    """Whether the model pools by the mean over its tokens (all-MiniLM-L6-v2 does).
+
+    The ONNX backend pools that way, so another pooling (CLS, max) keeps the model
+    on sentence-transformers. A folder without a pooling config is taken as mean,
+    sentence-transformers' default for a plain transformer.
+    """
+    for module in _modules(folder):
+        if module.get("type", "").endswith("Pooling"):
+            config = folder / module.get("path", "") / "config.json"
+            if not config.is_file():
+                return True
+            modes = json.loads(config.read_text())
+            chosen = [
+                key for key, value in modes.items() if key.startswith("pooling_mode") and value
+            ]
+            return chosen == ["pooling_mode_mean_tokens"]
+    return True
+
+
+def _modules(folder: Path) -> list[dict]:
+    path = folder / "modules.json"
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def use_threads(threads: int) -> None:

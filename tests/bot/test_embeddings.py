@@ -197,3 +197,15 @@ def test_the_action_server_embeds_without_importing_torch(onnx_model):
     backend, knowledge_action_loaded, imported = json.loads(done.stdout.strip().splitlines()[-1])
     assert backend == "onnx" and knowledge_action_loaded
     assert imported == []
+
+
+def test_only_a_mean_pooled_model_runs_on_onnx(tmp_path):
+    assert embeddings.mean_pooled(embeddings.model_path())
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text(
+        json.dumps([{"type": "sentence_transformers.models.Pooling", "path": "1_Pooling"}])
+    )
+    pooling = {"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+    assert not embeddings.mean_pooled(tmp_path)
+    assert embeddings.max_seq_length(tmp_path) == 512  # nothing says: BERT's limit
