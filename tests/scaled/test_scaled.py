@@ -94,8 +94,6 @@ def test_two_messages_at_once_on_two_servers_are_processed_one_after_the_other(
         turns = _stored_turns(scaled, sender, expected=3)
         assert len(turns) == 3, turns  # both messages stored, each turn whole
         assert all("bot" in turn for turn in turns), turns
-    texts = [_text(results[s, i]) for s in senders for i in (1, 2)]
-    assert sum(FIXED in t for t in texts) <= 1, texts  # the waiting one is quick too
 
 
 def test_no_event_is_lost_in_a_burst_of_conversations(scaled: ScaledStack) -> None:
