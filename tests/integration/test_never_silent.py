@@ -22,11 +22,11 @@ from bot.stack import RestartPolicy
 pytestmark = pytest.mark.integration
 
 QUESTION = "who pays for the extra help at school?"
-# Seconds from the kill to a knowledge answer again. The target is 10 s;
-# on the shared 2-core machine (load 5-6) it took 11-13 s, nearly all of it
-# importing PyTorch and sentence-transformers in the new action server, so the test
-# allows 20 s rather than fail for load alone (the figure is printed).
-BACK_WITHIN = 20.0
+# Seconds from the kill to a knowledge answer again: the target. On PyTorch
+# it took 11-13 s on the shared 2-core machine (load 5-6), nearly all of it importing
+# PyTorch and sentence-transformers in the new action server; on ONNX Runtime
+# (bot/embeddings.py) the action server answers ~4 s after the kill at load 4-5.
+BACK_WITHIN = 10.0
 
 
 def text_of(replies: list[dict]) -> str:
