@@ -44,8 +44,9 @@ def candidates(retriever: Retriever, question: str, area: str | None, intent: di
         if area in COUNTIES and hit.area in COUNTIES:
             local = 1.0 if hit.area == area else -1.0
         prior = confidence if topic and hit.slug in topic.articles else 0.0
-        rows.append((key, hit.dense, matches.get(key, (0.0, ""))[0], hit.bm25 / top, prior,
-                     local, hit.text))
+        rows.append(
+            (key, hit.dense, matches.get(key, (0.0, ""))[0], hit.bm25 / top, prior, local, hit.text)
+        )
     return rows
 
 
@@ -58,8 +59,13 @@ def main() -> None:
     table = []
     for case in cases:
         intent = asyncio.run(agent.parse_message(case.question)).get("intent") or {}
-        table.append((case, intent, candidates(retriever, case.question,
-                                               COUNTY.get(case.area or ""), intent)))
+        table.append(
+            (
+                case,
+                intent,
+                candidates(retriever, case.question, COUNTY.get(case.area or ""), intent),
+            )
+        )
     answerable = [(c, i, rows) for c, i, rows in table if c.gold and c.fact]
 
     def fact_share(weights: tuple[float, ...]) -> float:
@@ -70,12 +76,15 @@ def main() -> None:
                 found += bool(case.fact.search(best[6]))
         return found / len(answerable)
 
-    grid = itertools.product((0.5, 1.0), (0.5, 1.0, 1.5), (0, 0.1, 0.2, 0.4),
-                             (0, 0.05, 0.1, 0.2), (0, 0.05, 0.1))
+    grid = itertools.product(
+        (0.5, 1.0), (0.5, 1.0, 1.5), (0, 0.1, 0.2, 0.4), (0, 0.05, 0.1, 0.2), (0, 0.05, 0.1)
+    )
     scored = sorted(((fact_share(w), w) for w in grid), reverse=True)
     current = tuple(answers.WEIGHTS[k] for k in ("dense", "question", "bm25", "topic", "area"))
-    print(f"tuning half: {len(answerable)} answerable questions; weights are "
-          "(dense, question, bm25, topic, area)")
+    print(
+        f"tuning half: {len(answerable)} answerable questions; weights are "
+        "(dense, question, bm25, topic, area)"
+    )
     print(f"  in use {current}: best section carries the fact {fact_share(current):.3f}")
     for share, weights in scored[:8]:
         print(f"  {weights}: {share:.3f}")
@@ -86,8 +95,10 @@ def main() -> None:
             if intent.get("name") == "out_of_scope":
                 declined = True
             else:
-                is_unsure = (intent.get("name") in (None, "nlu_fallback")
-                             or float(intent.get("confidence") or 0) < answers.TRUST_TOPIC)
+                is_unsure = (
+                    intent.get("name") in (None, "nlu_fallback")
+                    or float(intent.get("confidence") or 0) < answers.TRUST_TOPIC
+                )
                 best = max((max(r[1], r[2]) for r in rows), default=0.0)
                 declined = best < (unsure if is_unsure else sure)
             if case.kind == "unrelated":
@@ -96,8 +107,10 @@ def main() -> None:
             elif case.gold:
                 n_answerable += 1
                 declined_answerable += declined
-        print(f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
-              f"answerable declined {declined_answerable}/{n_answerable}")
+        print(
+            f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
+            f"answerable declined {declined_answerable}/{n_answerable}"
+        )
 
 
 if __name__ == "__main__":

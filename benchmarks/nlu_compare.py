@@ -28,9 +28,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -90,14 +90,15 @@ def score(
     from sklearn.metrics import accuracy_score, f1_score, recall_score
 
     labels = sorted(set(expected))
-    per_intent = f1_score(
-        expected, predicted, labels=labels, average=None, zero_division=0
-    )
+    per_intent = f1_score(expected, predicted, labels=labels, average=None, zero_division=0)
     per_intent_f1 = {label: float(value) for label, value in zip(labels, per_intent)}
     lowest_intent = min(per_intent_f1, key=lambda label: per_intent_f1[label])
     oos = (
         recall_score(
-            expected, predicted, labels=[OUT_OF_SCOPE], average="macro",
+            expected,
+            predicted,
+            labels=[OUT_OF_SCOPE],
+            average="macro",
             zero_division=0,
         )
         if OUT_OF_SCOPE in labels
@@ -106,17 +107,14 @@ def score(
     tops = top_intents if top_intents is not None else predicted
     errors = [
         (text, want, got, conf, top)
-        for text, want, got, conf, top in zip(
-            texts, expected, predicted, confidences, tops
-        )
+        for text, want, got, conf, top in zip(texts, expected, predicted, confidences, tops)
         if want != got
     ]
     return Scores(
         name=name,
         accuracy=float(accuracy_score(expected, predicted)),
         macro_f1=float(
-            f1_score(expected, predicted, labels=labels, average="macro",
-                     zero_division=0)
+            f1_score(expected, predicted, labels=labels, average="macro", zero_division=0)
         ),
         lowest_f1=per_intent_f1[lowest_intent],
         lowest_intent=lowest_intent,
@@ -127,9 +125,9 @@ def score(
     )
 
 
-async def _parse_all(model_path: Path, texts: Sequence[str]) -> tuple[
-    list[str], list[float], list[float], list[str]
-]:
+async def _parse_all(
+    model_path: Path, texts: Sequence[str]
+) -> tuple[list[str], list[float], list[float], list[str]]:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model_path))
@@ -143,9 +141,7 @@ async def _parse_all(model_path: Path, texts: Sequence[str]) -> tuple[
         predicted.append(intent.get("name") or "")
         confidences.append(float(intent.get("confidence") or 0.0))
         # with nlu_fallback on top, the ranking still holds the classifier's guess
-        ranking = [
-            r for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"
-        ]
+        ranking = [r for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
         tops.append(ranking[0]["name"] if ranking else "")
     return predicted, confidences, seconds, tops
 
@@ -166,9 +162,7 @@ def evaluate_model(
     pairs = holdout if holdout is not None else load_holdout()
     texts = [text for text, _ in pairs]
     expected = [intent for _, intent in pairs]
-    predicted, confidences, seconds, tops = asyncio.run(
-        _parse_all(model_path, texts)
-    )
+    predicted, confidences, seconds, tops = asyncio.run(_parse_all(model_path, texts))
     return score(name, expected, predicted, confidences, texts, seconds, tops)
 
 
@@ -208,8 +202,7 @@ def table(results: Sequence[Scores]) -> str:
     ]
     width = max(24, *(len(v) + 2 for _, values in rows for v in values))
     return "\n".join(
-        f"{label:<22}" + "".join(f"{value:>{width}}" for value in values)
-        for label, values in rows
+        f"{label:<22}" + "".join(f"{value:>{width}}" for value in values) for label, values in rows
     )
 
 
@@ -232,18 +225,17 @@ def quiet() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--errors", action="store_true",
-                        help="list the misclassified messages")
-    parser.add_argument("--only", choices=sorted(CONFIGS),
-                        help="train and score one pipeline only")
-    parser.add_argument("--model", type=Path,
-                        help="score this trained model instead of training")
+    parser.add_argument("--errors", action="store_true", help="list the misclassified messages")
+    parser.add_argument("--only", choices=sorted(CONFIGS), help="train and score one pipeline only")
+    parser.add_argument("--model", type=Path, help="score this trained model instead of training")
     args = parser.parse_args(argv)
     quiet()
 
     holdout = load_holdout()
-    print(f"{len(holdout)} held-out messages, "
-          f"{len({intent for _, intent in holdout})} intents", flush=True)
+    print(
+        f"{len(holdout)} held-out messages, {len({intent for _, intent in holdout})} intents",
+        flush=True,
+    )
     if args.model:
         results = [evaluate_model(args.model, args.model.name, holdout)]
     else:

@@ -95,15 +95,18 @@ def bench_real(index_dir: Path) -> None:
     retriever.search("warm up")
     vectors = embed(QUESTIONS)
     with_embedding = timed(lambda q: retriever.search(q, k=5), QUESTIONS * 2)
-    pre = timed(lambda qv: retriever.search(qv[0], k=5, vector=qv[1]),
-                list(zip(QUESTIONS, vectors)) * 2)
+    pre = timed(
+        lambda qv: retriever.search(qv[0], k=5, vector=qv[1]), list(zip(QUESTIONS, vectors)) * 2
+    )
     embedding = timed(lambda q: embed([q]), QUESTIONS)
     n = len(retriever._passages)
     print(f"\n1. Hybrid search at the real size ({n} passages, {len(QUESTIONS)} questions x2)")
     print(f"   {'what':44} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, samples in (("hybrid search incl. query embedding", with_embedding),
-                          ("hybrid search, query pre-embedded", pre),
-                          ("query embedding alone", embedding)):
+    for name, samples in (
+        ("hybrid search incl. query embedding", with_embedding),
+        ("hybrid search, query pre-embedded", pre),
+        ("query embedding alone", embedding),
+    ):
         p50, p95 = pct(samples)
         print(f"   {name:44} {p50:8.2f} {p95:8.2f}")
 
@@ -120,14 +123,17 @@ def bench_dense(sizes: list[int], base: np.ndarray, questions: np.ndarray) -> No
     rng = np.random.default_rng(7)
     k = 10
     faiss.omp_set_num_threads(1)  # as the retriever serves: one query at a time
-    print(f"\n2. Dense search alone, one query at a time, top {CANDIDATES} "
-          f"(recall@{k} vs exact)")
-    print(f"   {'set':12} {'n':>7} {'index':34} {'build s':>8} {'p50 ms':>8} "
-          f"{'p95 ms':>8} {'recall':>7}")
+    print(f"\n2. Dense search alone, one query at a time, top {CANDIDATES} (recall@{k} vs exact)")
+    print(
+        f"   {'set':12} {'n':>7} {'index':34} {'build s':>8} {'p50 ms':>8} "
+        f"{'p95 ms':>8} {'recall':>7}"
+    )
     for n in sizes:
         sets = {
-            "random": (unit(rng.normal(size=(n, DIMENSION))),
-                       unit(rng.normal(size=(100, DIMENSION)))),
+            "random": (
+                unit(rng.normal(size=(n, DIMENSION))),
+                unit(rng.normal(size=(100, DIMENSION))),
+            ),
             "corpus-like": (corpus_like(base, n, rng), questions),
         }
         for set_name, (data, queries) in sets.items():
@@ -137,32 +143,37 @@ def bench_dense(sizes: list[int], base: np.ndarray, questions: np.ndarray) -> No
             nlist = int(math.sqrt(n))
             candidates = [("IndexFlatIP", flat, 0.0)]
             start = time.perf_counter()
-            ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIMENSION), DIMENSION, nlist,
-                                     faiss.METRIC_INNER_PRODUCT)
+            ivf = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(DIMENSION), DIMENSION, nlist, faiss.METRIC_INNER_PRODUCT
+            )
             ivf.train(data)
             ivf.add(data)
             ivf_build = time.perf_counter() - start
             for nprobe in (8, 16, 32):
-                candidates.append((f"IndexIVFFlat nlist={nlist} nprobe={nprobe}",
-                                   (ivf, nprobe), ivf_build))
+                candidates.append(
+                    (f"IndexIVFFlat nlist={nlist} nprobe={nprobe}", (ivf, nprobe), ivf_build)
+                )
             start = time.perf_counter()
             hnsw = faiss.IndexHNSWFlat(DIMENSION, 32, faiss.METRIC_INNER_PRODUCT)
             hnsw.hnsw.efConstruction = 40
             hnsw.add(data)
             hnsw.hnsw.efSearch = 64
-            candidates.append(("IndexHNSWFlat M=32 efSearch=64", hnsw,
-                               time.perf_counter() - start))
+            candidates.append(("IndexHNSWFlat M=32 efSearch=64", hnsw, time.perf_counter() - start))
             for name, index, build_s in candidates:
                 if isinstance(index, tuple):
                     index, nprobe = index
                     index.nprobe = nprobe
-                samples = timed(lambda q: index.search(q.reshape(1, -1), CANDIDATES),
-                                list(queries))
+                samples = timed(
+                    lambda q, index=index: index.search(q.reshape(1, -1), CANDIDATES),
+                    list(queries),
+                )
                 _, found = index.search(queries, k)
                 recall = np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth)])
                 p50, p95 = pct(samples)
-                print(f"   {set_name:12} {n:7} {name:34} {build_s:8.1f} {p50:8.2f} "
-                      f"{p95:8.2f} {recall:7.3f}")
+                print(
+                    f"   {set_name:12} {n:7} {name:34} {build_s:8.1f} {p50:8.2f} "
+                    f"{p95:8.2f} {recall:7.3f}"
+                )
 
 
 def synthetic_passages(n: int, rng: random.Random) -> list[dict]:
@@ -174,11 +185,20 @@ def synthetic_passages(n: int, rng: random.Random) -> list[dict]:
     out = []
     for i in range(n):
         text = " ".join(rng.choice(sentences) for _ in range(3))
-        out.append({"slug": f"synthetic-{i % 500}", "title": "Synthetic passage",
-                    "heading": f"Part {i}", "text": text, "area": "England",
-                    "audience": "everyone", "source_title": "Synthetic",
-                    "source_publisher": "benchmark", "source_section": "",
-                    "source_file": ""})
+        out.append(
+            {
+                "slug": f"synthetic-{i % 500}",
+                "title": "Synthetic passage",
+                "heading": f"Part {i}",
+                "text": text,
+                "area": "England",
+                "audience": "everyone",
+                "source_title": "Synthetic",
+                "source_publisher": "benchmark",
+                "source_section": "",
+                "source_file": "",
+            }
+        )
     return out
 
 
@@ -205,8 +225,7 @@ def bench_bm25(passages: list[dict]) -> None:
     start = time.perf_counter()
     slow = BM25Okapi(corpus)
     built = time.perf_counter() - start
-    p50, p95 = pct(timed(lambda q: np.argsort(-slow.get_scores(q))[:CANDIDATES],
-                         queries[:10]))
+    p50, p95 = pct(timed(lambda q: np.argsort(-slow.get_scores(q))[:CANDIDATES], queries[:10]))
     print(f"   {'rank_bm25 0.2.2':20} {built:8.1f} {p50:8.2f} {p95:8.2f}  (10 questions)")
 
 
@@ -216,8 +235,12 @@ def bench_hybrid_at(passages: list[dict], base: np.ndarray, tmp: Path) -> None:
     index_dir = tmp / "synthetic"
     start = time.perf_counter()
     index, kind = ingest.dense_index(matrix)
-    manifest = {"model": "sentence-transformers/all-MiniLM-L6-v2", "dimension": DIMENSION,
-                "passages": len(passages), **kind}
+    manifest = {
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": DIMENSION,
+        "passages": len(passages),
+        **kind,
+    }
     ingest.write_index(index_dir, passages, matrix, manifest, index)
     built = time.perf_counter() - start
     retriever = Retriever(index_dir)
@@ -225,13 +248,17 @@ def bench_hybrid_at(passages: list[dict], base: np.ndarray, tmp: Path) -> None:
     retriever.search("warm up")
     loaded = time.perf_counter() - start
     vectors = embed(QUESTIONS)
-    pre = timed(lambda qv: retriever.search(qv[0], k=5, vector=qv[1]),
-                list(zip(QUESTIONS, vectors)))
+    pre = timed(
+        lambda qv: retriever.search(qv[0], k=5, vector=qv[1]), list(zip(QUESTIONS, vectors))
+    )
     full = timed(lambda q: retriever.search(q, k=5), QUESTIONS)
-    desc = kind["index_type"] + (f" nlist={kind['nlist']} nprobe={kind['nprobe']}"
-                                 if "nlist" in kind else "")
-    print(f"\n4. Whole hybrid search at {len(passages)} passages ({desc}, as ingest "
-          f"chooses; dense index built in {built:.1f} s, loaded with BM25 in {loaded:.1f} s)")
+    desc = kind["index_type"] + (
+        f" nlist={kind['nlist']} nprobe={kind['nprobe']}" if "nlist" in kind else ""
+    )
+    print(
+        f"\n4. Whole hybrid search at {len(passages)} passages ({desc}, as ingest "
+        f"chooses; dense index built in {built:.1f} s, loaded with BM25 in {loaded:.1f} s)"
+    )
     for name, samples in (("incl. query embedding", full), ("query pre-embedded", pre)):
         p50, p95 = pct(samples)
         print(f"   {name:44} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms")
@@ -246,15 +273,19 @@ def bench_ingest(tmp: Path, index_dir: Path) -> None:
         start = time.perf_counter()
         manifest = ingest.build([], tmp / "seeds", raw=pages)
         took = time.perf_counter() - start
-        print(f"   five seed pages (raw): {manifest['passages']} passages in {took:.1f} s, "
-              f"{size_mb(tmp / 'seeds') * 1000:.0f} kB on disk")
+        print(
+            f"   five seed pages (raw): {manifest['passages']} passages in {took:.1f} s, "
+            f"{size_mb(tmp / 'seeds') * 1000:.0f} kB on disk"
+        )
     else:
         print("   seed pages not found (../shared/seeds): raw ingest not measured")
     start = time.perf_counter()
     manifest = ingest.build([ARTICLES], tmp / "articles")
     took = time.perf_counter() - start
-    print(f"   {len(manifest['sources'])} articles: {manifest['passages']} passages in "
-          f"{took:.1f} s, {size_mb(tmp / 'articles') * 1000:.0f} kB on disk")
+    print(
+        f"   {len(manifest['sources'])} articles: {manifest['passages']} passages in "
+        f"{took:.1f} s, {size_mb(tmp / 'articles') * 1000:.0f} kB on disk"
+    )
     print(f"   served index {index_dir}: {size_mb(index_dir) * 1000:.0f} kB on disk")
 
 
@@ -268,8 +299,10 @@ def main() -> int:
         start = time.perf_counter()
         get_model()
         embed(["warm up"])
-        print(f"Embedding model loaded in {time.perf_counter() - start:.1f} s "
-              f"(this machine: {__import__('os').cpu_count()} CPUs, shared)")
+        print(
+            f"Embedding model loaded in {time.perf_counter() - start:.1f} s "
+            f"(this machine: {__import__('os').cpu_count()} CPUs, shared)"
+        )
         index_dir = real_index(tmp)
         bench_real(index_dir)
         base = np.load(index_dir / ingest.VECTORS)

@@ -35,11 +35,11 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import loopback_settings  # noqa: E402
 from bot import safety  # noqa: E402
 from bot.embeddings import use_threads  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
-from benchmarks import loopback_settings  # noqa: E402
 
 TUNING = REPO_ROOT / "tests" / "safety"
 HELDOUT = TUNING / "heldout"
@@ -73,8 +73,10 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def summary(values: list[float]) -> str:
-    return (f"p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
-            f"max {max(values):.1f} ms")
+    return (
+        f"p50 {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
+        f"max {max(values):.1f} ms"
+    )
 
 
 def table(title: str, rows: dict[str, tuple[int, int, int]], risk: bool) -> None:
@@ -86,11 +88,15 @@ def table(title: str, rows: dict[str, tuple[int, int, int]], risk: bool) -> None
     for category, (emergency, check_in, n) in rows.items():
         total = [total[0] + emergency, total[1] + check_in, total[2] + n]
         share = (emergency + check_in) / n if n else 0.0
-        print(f"  {category:44} {n:>4}  {emergency + check_in:>3} = {share:.3f} "
-              f"({emergency} + {check_in})")
+        print(
+            f"  {category:44} {n:>4}  {emergency + check_in:>3} = {share:.3f} "
+            f"({emergency} + {check_in})"
+        )
     emergency, check_in, n = total
-    print(f"  {'ALL':44} {n:>4}  {emergency + check_in:>3} = {(emergency + check_in) / n:.3f} "
-          f"({emergency} + {check_in}); emergency reply alone {emergency / n:.3f}")
+    print(
+        f"  {'ALL':44} {n:>4}  {emergency + check_in:>3} = {(emergency + check_in) / n:.3f} "
+        f"({emergency} + {check_in}); emergency reply alone {emergency / n:.3f}"
+    )
 
 
 def detector(sets: dict) -> None:
@@ -98,8 +104,10 @@ def detector(sets: dict) -> None:
     safety.warm_up()
     layer = safety.learned_layer()
     print("learned layer thresholds:", {k: round(v, 3) for k, v in layer.thresholds.items()})
-    print("learned layer out of fold on the tuning half:",
-          {k: round(v, 3) for k, v in layer.report["out_of_fold_recall"].items()})
+    print(
+        "learned layer out of fold on the tuning half:",
+        {k: round(v, 3) for k, v in layer.report["out_of_fold_recall"].items()},
+    )
     timings: dict[str, list[float]] = {"risk": [], "ordinary": []}
     for half, parts in sets.items():
         for part, categories in parts.items():
@@ -162,8 +170,10 @@ def through_rest(sets: dict) -> None:
                             check_in += is_check_in and not is_emergency
                     rows[category] = (emergency, check_in, len(items))
                 table(f"through REST, {half} half, {part} messages", rows, part == "risk")
-        print(f"\ncrisis reply over REST ({len(latency)} messages): {summary(latency)} "
-              f"(target p95 <= 100 ms)")
+        print(
+            f"\ncrisis reply over REST ({len(latency)} messages): {summary(latency)} "
+            f"(target p95 <= 100 ms)"
+        )
     finally:
         stack.stop()
 
@@ -181,9 +191,11 @@ def compare_models() -> None:
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     candidates = {
         "logistic regression (C 4)": LogisticRegression(
-            C=4, class_weight="balanced", max_iter=3000),
-        "MLP (128 hidden)": MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3,
-                                          max_iter=600, random_state=0),
+            C=4, class_weight="balanced", max_iter=3000
+        ),
+        "MLP (128 hidden)": MLPClassifier(
+            hidden_layer_sizes=(128,), alpha=1e-3, max_iter=600, random_state=0
+        ),
         "SVC, RBF kernel (chosen)": safety.learned_estimator(),
     }
     print("\nlearned layer candidates, out of fold on the tuning half (crisis recall):")

@@ -51,15 +51,23 @@ SEED = 14
 
 GREETINGS = ["hello", "hi", "hiya, i'm a parent", "good morning", "hey, anyone there?"]
 THANKS = ["thanks", "thank you, that helps", "cheers", "thanks so much"]
-OUT_OF_SCOPE = ["how do i pay my council tax", "when is my bin collection",
-                "what's 7 times 8", "can you do my maths homework",
-                "what's the weather tomorrow"]
-HANDOFF = ["can I talk to someone", "can i speak to a real person",
-           "I want to talk to someone about my son's support"]
+OUT_OF_SCOPE = [
+    "how do i pay my council tax",
+    "when is my bin collection",
+    "what's 7 times 8",
+    "can you do my maths homework",
+    "what's the weather tomorrow",
+]
+HANDOFF = [
+    "can I talk to someone",
+    "can i speak to a real person",
+    "I want to talk to someone about my son's support",
+]
 AREAS = ["Cornwall", "Buckinghamshire", "Oxfordshire", "Truro", "High Wycombe"]
 
 
 # --- the plan: seeded conversations (runs in .venv) --------------------------------
+
 
 def build_plan(messages_needed: int, seed: int = SEED) -> list[list[list[str]]]:
     """Conversations of 4 to 12 ``[kind, message]`` turns, enough for the run.
@@ -100,6 +108,7 @@ def build_plan(messages_needed: int, seed: int = SEED) -> list[list[list[str]]]:
 
 # --- the load (runs in the tool environment, under gevent) -------------------------
 
+
 def run_load(args: argparse.Namespace) -> int:
     """Send the plan's messages at ``args.rate`` for ``args.seconds``; one JSON line each."""
     import gevent
@@ -135,14 +144,22 @@ def run_load(args: argparse.Namespace) -> int:
                 self.sender = f"soak-{n}"
             kind, message = self.turns.pop(0)
             sent = time.monotonic()
-            with self.client.post(WEBHOOK, json={"sender": self.sender, "message": message},
-                                  name=kind, catch_response=True) as reply:
+            with self.client.post(
+                WEBHOOK,
+                json={"sender": self.sender, "message": message},
+                name=kind,
+                catch_response=True,
+            ) as reply:
                 latency = time.monotonic() - sent
                 outcome, text = "ok", ""
                 if reply.status_code == 0:
                     error = str(reply.error or "")
-                    outcome = "timeout" if "timed out" in error.lower() or "timeout" in \
-                        type(reply.error).__name__.lower() else "connection"
+                    outcome = (
+                        "timeout"
+                        if "timed out" in error.lower()
+                        or "timeout" in type(reply.error).__name__.lower()
+                        else "connection"
+                    )
                     text = error[:200]
                 elif reply.status_code != 200:
                     outcome, text = f"http_{reply.status_code}", (reply.text or "")[:200]
@@ -156,8 +173,9 @@ def run_load(args: argparse.Namespace) -> int:
                     elif not body:
                         outcome = "empty"
                     else:
-                        text = "\n".join(str(r.get("text", "")) for r in body
-                                         if isinstance(r, dict))
+                        text = "\n".join(
+                            str(r.get("text", "")) for r in body if isinstance(r, dict)
+                        )
                         if fallback_mark in text:
                             outcome = "fallback"
                         elif kind == "crisis" and "999" not in text:
@@ -166,9 +184,18 @@ def run_load(args: argparse.Namespace) -> int:
                     reply.success()
                 else:
                     reply.failure(outcome)
-            out.write(json.dumps({"t": round(sent - started, 3), "ms": round(latency * 1000, 1),
-                                  "kind": kind, "outcome": outcome,
-                                  "text": "" if outcome == "ok" else text[:200]}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "t": round(sent - started, 3),
+                        "ms": round(latency * 1000, 1),
+                        "kind": kind,
+                        "outcome": outcome,
+                        "text": "" if outcome == "ok" else text[:200],
+                    }
+                )
+                + "\n"
+            )
 
     env = Environment(user_classes=[Parent], events=events)
     runner = env.create_local_runner()
@@ -239,12 +266,15 @@ def sample(pids: dict[str, int]) -> dict[str, dict[str, float]]:
 
 
 def print_sample(t: float, s: dict[str, dict[str, float]], sent: int) -> None:
-    cells = "  ".join(f"{name} {v['rss_mb']:7.1f} MB {v['cpu_s']:8.1f} s cpu ({v['procs']:.0f} proc)"
-                      for name, v in s.items())
+    cells = "  ".join(
+        f"{name} {v['rss_mb']:7.1f} MB {v['cpu_s']:8.1f} s cpu ({v['procs']:.0f} proc)"
+        for name, v in s.items()
+    )
     print(f"[{t / 60:5.1f} min] sent {sent:6d}  {cells}", flush=True)
 
 
 # --- the report (runs in .venv) ----------------------------------------------------
+
 
 def pct(values: list[float], share: float) -> float:
     ordered = sorted(values)
@@ -254,17 +284,24 @@ def pct(values: list[float], share: float) -> float:
 def latency_line(label: str, values: list[float]) -> str:
     if not values:
         return f"  {label}: no messages"
-    return (f"  {label}: n {len(values)}, p50 {pct(values, .5):.0f} ms, "
-            f"p95 {pct(values, .95):.0f} ms, p99 {pct(values, .99):.0f} ms, "
-            f"max {max(values):.0f} ms")
+    return (
+        f"  {label}: n {len(values)}, p50 {pct(values, 0.5):.0f} ms, "
+        f"p95 {pct(values, 0.95):.0f} ms, p99 {pct(values, 0.99):.0f} ms, "
+        f"max {max(values):.0f} ms"
+    )
 
 
 def load_line(load: list[float]) -> str:
     return "load average " + " / ".join(f"{x:.2f}" for x in load) + " (1 / 5 / 15 min)"
 
 
-def report(records: list[dict], samples: list[tuple[float, dict]], seconds: float,
-           rate: float, loads: list[tuple[float, float, float]]) -> int:
+def report(
+    records: list[dict],
+    samples: list[tuple[float, dict]],
+    seconds: float,
+    rate: float,
+    loads: list[tuple[float, float, float]],
+) -> int:
     """Print the figures; return the number of errors."""
     sent = len(records)
     counts: dict[str, int] = {}
@@ -276,19 +313,37 @@ def report(records: list[dict], samples: list[tuple[float, dict]], seconds: floa
     for r in records:
         kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
     print("\n=== soak result ===")
-    print(f"duration {seconds / 60:.1f} min, target {rate:g} msg/s, "
-          f"achieved {sent / seconds:.2f} msg/s")
-    print(f"messages sent: {sent} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")")
-    print(f"errors: {errors}" + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())
-                                                   if k not in ("ok", "fallback")) + ")"
-                                 if errors else ""))
+    print(
+        f"duration {seconds / 60:.1f} min, target {rate:g} msg/s, "
+        f"achieved {sent / seconds:.2f} msg/s"
+    )
+    print(
+        f"messages sent: {sent} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"
+    )
+    print(
+        f"errors: {errors}"
+        + (
+            " ("
+            + ", ".join(
+                f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("ok", "fallback")
+            )
+            + ")"
+            if errors
+            else ""
+        )
+    )
     by_kind: dict[str, int] = {}
     for r in records:
         if r["outcome"] == "fallback":
             by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-    print(f"fixed 'can't look that up right now' replies: {fallbacks}"
-          + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) + ")"
-             if fallbacks else ""))
+    print(
+        f"fixed 'can't look that up right now' replies: {fallbacks}"
+        + (
+            " (" + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())) + ")"
+            if fallbacks
+            else ""
+        )
+    )
     for r in [r for r in records if r["outcome"] not in ("ok", "fallback")][:10]:
         print(f"  error at {r['t']:.1f} s ({r['kind']}): {r['outcome']} {r['text'][:120]!r}")
     window = min(DRIFT_WINDOW, seconds / 3)  # a short run's windows must not overlap
@@ -298,39 +353,53 @@ def report(records: list[dict], samples: list[tuple[float, dict]], seconds: floa
     print(latency_line("first", first))
     print(latency_line("last ", last))
     if first and last:
-        print(f"  drift: p50 {pct(last, .5) - pct(first, .5):+.0f} ms, "
-              f"p95 {pct(last, .95) - pct(first, .95):+.0f} ms, "
-              f"p99 {pct(last, .99) - pct(first, .99):+.0f} ms")
+        print(
+            f"  drift: p50 {pct(last, 0.5) - pct(first, 0.5):+.0f} ms, "
+            f"p95 {pct(last, 0.95) - pct(first, 0.95):+.0f} ms, "
+            f"p99 {pct(last, 0.99) - pct(first, 0.99):+.0f} ms"
+        )
     for kind in ("knowledge", "crisis", "greeting"):
         values = [r["ms"] for r in records if r["kind"] == kind]
         print(latency_line(f"{kind} (whole run)", values))
-    start_t, start = samples[0]
+    _, start = samples[0]
     end_t, end = samples[-1]
     warm = next(((t, s) for t, s in samples if t >= WARM_UP), None)
     print("resident memory (children included), after warm-up:")
     for name in end:
         if warm is None or warm[0] >= end_t:
-            print(f"  {name}: {end[name]['rss_mb']:.1f} MB at the end "
-                  f"(run shorter than the {WARM_UP / 60:g} min warm-up)")
+            print(
+                f"  {name}: {end[name]['rss_mb']:.1f} MB at the end "
+                f"(run shorter than the {WARM_UP / 60:g} min warm-up)"
+            )
             continue
         before, after = warm[1][name]["rss_mb"], end[name]["rss_mb"]
         growth = (after - before) / before * 100 if before else 0.0
-        print(f"  {name}: {before:.1f} MB at {warm[0] / 60:.1f} min -> {after:.1f} MB at "
-              f"{end_t / 60:.1f} min: {after - before:+.1f} MB ({growth:+.1f}%)")
+        print(
+            f"  {name}: {before:.1f} MB at {warm[0] / 60:.1f} min -> {after:.1f} MB at "
+            f"{end_t / 60:.1f} min: {after - before:+.1f} MB ({growth:+.1f}%)"
+        )
     print("CPU per message (all processes of each service, start to end of the load):")
     total = 0.0
     for name in end:
         used = end[name]["cpu_s"] - start[name]["cpu_s"]
         total += used
         print(f"  {name}: {used:.1f} s, {used * 1000 / max(sent, 1):.1f} ms per message")
-    print(f"  all three: {total * 1000 / max(sent, 1):.1f} ms per message "
-          f"(the load generator runs on the same cores and is not counted)")
-    print("machine: " + load_line(loads[0]) + " at the start, " + load_line(loads[-1])
-          + f" at the end; {os.cpu_count()} cores")
+    print(
+        f"  all three: {total * 1000 / max(sent, 1):.1f} ms per message "
+        f"(the load generator runs on the same cores and is not counted)"
+    )
+    print(
+        "machine: "
+        + load_line(loads[0])
+        + " at the start, "
+        + load_line(loads[-1])
+        + f" at the end; {os.cpu_count()} cores"
+    )
     return errors
 
 
 # --- main (runs in .venv) ----------------------------------------------------------
+
 
 def soak(minutes: float, rate: float) -> int:
     sys.path.insert(0, str(ROOT))
@@ -345,22 +414,39 @@ def soak(minutes: float, rate: float) -> int:
     settings = loopback_settings("senbot-soak-")
     prepare(settings)
     stack = Stack(settings)
-    job = {"host": settings.rasa_url, "fallback_mark": fallback_mark,
-           "results": str(work / "replies.jsonl"),
-           "plan": build_plan(int(seconds * rate * 1.2) + 100)}
+    job = {
+        "host": settings.rasa_url,
+        "fallback_mark": fallback_mark,
+        "results": str(work / "replies.jsonl"),
+        "plan": build_plan(int(seconds * rate * 1.2) + 100),
+    }
     (work / "job.json").write_text(json.dumps(job), encoding="utf-8")
-    print(f"soak: {minutes:g} min at {rate:g} msg/s against {settings.rasa_url}{WEBHOOK}; "
-          f"{len(job['plan'])} conversations planned (seed {SEED}); "
-          f"{load_line(os.getloadavg())}", flush=True)
+    print(
+        f"soak: {minutes:g} min at {rate:g} msg/s against {settings.rasa_url}{WEBHOOK}; "
+        f"{len(job['plan'])} conversations planned (seed {SEED}); "
+        f"{load_line(os.getloadavg())}",
+        flush=True,
+    )
     loads = [os.getloadavg()]
     try:
         print(f"starting the stack: ready in {stack.start():.1f} s", flush=True)
         pids = {name: service.process.pid for name, service in stack.services.items()}
         print("pids: " + ", ".join(f"{n} {p}" for n, p in pids.items()), flush=True)
         load = subprocess.Popen(
-            [str(TOOL_PYTHON), __file__, "--load", str(work / "job.json"),
-             "--rate", str(rate), "--seconds", str(seconds)],
-            cwd=ROOT, stdout=open(work / "locust.log", "wb"), stderr=subprocess.STDOUT)
+            [
+                str(TOOL_PYTHON),
+                __file__,
+                "--load",
+                str(work / "job.json"),
+                "--rate",
+                str(rate),
+                "--seconds",
+                str(seconds),
+            ],
+            cwd=ROOT,
+            stdout=open(work / "locust.log", "wb"),  # noqa: SIM115 - the child owns it
+            stderr=subprocess.STDOUT,
+        )
         began = time.monotonic()
         samples = [(0.0, sample(pids))]
         print_sample(0.0, samples[0][1], 0)
@@ -385,8 +471,11 @@ def soak(minutes: float, rate: float) -> int:
         dead = stack.dead()
     finally:
         stack.stop()
-    records = [json.loads(line) for line in
-               Path(job["results"]).read_text("utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line)
+        for line in Path(job["results"]).read_text("utf-8").splitlines()
+        if line.strip()
+    ]
     errors = report(records, samples, seconds, rate, loads)
     if dead:
         print(f"services that exited during the run: {', '.join(dead)}")

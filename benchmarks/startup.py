@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.stack import Stack, prepare  # noqa: E402
 from benchmarks import loopback_settings  # noqa: E402
+from bot.stack import Stack, prepare  # noqa: E402
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -61,7 +61,8 @@ def main() -> None:
         for i in range(30):
             body = json.dumps({"sender": f"bench-{i % 3}", "message": "hello"}).encode()
             request = urllib.request.Request(
-                f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
+                f"{settings.rasa_url}/webhooks/rest/webhook",
+                data=body,
                 headers={"Content-Type": "application/json"},
             )
             started = time.perf_counter()
@@ -70,8 +71,10 @@ def main() -> None:
             timings.append((time.perf_counter() - started) * 1000)
         timings.sort()
         p95 = timings[int(0.95 * (len(timings) - 1))]
-        print(f"'hello' round trip over REST (30 requests): "
-              f"p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms")
+        print(
+            f"'hello' round trip over REST (30 requests): "
+            f"p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms"
+        )
     finally:
         stack.stop()
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import loopback_settings  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack import Stack, prepare  # noqa: E402
-from benchmarks import loopback_settings  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 WIDGET = REPO_ROOT / "web_widget" / "static" / "widget.js"
@@ -73,11 +73,14 @@ def sizes() -> None:
         raise SystemExit("terser is missing: run `make browser`")
     minified = subprocess.run(
         ["node", str(TERSER), str(WIDGET), "--compress", "--mangle"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     ).stdout
     min_gz = len(gzip.compress(minified, 9))
-    print(f"widget.js raw {kb(len(raw))}, gzip {kb(len(gzip.compress(raw, 9)))}, "
-          f"minified {kb(len(minified))}, minified + gzip {kb(min_gz)} (target ≤ 12 KB)")
+    print(
+        f"widget.js raw {kb(len(raw))}, gzip {kb(len(gzip.compress(raw, 9)))}, "
+        f"minified {kb(len(minified))}, minified + gzip {kb(min_gz)} (target ≤ 12 KB)"
+    )
 
 
 def answer_times() -> None:
@@ -90,8 +93,7 @@ def answer_times() -> None:
     try:
         stack.start()
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                                 args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"http://{settings.host}:{settings.widget_port}/demo")
             page.get_by_role("button", name="Ask about SEN Support").click()
@@ -108,8 +110,10 @@ def answer_times() -> None:
         stack.stop()
     timings.sort()
     p90 = timings[int(0.9 * (len(timings) - 1))]
-    print(f"question -> answer painted in the widget (headless Chromium, 20 questions): "
-          f"median {statistics.median(timings):.0f} ms, p90 {p90:.0f} ms")
+    print(
+        f"question -> answer painted in the widget (headless Chromium, 20 questions): "
+        f"median {statistics.median(timings):.0f} ms, p90 {p90:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,9 +27,9 @@ import time
 import urllib.error
 import urllib.request
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from bot.privacy import enforce_retention
 from bot.safety import TUNING_FILES
@@ -40,8 +40,15 @@ MODEL_NAME = "senbot"
 # What the trained model depends on: a change to any of these retrains it.
 # The crisis check's learned layer is fitted at training time on the safety tuning
 # half (bot/safety.py's TUNING_FILES), so those are inputs too.
-TRAINING_INPUTS = ("data", "domain.yml", "config.yml", "nlu_components", "safety",
-                   "bot/safety.py", *TUNING_FILES)
+TRAINING_INPUTS = (
+    "data",
+    "domain.yml",
+    "config.yml",
+    "nlu_components",
+    "safety",
+    "bot/safety.py",
+    *TUNING_FILES,
+)
 
 
 def child_env(settings: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -101,11 +108,7 @@ def _files(inputs: Iterable[str]) -> list[Path]:
         if path.is_file():
             found.append(path)
         elif path.is_dir():
-            found.extend(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts
-            )
+            found.extend(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return sorted(found)
 
 
@@ -193,10 +196,9 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
     model = model_path(settings)
     stamp = model.with_suffix(".fingerprint")
     fingerprint = training_fingerprint()
-    if not force and model.exists() and stamp.exists():
-        if stamp.read_text().strip() == fingerprint:
-            print(f"Rasa model is up to date ({model})", flush=True)
-            return False
+    if not force and model.exists() and stamp.exists() and stamp.read_text().strip() == fingerprint:
+        print(f"Rasa model is up to date ({model})", flush=True)
+        return False
     model.parent.mkdir(parents=True, exist_ok=True)
     print("Training the Rasa model (the training data changed)...", flush=True)
     started = time.monotonic()
@@ -208,11 +210,16 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
             sys.executable,
             str(RASA_CLI),
             "train",
-            "--config", "config.yml",
-            "--domain", "domain.yml",
-            "--data", "data",
-            "--out", str(scratch),
-            "--fixed-model-name", MODEL_NAME,
+            "--config",
+            "config.yml",
+            "--domain",
+            "domain.yml",
+            "--data",
+            "data",
+            "--out",
+            str(scratch),
+            "--fixed-model-name",
+            MODEL_NAME,
         ],
         cwd=REPO_ROOT,
         env=child_env(settings),
@@ -228,9 +235,7 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
 def index_if_needed(settings: Settings) -> None:
     """Rebuild the knowledge index when the articles changed."""
     env = child_env(settings)
-    check = subprocess.run(
-        [sys.executable, "-m", "bot.ingest", "--check"], cwd=REPO_ROOT, env=env
-    )
+    check = subprocess.run([sys.executable, "-m", "bot.ingest", "--check"], cwd=REPO_ROOT, env=env)
     if check.returncode == 0:
         print(f"Knowledge index is up to date ({settings.index_dir})", flush=True)
         return
@@ -241,11 +246,16 @@ def index_if_needed(settings: Settings) -> None:
     # bot.ingest has named the bad file; its swap is atomic, so an older index
     # is still whole and the assistant can keep answering from it.
     if (settings.index_dir / "manifest.json").is_file():
-        print("The knowledge index could not be rebuilt (see above); "
-              "the previous index stays in use.", file=sys.stderr, flush=True)
+        print(
+            "The knowledge index could not be rebuilt (see above); "
+            "the previous index stays in use.",
+            file=sys.stderr,
+            flush=True,
+        )
         return
-    raise SystemExit("The knowledge index could not be built (see above); "
-                     "fix or remove that file and try again.")
+    raise SystemExit(
+        "The knowledge index could not be built (see above); fix or remove that file and try again."
+    )
 
 
 @dataclass(frozen=True)
@@ -296,7 +306,7 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
 
-class ServiceCannotStayUp(RuntimeError):
+class ServiceCannotStayUp(RuntimeError):  # noqa: N818 - reads as what happened
     """A supervised service exited too often; the message says which, why and its log."""
 
 
@@ -315,7 +325,7 @@ def _answers(url: str) -> bool:
     if url.startswith("tcp://"):  # a database or a balancer: listening is answering
         import socket
 
-        host, _, port = url[len("tcp://"):].rpartition(":")
+        host, _, port = url[len("tcp://") :].rpartition(":")
         try:
             with socket.create_connection((host, int(port)), timeout=2):
                 return True
@@ -351,21 +361,41 @@ class Stack:
         return {
             "actions": Service(
                 "actions",
-                [py, "-m", "actions", "--actions", "actions",
-                 "--port", str(s.actions_port), "--cors", s.rasa_url],
+                [
+                    py,
+                    "-m",
+                    "actions",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(s.actions_port),
+                    "--cors",
+                    s.rasa_url,
+                ],
                 f"{base}:{s.actions_port}/health",
                 f"{base}:{s.actions_port}/webhook",
                 "action server",
             ),
             "rasa": Service(
                 "rasa",
-                [py, str(RASA_CLI), "run",
-                 "--model", str(model_path(s)),
-                 "--endpoints", "endpoints.yml",
-                 "--credentials", "credentials.yml",
-                 "--interface", s.host, "--port", str(s.rasa_port),
-                 *rasa_api_args(s),
-                 "--cors", *s.allowed_origins],
+                [
+                    py,
+                    str(RASA_CLI),
+                    "run",
+                    "--model",
+                    str(model_path(s)),
+                    "--endpoints",
+                    "endpoints.yml",
+                    "--credentials",
+                    "credentials.yml",
+                    "--interface",
+                    s.host,
+                    "--port",
+                    str(s.rasa_port),
+                    *rasa_api_args(s),
+                    "--cors",
+                    *s.allowed_origins,
+                ],
                 f"{base}:{s.rasa_port}/",
                 f"{base}:{s.rasa_port}/webhooks/rest/webhook",
                 "Rasa server",
@@ -379,8 +409,7 @@ class Stack:
             ),
         }
 
-    def start(self, names: Sequence[str] | None = None,
-              timeout: float = 240.0) -> float:
+    def start(self, names: Sequence[str] | None = None, timeout: float = 240.0) -> float:
         """Start the named services (all by default) and wait until each answers.
 
         Returns:
@@ -444,7 +473,7 @@ class Stack:
         names = list(reversed(self.services)) if names is None else names
         for name in names:
             service = self.services[name]
-            if service.running():
+            if service.process is not None and service.running():
                 os.killpg(service.process.pid, service.stop_signal)
         deadline = time.monotonic() + grace
         for name in names:
@@ -488,9 +517,11 @@ class Stack:
             code = process.poll()
             if code is None:
                 if service.restarted_at is not None and _answers(service.health_url):
-                    self.log(f"The {service.label} is back: answering "
-                             f"{time.monotonic() - service.restarted_at:.1f} s "
-                             "after its restart.")
+                    self.log(
+                        f"The {service.label} is back: answering "
+                        f"{time.monotonic() - service.restarted_at:.1f} s "
+                        "after its restart."
+                    )
                     service.restarted_at = None
                 continue
             if service.restart_at is None:  # a new exit
@@ -507,14 +538,13 @@ class Stack:
                 delay = policy.delay(len(service.exits))
                 service.restart_at = now + delay
                 service.restarted_at = None
-                self.log(f"The {service.label} {describe_exit(code)}; "
-                         f"restarting in {delay:g} s.")
+                self.log(f"The {service.label} {describe_exit(code)}; restarting in {delay:g} s.")
             elif now >= service.restart_at:
                 self.spawn(service.name)
                 service.restarts += 1
                 service.restarted_at = time.monotonic()
-                self.log(f"Restarted the {service.label} "
-                         f"(restart {service.restarts}, pid {service.process.pid}).")
+                pid = service.process.pid if service.process is not None else "?"
+                self.log(f"Restarted the {service.label} (restart {service.restarts}, pid {pid}).")
 
     def supervise(self, stop: threading.Event, interval: float = 0.25) -> None:
         """Keep the started services up until ``stop`` is set.
@@ -533,7 +563,8 @@ class Stack:
     def dead(self) -> list[str]:
         """Names of services that were started and have since exited."""
         return [
-            s.name for s in self.services.values()
+            s.name
+            for s in self.services.values()
             if s.process is not None and s.process.poll() is not None
         ]
 
@@ -542,8 +573,9 @@ def prepare(settings: Settings) -> None:
     """Everything the services need before they start."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # MiniLM as ONNX (bot.embeddings), built in its own process: it needs torch.
-    subprocess.run([sys.executable, "-m", "bot.embeddings"], cwd=REPO_ROOT,
-                   env=child_env(settings), check=True)
+    subprocess.run(
+        [sys.executable, "-m", "bot.embeddings"], cwd=REPO_ROOT, env=child_env(settings), check=True
+    )
     index_if_needed(settings)
     train_if_needed(settings)
 
@@ -613,8 +645,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true", help="train even if up to date")
     sub.add_parser("prepare", help="build the index and train the model if needed")
-    scaled = sub.add_parser("run-scaled", help="N Rasa servers on PostgreSQL and Redis "
-                            "behind nginx (bot/scaled.py, docs/scaling.md)")
+    scaled = sub.add_parser(
+        "run-scaled",
+        help="N Rasa servers on PostgreSQL and Redis behind nginx (bot/scaled.py, docs/scaling.md)",
+    )
     scaled.add_argument("--rasa", type=int, default=2, help="Rasa servers (default 2)")
     scaled.add_argument("--actions", type=int, default=2, help="action servers (default 2)")
     args = parser.parse_args(argv)
@@ -666,8 +700,15 @@ def loopback_settings(prefix: str) -> Settings:
     rasa, actions, widget = free_port(), free_port(), free_port()
     base = get_settings()
     return dataclasses.replace(
-        base, host=host, rasa_port=rasa, actions_port=actions, widget_port=widget,
-        rasa_url=f"http://{host}:{rasa}", actions_url=f"http://{host}:{actions}/webhook",
-        tracker_db=tmp / "tracker.db", tracker_url="", feedback_db=tmp / "feedback.sqlite",
+        base,
+        host=host,
+        rasa_port=rasa,
+        actions_port=actions,
+        widget_port=widget,
+        rasa_url=f"http://{host}:{rasa}",
+        actions_url=f"http://{host}:{actions}/webhook",
+        tracker_db=tmp / "tracker.db",
+        tracker_url="",
+        feedback_db=tmp / "feedback.sqlite",
         allowed_origins=(f"http://{host}:{widget}",),
     )

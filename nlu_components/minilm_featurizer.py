@@ -21,7 +21,8 @@ when ``prepare`` has exported it). Training data is embedded in batches.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -43,26 +44,24 @@ BATCH_SIZE = "batch_size"
 THREADS = "torch_threads"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds MiniLM sentence and per-token features to messages."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         """Needs tokens so the sequence features line up with them."""
         return [Tokenizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """Python packages the component imports when it runs."""
         # sentence-transformers and torch only when the ONNX file is missing
         # (bot.embeddings falls back to them then).
         return ["onnxruntime", "tokenizers"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """The component's defaults (``alias`` from the base class, batch size)."""
         return {
             **DenseFeaturizer.get_default_config(),
@@ -76,7 +75,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         }
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """Rejects a batch size that is not a positive whole number."""
         for key, optional in ((BATCH_SIZE, False), (THREADS, True)):
             value = config.get(key)
@@ -84,24 +83,23 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise InvalidConfigException(
-                    f"{cls.__name__}: '{key}' must be a positive integer, "
-                    f"got {value!r}."
+                    f"{cls.__name__}: '{key}' must be a positive integer, got {value!r}."
                 )
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         """Keeps the config; the model itself loads on first use."""
         super().__init__(name, config)
         self._batch_size: int = self._config[BATCH_SIZE]
-        self._threads: Optional[int] = self._config.get(THREADS)
+        self._threads: int | None = self._config.get(THREADS)
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "MiniLMFeaturizer":
+    ) -> MiniLMFeaturizer:
         """Creates the component (nothing is trained, so nothing is persisted)."""
         return cls(config, execution_context.node_name)
 
@@ -110,9 +108,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
         self.process(training_data.training_examples)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Adds sentence and sequence features to each message that has tokens."""
-        jobs: List[Tuple[Message, Text, List[Token]]] = []
+        jobs: list[tuple[Message, str, list[Token]]] = []
         for message in messages:
             for attribute in DENSE_FEATURIZABLE_ATTRIBUTES:
                 tokens = message.get(TOKENS_NAMES[attribute])
@@ -123,9 +121,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
             return messages
         texts = [message.get(attribute) for message, attribute, _ in jobs]
         embedded = self._embed(texts)
-        for (message, attribute, tokens), (sentence, pieces, offsets) in zip(
-            jobs, embedded
-        ):
+        for (message, attribute, tokens), (sentence, pieces, offsets) in zip(jobs, embedded):
             sequence = _token_rows(tokens, pieces, offsets)
             self.add_features_to_message(
                 sequence=sequence,
@@ -137,7 +133,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     def _embed(
         self, texts: Sequence[str]
-    ) -> List[Tuple[np.ndarray, np.ndarray, List[Tuple[int, int]]]]:
+    ) -> list[tuple[np.ndarray, np.ndarray, list[tuple[int, int]]]]:
         """Runs MiniLM once per batch.
 
         Returns, per text: the normalised sentence vector ``(384,)``, the word-piece
@@ -152,9 +148,9 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
 
 def _token_rows(
-    tokens: List[Token],
+    tokens: list[Token],
     pieces: np.ndarray,
-    offsets: List[Tuple[int, int]],
+    offsets: list[tuple[int, int]],
 ) -> np.ndarray:
     """One row per Rasa token: the mean of the word pieces inside its characters.
 
@@ -170,9 +166,7 @@ def _token_rows(
         chosen = [
             i
             for i in range(usable)
-            if offsets[i][1] > offsets[i][0]
-            and offsets[i][0] < end
-            and offsets[i][1] > start
+            if offsets[i][1] > offsets[i][0] and offsets[i][0] < end and offsets[i][1] > start
         ]
         if chosen:
             rows[row] = pieces[chosen].mean(axis=0)
