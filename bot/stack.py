@@ -172,14 +172,17 @@ def read_api_token(settings: Settings) -> str | None:
 
 
 def rasa_api_args(settings: Settings) -> list[str]:
-    """``--enable-api --auth-token ...`` when Rasa listens on loopback, else nothing.
+    """``--enable-api --auth-token=...`` when Rasa listens on loopback, else nothing.
 
     On any other address the API stays off: the console then shows replies and
     the knowledge evidence but not the intent ranking.
     """
     if not _is_loopback(settings.host):
         return []
-    return ["--enable-api", "--auth-token", api_token(settings)]
+    # One argument with "=": a token may start with "-" (token_urlsafe draws from
+    # A-Z a-z 0-9 - _), which argparse would take for an option and Rasa would
+    # refuse to start ("--auth-token: expected one argument").
+    return ["--enable-api", f"--auth-token={api_token(settings)}"]
 
 
 def model_path(settings: Settings) -> Path:

@@ -240,3 +240,17 @@ def test_supervise_returns_when_asked_to_stop(supervised):
     stop.set()
     fake.supervise(stop)  # returns at once instead of looping
     assert fake.services["widget"].running()
+
+
+def test_an_api_token_starting_with_a_dash_still_reaches_rasa(settings):
+    # Rasa's own option: `rasa run` refused "--auth-token -xi..." and never started.
+    import argparse
+
+    token_file = settings.var_dir / stack.API_TOKEN_FILE
+    token_file.parent.mkdir(parents=True)
+    token_file.write_text("-xi3_dash-first")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--enable-api", action="store_true")
+    parser.add_argument("-t", "--auth-token", type=str)
+    args = parser.parse_args(stack.rasa_api_args(settings))
+    assert args.enable_api and args.auth_token == "-xi3_dash-first"
