@@ -6,19 +6,23 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test shell setup prepare ingest train lint benchmark soak load clean browser postgres
+.PHONY: run test test-quick shell setup prepare ingest train lint benchmark soak load clean browser postgres
 
 ## run: set up if needed, then start the action server, Rasa and the widget
 run: setup
 	$(PY) -m bot.stack run
 
-## test: set up if needed, then Rasa's checks, the test stories and pytest
-test: setup browser postgres
+## test: set up if needed, then lint, Rasa's checks, the test stories and pytest
+test: setup lint browser postgres
 	$(RASA) data validate --fail-on-warnings
 	$(PY) -m bot.stack prepare
 	$(RASA) test core --stories tests/stories --model var/models/senbot.tar.gz \
 		--fail-on-prediction-errors --out var/results
 	$(PY) -m pytest
+
+## test-quick: lint and the tests that start no server, browser or database (a few minutes)
+test-quick: setup lint
+	$(PY) -m pytest -m "not integration and not browser and not scaled"
 
 ## shell: the staff console, talking to the assistant `make run` started
 ## (`make shell ARGS=--explain` shows why each reply was given)
@@ -62,7 +66,7 @@ prepare ingest train: setup
 	$(PY) -m bot.stack prepare
 
 benchmark: setup
-	for b in benchmarks/*.py; do case $$b in benchmarks/soak.py|benchmarks/load.py) ;; \
+	for b in benchmarks/*.py; do case $$b in benchmarks/soak.py|benchmarks/load.py|benchmarks/scaled.py) ;; \
 		*) $(PY) $$b || exit 1 ;; esac; done
 
 ## soak: the real stack at 10 messages a second for 30 minutes; memory, CPU, errors and
