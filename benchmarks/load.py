@@ -69,14 +69,18 @@ OK_OUTCOMES = ("ok", "unavailable")  # answered; "unavailable" is counted apart
 
 # --- the mix: seeded conversations from the test sets (pure) -----------------------
 
+
 def _examples(nlu_file: Path, intent: str) -> list[str]:
     import yaml
 
     data = yaml.safe_load(nlu_file.read_text("utf-8"))
     for block in data["nlu"]:
         if block.get("intent") == intent:
-            return [line[2:].strip() for line in block["examples"].splitlines()
-                    if line.strip().startswith("- ")]
+            return [
+                line[2:].strip()
+                for line in block["examples"].splitlines()
+                if line.strip().startswith("- ")
+            ]
     raise ValueError(f"{nlu_file} has no intent {intent!r}")
 
 
@@ -98,8 +102,9 @@ def message_sets(tests: Path = ROOT / "tests") -> dict[str, list[str]]:
     }
 
 
-def build_mix(conversations: int, sets: dict[str, list[str]],
-              seed: int = SEED) -> list[list[list[str]]]:
+def build_mix(
+    conversations: int, sets: dict[str, list[str]], seed: int = SEED
+) -> list[list[list[str]]]:
     """``conversations`` conversations of 4 to 12 ``[kind, message]`` turns.
 
     Each starts with a greeting and ends with thanks; between them about 65%
@@ -131,13 +136,15 @@ def build_mix(conversations: int, sets: dict[str, list[str]],
     return plan
 
 
-def classify(status: int, body: str, kind: str, fallback_mark: str,
-             error: str = "") -> str:
+def classify(status: int, body: str, kind: str, fallback_mark: str, error: str = "") -> str:
     """One reply's outcome: ok, unavailable, timeout, connection, http_N, bad_json,
     empty or crisis_without_999 (pure, so the drive and the tests agree)."""
     if status == 0:
-        return "timeout" if "timed out" in error.lower() or "timeout" in error.lower() \
+        return (
+            "timeout"
+            if "timed out" in error.lower() or "timeout" in error.lower()
             else "connection"
+        )
     if status != 200:
         return f"http_{status}"
     try:
@@ -200,6 +207,7 @@ def group_usage(pgids: dict[str, int], proc: Path = Path("/proc")) -> dict[str, 
 
 # --- figures and the table (pure) ---------------------------------------------------
 
+
 def pct(values: Sequence[float], share: float) -> float:
     """Nearest-rank percentile; nan when there are no values."""
     if not values:
@@ -215,19 +223,23 @@ def level_figures(records: list[dict], seconds: float, before: dict, after: dict
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     sent = len(records)
     waited = [r["ms"] for r in records]  # a timeout is a wait the person had too
-    cpu = {name: (after[name]["cpu_s"] - before[name]["cpu_s"]) * 1000 / max(sent, 1)
-           for name in after}
+    cpu = {
+        name: (after[name]["cpu_s"] - before[name]["cpu_s"]) * 1000 / max(sent, 1) for name in after
+    }
     return {
         "messages": sent,
         "seconds": seconds,
         "msg_s": sent / seconds if seconds else 0.0,
         "real_s": counts.get("ok", 0) / seconds if seconds else 0.0,
-        "p50": pct(waited, 0.50), "p95": pct(waited, 0.95), "p99": pct(waited, 0.99),
+        "p50": pct(waited, 0.50),
+        "p95": pct(waited, 0.95),
+        "p99": pct(waited, 0.99),
         "timeouts": counts.get("timeout", 0),
         "non_200": sum(n for k, n in counts.items() if k.startswith("http_")),
         "empty": counts.get("empty", 0),
-        "other_errors": sum(n for k, n in counts.items()
-                            if k in ("connection", "bad_json", "crisis_without_999")),
+        "other_errors": sum(
+            n for k, n in counts.items() if k in ("connection", "bad_json", "crisis_without_999")
+        ),
         "unavailable": counts.get("unavailable", 0),
         "cpu_ms": cpu,
         "cpu_ms_all": sum(cpu.values()),
@@ -263,18 +275,19 @@ def rows_for(result: dict | None) -> list[tuple[str, str]]:
             (head, f"{f['messages']} msgs in {f['seconds']:.0f} s"),
             ("  msg/s", _num(f["msg_s"], 2)),
             ("  msg/s not counting fixed replies", _num(f.get("real_s", nan), 2)),
-            ("  p50 / p95 / p99 ms",
-             " / ".join(_num(f[k]) for k in ("p50", "p95", "p99"))),
-            ("  knowledge p50, crisis p95 ms",
-             f"{_num(f['knowledge_p50'])}, {_num(f['crisis_p95'])}"),
-            ("  errors: timeout/non-200/empty/other",
-             f"{f['timeouts']}/{f['non_200']}/{f['empty']}/{f['other_errors']}"),
+            ("  p50 / p95 / p99 ms", " / ".join(_num(f[k]) for k in ("p50", "p95", "p99"))),
+            (
+                "  knowledge p50, crisis p95 ms",
+                f"{_num(f['knowledge_p50'])}, {_num(f['crisis_p95'])}",
+            ),
+            (
+                "  errors: timeout/non-200/empty/other",
+                f"{f['timeouts']}/{f['non_200']}/{f['empty']}/{f['other_errors']}",
+            ),
             ("  fixed 'unavailable' replies", str(f["unavailable"])),
-            ("  CPU ms/msg rasa/actions/widget",
-             "/".join(_num(f["cpu_ms"][s]) for s in SERVICES)),
+            ("  CPU ms/msg rasa/actions/widget", "/".join(_num(f["cpu_ms"][s]) for s in SERVICES)),
             ("  CPU ms/msg, all three", _num(f["cpu_ms_all"])),
-            ("  RSS MB rasa/actions/widget",
-             "/".join(_num(f["rss_mb"][s]) for s in SERVICES)),
+            ("  RSS MB rasa/actions/widget", "/".join(_num(f["rss_mb"][s]) for s in SERVICES)),
             ("  RSS MB, all three", _num(sum(f["rss_mb"].values()))),
         ]
     long = result.get("long") if result else None
@@ -288,8 +301,9 @@ def rows_for(result: dict | None) -> list[tuple[str, str]]:
             cell = "- (not reached)"
         rows.append((f"  turn {turn}", cell))
     if long and "outcomes" in long:
-        rows.append(("  replies", ", ".join(f"{k} {v}" for k, v in
-                                            sorted(long["outcomes"].items()))))
+        rows.append(
+            ("  replies", ", ".join(f"{k} {v}" for k, v in sorted(long["outcomes"].items())))
+        )
     return rows
 
 
@@ -298,16 +312,20 @@ def side_by_side(columns: list[tuple[str, dict | None]]) -> str:
     all_rows = [rows_for(result) for _, result in columns]
     labels = [label for label, _ in all_rows[0]]
     width = max(len(label) for label in labels) + 2
-    cell_w = [max([len(title)] + [len(c) for _, c in rows]) + 2
-              for (title, _), rows in zip(columns, all_rows)]
+    cell_w = [
+        max([len(title)] + [len(c) for _, c in rows]) + 2
+        for (title, _), rows in zip(columns, all_rows)
+    ]
     lines = [" " * width + "".join(t.rjust(w) for (t, _), w in zip(columns, cell_w))]
     for i, label in enumerate(labels):
-        lines.append(label.ljust(width)
-                     + "".join(rows[i][1].rjust(w) for rows, w in zip(all_rows, cell_w)))
+        lines.append(
+            label.ljust(width) + "".join(rows[i][1].rjust(w) for rows, w in zip(all_rows, cell_w))
+        )
     return "\n".join(lines)
 
 
 # --- the drive (runs in the tool environment, under gevent) ------------------------
+
 
 def drive(job_file: str) -> int:
     """Run one level: ``users`` people, each sending conversations until the end.
@@ -353,23 +371,36 @@ def drive(job_file: str) -> int:
             state["in_flight"] += 1
             sent = time.monotonic()
             try:
-                with self.client.post(WEBHOOK, json={"sender": self.sender,
-                                                     "message": message},
-                                      name=kind, catch_response=True) as reply:
+                with self.client.post(
+                    WEBHOOK,
+                    json={"sender": self.sender, "message": message},
+                    name=kind,
+                    catch_response=True,
+                ) as reply:
                     ms = (time.monotonic() - sent) * 1000
                     failed = getattr(reply, "error", None)  # absent on success
                     error = f"{type(failed).__name__} {failed}" if failed else ""
-                    outcome = classify(reply.status_code, reply.text or "", kind,
-                                       job["fallback_mark"], error)
+                    outcome = classify(
+                        reply.status_code, reply.text or "", kind, job["fallback_mark"], error
+                    )
                     if outcome in OK_OUTCOMES:
                         reply.success()
                     else:
                         reply.failure(outcome)
             finally:
                 state["in_flight"] -= 1
-            out.write(json.dumps({"t": round(sent - started, 3), "ms": round(ms, 1),
-                                  "kind": kind, "turn": self.turn,
-                                  "outcome": outcome}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "t": round(sent - started, 3),
+                        "ms": round(ms, 1),
+                        "kind": kind,
+                        "turn": self.turn,
+                        "outcome": outcome,
+                    }
+                )
+                + "\n"
+            )
 
     env = Environment(user_classes=[Person], events=events)
     runner = env.create_local_runner()
@@ -390,12 +421,15 @@ def drive(job_file: str) -> int:
 
 # --- one version's stack (runs in .venv with that version's code first) ------------
 
-def _post(url: str, sender: str, message: str,
-          fallback_mark: str = "\0") -> tuple[float, str]:
+
+def _post(url: str, sender: str, message: str, fallback_mark: str = "\0") -> tuple[float, str]:
     """One message through the REST channel: (milliseconds, outcome as in classify)."""
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(url, data=body,  # noqa: S310 - our own http URL
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=body,  # noqa: S310 - our own http URL
+        headers={"Content-Type": "application/json"},
+    )
     started = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:  # noqa: S310
@@ -416,14 +450,23 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
     if not stamp.exists():
         return f"no trained model with a fingerprint in {stamp.parent}"
     if stamp.read_text().strip() != training_fingerprint():
-        return ("its training inputs differ from the trained model's "
-                "(bot.stack.training_fingerprint); not training, so not measured")
+        return (
+            "its training inputs differ from the trained model's "
+            "(bot.stack.training_fingerprint); not training, so not measured"
+        )
     env = dict(os.environ, SENBOT_INDEX_DIR=str(index_dir))
-    check = subprocess.run([sys.executable, "-m", "bot.ingest", "--check"],
-                           cwd=os.getcwd(), env=env, capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "bot.ingest", "--check"],
+        cwd=os.getcwd(),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if check.returncode != 0:
-        return ("the index does not match its articles (python -m bot.ingest "
-                "--check); not rebuilding, so not measured")
+        return (
+            "the index does not match its articles (python -m bot.ingest "
+            "--check); not rebuilding, so not measured"
+        )
     return ""
 
 
@@ -456,27 +499,46 @@ def measure(args: argparse.Namespace) -> int:
             for _, message in conversation:
                 _post(url, f"warm-{n}", message)
         for users in LEVELS:
-            job = {"host": settings.rasa_url, "users": users, "seconds": args.seconds,
-                   "timeout": TIMEOUT, "plan": plan, "prefix": f"load{users}",
-                   "fallback_mark": fallback_mark,
-                   "results": str(work / f"level-{users}.jsonl")}
+            job = {
+                "host": settings.rasa_url,
+                "users": users,
+                "seconds": args.seconds,
+                "timeout": TIMEOUT,
+                "plan": plan,
+                "prefix": f"load{users}",
+                "fallback_mark": fallback_mark,
+                "results": str(work / f"level-{users}.jsonl"),
+            }
             (work / f"level-{users}.json").write_text(json.dumps(job), encoding="utf-8")
             before = group_usage(pgids)
             drive_run = subprocess.run(
-                [str(TOOL_PYTHON), str(Path(__file__).resolve()), "--drive",
-                 str(work / f"level-{users}.json")],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                [
+                    str(TOOL_PYTHON),
+                    str(Path(__file__).resolve()),
+                    "--drive",
+                    str(work / f"level-{users}.json"),
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
             after = group_usage(pgids)
             if drive_run.returncode != 0 or not Path(job["results"]).stat().st_size:
                 sys.stderr.write(drive_run.stdout.decode(errors="replace")[-3000:])
                 raise SystemExit(f"locust failed at {users} users (its output above)")
-            records = [json.loads(line) for line in Path(job["results"])
-                       .read_text("utf-8").splitlines() if line.strip()]
+            records = [
+                json.loads(line)
+                for line in Path(job["results"]).read_text("utf-8").splitlines()
+                if line.strip()
+            ]
             seconds = float(Path(job["results"] + ".end").read_text())
             figures = level_figures(records, seconds, before, after)
             result["levels"][str(users)] = figures
-            print(f"  {users:>2} conversations: {figures['messages']} msgs, "
-                  f"{figures['msg_s']:.2f} msg/s, p50 {_num(figures['p50'])} ms", flush=True)
+            print(
+                f"  {users:>2} conversations: {figures['messages']} msgs, "
+                f"{figures['msg_s']:.2f} msg/s, p50 {_num(figures['p50'])} ms",
+                flush=True,
+            )
             if stack.dead():
                 raise SystemExit(f"service(s) exited: {', '.join(stack.dead())}")
         question = sets["knowledge"][0]
@@ -491,7 +553,10 @@ def measure(args: argparse.Namespace) -> int:
                 continue
             lo, hi = turn_window(turn, args.turns)
             result["long"]["turns"][str(turn)] = {
-                "ms": pct(latencies[lo - 1:hi], 0.5), "from": lo, "to": hi}
+                "ms": pct(latencies[lo - 1 : hi], 0.5),
+                "from": lo,
+                "to": hi,
+            }
         print(f"  long conversation: {args.turns} turns", flush=True)
     finally:
         stack.stop()
@@ -501,9 +566,11 @@ def measure(args: argparse.Namespace) -> int:
 
 # --- the two versions (runs in .venv, this checkout) --------------------------------
 
+
 def _git(*args: str, cwd: Path = ROOT) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def baseline_tree(rev: str) -> Path:
@@ -531,19 +598,43 @@ def baseline_tree(rev: str) -> Path:
     return tree
 
 
-def run_version(root: Path, label: str, args: argparse.Namespace,
-                seconds: float, turns: int, anyway: bool = False) -> dict:
+def run_version(
+    root: Path,
+    label: str,
+    args: argparse.Namespace,
+    seconds: float,
+    turns: int,
+    anyway: bool = False,
+) -> dict:
     """Measure one checkout in a child process whose imports come from ``root``."""
     out = Path(tempfile.mkdtemp(prefix="senbot-load-")) / "result.json"
-    env = dict(os.environ, PYTHONPATH=str(root), SENBOT_VAR_DIR=str(root / "var"),
-               SENBOT_INDEX_DIR=str(ROOT / "var" / "index"),
-               RASA_TELEMETRY_ENABLED="false", HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(root),
+        SENBOT_VAR_DIR=str(root / "var"),
+        SENBOT_INDEX_DIR=str(ROOT / "var" / "index"),
+        RASA_TELEMETRY_ENABLED="false",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
     print(f"{label}: {root}", flush=True)
-    subprocess.run([str(VENV_PYTHON), str(Path(__file__).resolve()), "--measure",
-                    "--out", str(out), "--seconds", str(seconds), "--turns", str(turns),
-                    *(["--anyway"] if anyway else [])],
-                   cwd=root, env=env, check=True)
+    subprocess.run(
+        [
+            str(VENV_PYTHON),
+            str(Path(__file__).resolve()),
+            "--measure",
+            "--out",
+            str(out),
+            "--seconds",
+            str(seconds),
+            "--turns",
+            str(turns),
+            *(["--anyway"] if anyway else []),
+        ],
+        cwd=root,
+        env=env,
+        check=True,
+    )
     result = json.loads(out.read_text())
     if "skipped" in result:
         print(f"{label}: skipped: {result['skipped']}", flush=True)
@@ -558,9 +649,12 @@ def compare(args: argparse.Namespace) -> int:
     head = _git("rev-parse", "--short", "HEAD")
     dirty = " + changes" if _git("status", "--porcelain", "--untracked-files=no") else ""
     columns: list[tuple[str, dict | None]] = []
-    print(f"load: levels {', '.join(map(str, LEVELS))} for {seconds:g} s each, "
-          f"one conversation of {turns} turns; seed {SEED}; {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"load: levels {', '.join(map(str, LEVELS))} for {seconds:g} s each, "
+        f"one conversation of {turns} turns; seed {SEED}; {os.cpu_count()} cores; "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     if args.baseline:
         tree = baseline_tree(args.baseline)
         sha = _git("rev-parse", "--short", "HEAD", cwd=tree)
@@ -570,20 +664,22 @@ def compare(args: argparse.Namespace) -> int:
     # This checkout runs on var/'s model even when its training inputs have changed
     # since (the line above the table says so): it is what `make run` would serve
     # until someone retrains, and this benchmark never trains.
-    result = run_version(ROOT, f"this checkout {head}{dirty}", args, seconds, turns,
-                         anyway=True)
+    result = run_version(ROOT, f"this checkout {head}{dirty}", args, seconds, turns, anyway=True)
     columns.append((f"{head}{dirty}", result))
     print()
     print(side_by_side(columns))
-    print(f"(CPU of the load generator, on the same cores, is not counted; "
-          f"load average at the end {os.getloadavg()[0]:.2f})")
+    print(
+        f"(CPU of the load generator, on the same cores, is not counted; "
+        f"load average at the end {os.getloadavg()[0]:.2f})"
+    )
     return 0
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="15 s a level and 50 turns (default 60 s and 200)")
+    parser.add_argument(
+        "--quick", action="store_true", help="15 s a level and 50 turns (default 60 s and 200)"
+    )
     parser.add_argument("--baseline", metavar="REV", help="also measure this revision")
     parser.add_argument("--seconds", type=float, default=0.0, help="seconds a level")
     parser.add_argument("--turns", type=int, default=0, help="turns of the long one")

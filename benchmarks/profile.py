@@ -75,10 +75,12 @@ NODE_LABELS = [
 OTHER_NLU = "other NLU nodes (tokenizer, sparse featurizers, entities)"
 OTHER_CORE = "other policy-graph nodes (domain, rule data, prediction ensemble)"
 NLU_HINTS = re.compile(r"Tokenizer|Featurizer|Entity|Synonym|nlu_message|Regex|Classifier")
-ORDER = ([label for _, label in NODE_LABELS[:4]] + [CRISIS_MINILM, OTHER_NLU]
-         + [label for _, label in NODE_LABELS[4:]] + [OTHER_CORE, STORE_READ, STORE_WRITE,
-                                                      ACTION, ANSWER, ANSWER_MINILM, OTHER,
-                                                      TOTAL])
+ORDER = (
+    [label for _, label in NODE_LABELS[:4]]
+    + [CRISIS_MINILM, OTHER_NLU]
+    + [label for _, label in NODE_LABELS[4:]]
+    + [OTHER_CORE, STORE_READ, STORE_WRITE, ACTION, ANSWER, ANSWER_MINILM, OTHER, TOTAL]
+)
 INSIDE = (CRISIS_MINILM, ANSWER, ANSWER_MINILM)  # already counted in another row
 IN_TOTAL = [label for label in ORDER if label not in (*INSIDE, OTHER, TOTAL)]
 
@@ -132,6 +134,7 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
             finally:
                 timings.add(label, (time.perf_counter() - started) * 1000)
                 timings.node = outer
+
         return call
 
     def async_wrapper(label: str) -> Callable:
@@ -142,21 +145,27 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
                     return await original(*args, **kwargs)
                 finally:
                     timings.add(label, (time.perf_counter() - started) * 1000)
+
             return call
+
         return wrap
 
     def action_wrapper(original: Callable) -> Callable:
-        async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any,
-                      domain: Any) -> Any:
+        async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
             if self.name() == "action_answer_from_knowledge":
-                timings.knowledge.append((tracker.latest_message.text or "",
-                                          tracker.latest_message.intent or {},
-                                          tracker.get_slot("area")))
+                timings.knowledge.append(
+                    (
+                        tracker.latest_message.text or "",
+                        tracker.latest_message.intent or {},
+                        tracker.get_slot("area"),
+                    )
+                )
             started = time.perf_counter()
             try:
                 return await original(self, output_channel, nlg, tracker, domain)
             finally:
                 timings.add(ACTION, (time.perf_counter() - started) * 1000)
+
         return run
 
     def embed_wrapper(original: Callable) -> Callable:
@@ -169,6 +178,7 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
                     timings.add(CRISIS_MINILM, (time.perf_counter() - started) * 1000)
                 elif timings.node == ANSWER:
                     timings.add(ANSWER_MINILM, (time.perf_counter() - started) * 1000)
+
         return embed
 
     def request_wrapper(original: Callable) -> Callable:
@@ -176,6 +186,7 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
             body = original(self, tracker, domain)
             timings.requests.append(body)  # sized after the message, outside the timing
             return body
+
         return call_format
 
     patch(GraphNode, "__call__", node_wrapper)
@@ -197,10 +208,16 @@ def summarise(per_message: list[dict[str, float]]) -> list[dict]:
         values = [m[label] for m in per_message if label in m]
         if not values:
             continue
-        rows.append({"stage": label, "runs": len(values), "p50": pct(values, 0.5),
-                     "p95": pct(values, 0.95),
-                     "mean": sum(values) / len(per_message),
-                     "share": sum(values) / total})
+        rows.append(
+            {
+                "stage": label,
+                "runs": len(values),
+                "p50": pct(values, 0.5),
+                "p95": pct(values, 0.95),
+                "mean": sum(values) / len(per_message),
+                "share": sum(values) / total,
+            }
+        )
     return rows
 
 
@@ -212,13 +229,17 @@ def with_other(stages: dict[str, float], total_ms: float) -> dict[str, float]:
 
 
 def stage_table(rows: list[dict], messages: int) -> str:
-    lines = [f"| stage ({messages} messages) | ran on | p50 ms | p95 ms | mean ms/msg | share |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"| stage ({messages} messages) | ran on | p50 ms | p95 ms | mean ms/msg | share |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for r in rows:
         inside = r["stage"] in INSIDE
         share = f"({r['share']:.0%})" if inside else f"{r['share']:.0%}"
-        lines.append(f"| {r['stage']} | {r['runs']} | {r['p50']:.1f} | {r['p95']:.1f} | "
-                     f"{r['mean']:.1f} | {share} |")
+        lines.append(
+            f"| {r['stage']} | {r['runs']} | {r['p50']:.1f} | {r['p95']:.1f} | "
+            f"{r['mean']:.1f} | {share} |"
+        )
     return "\n".join(lines)
 
 
@@ -233,20 +254,28 @@ def growth_table(turns: list[dict[str, float]], request_sizes: list[float]) -> s
     shown = [t for t in LONG_TURNS if t <= len(turns)]
     windows = {t: turn_window(t, len(turns)) for t in shown}
     head = " | ".join(f"turn {t} (turns {lo}-{hi})" for t, (lo, hi) in windows.items())
-    lines = [f"| stage, median ms | {head} | last - first |",
-             "| --- |" + " ---: |" * (len(shown) + 1)]
+    lines = [
+        f"| stage, median ms | {head} | last - first |",
+        "| --- |" + " ---: |" * (len(shown) + 1),
+    ]
     for label in ORDER:
         if label in (ANSWER, ANSWER_MINILM) or not any(label in t for t in turns):
             continue
         cells = []
         for t in shown:
             lo, hi = windows[t]
-            cells.append(pct([m.get(label, 0.0) for m in turns[lo - 1:hi]], 0.5))
-        lines.append(f"| {label} | " + " | ".join(f"{c:.1f}" for c in cells)
-                     + f" | {cells[-1] - cells[0]:+.1f} |")
-    sizes = [pct(request_sizes[lo - 1:hi], 0.5) for lo, hi in windows.values()]
-    lines.append("| *request body to the action server, KB (not ms)* | "
-                 + " | ".join(f"{k:.0f}" for k in sizes) + f" | {sizes[-1] - sizes[0]:+.0f} |")
+            cells.append(pct([m.get(label, 0.0) for m in turns[lo - 1 : hi]], 0.5))
+        lines.append(
+            f"| {label} | "
+            + " | ".join(f"{c:.1f}" for c in cells)
+            + f" | {cells[-1] - cells[0]:+.1f} |"
+        )
+    sizes = [pct(request_sizes[lo - 1 : hi], 0.5) for lo, hi in windows.values()]
+    lines.append(
+        "| *request body to the action server, KB (not ms)* | "
+        + " | ".join(f"{k:.0f}" for k in sizes)
+        + f" | {sizes[-1] - sizes[0]:+.0f} |"
+    )
     return "\n".join(lines)
 
 
@@ -275,9 +304,13 @@ def time_answers(timings: Timings, retriever: Any) -> dict[str, float]:
     try:
         for text, intent, area in timings.knowledge:
             started = time.perf_counter()
-            answer(retriever, text, intent.get("name"),
-                   float(intent.get("confidence") or 0.0),
-                   normalise_area(area) if area else None)
+            answer(
+                retriever,
+                text,
+                intent.get("name"),
+                float(intent.get("confidence") or 0.0),
+                normalise_area(area) if area else None,
+            )
             spent += (time.perf_counter() - started) * 1000
     finally:
         timings.node = None
@@ -308,8 +341,11 @@ async def profile(messages: int, turns: int) -> str:
     stamp = model.with_suffix(".fingerprint")
     stale = not stamp.exists() or stamp.read_text().strip() != training_fingerprint()
     if stale:
-        print("note: the model in var/ was trained from other inputs than this checkout's "
-              "(bot.stack.training_fingerprint); this benchmark never trains", flush=True)
+        print(
+            "note: the model in var/ was trained from other inputs than this checkout's "
+            "(bot.stack.training_fingerprint); this benchmark never trains",
+            flush=True,
+        )
     stack = Stack(settings)
     try:
         print(f"action server ready in {stack.start(['actions']):.1f} s", flush=True)
@@ -319,10 +355,15 @@ async def profile(messages: int, turns: int) -> str:
         from bot.retrieval import Retriever
 
         started = time.perf_counter()
-        agent = await load_agent(model_path=str(model), endpoints=AvailableEndpoints
-                                 .read_endpoints(str(ROOT / "endpoints.yml")))
-        print(f"model loaded in {time.perf_counter() - started:.1f} s "
-              f"(tracker store: {type(agent.tracker_store).__name__})", flush=True)
+        agent = await load_agent(
+            model_path=str(model),
+            endpoints=AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")),
+        )
+        print(
+            f"model loaded in {time.perf_counter() - started:.1f} s "
+            f"(tracker store: {type(agent.tracker_store).__name__})",
+            flush=True,
+        )
         retriever = Retriever()
         timings = Timings()
         undo = instrument(agent, timings)
@@ -353,22 +394,27 @@ async def profile(messages: int, turns: int) -> str:
     finally:
         stack.stop()
     tables = [
-        ("Per stage, over the mix (greetings, knowledge questions, handoffs, out of "
-         "scope, crisis; `benchmarks/load.py`'s seeded conversations). *ran on*: messages "
-         "on which the stage ran; p50/p95 over those; *mean ms/msg* and *share* over all "
-         "messages. Shares in brackets are already inside another row."),
+        (
+            "Per stage, over the mix (greetings, knowledge questions, handoffs, out of "
+            "scope, crisis; `benchmarks/load.py`'s seeded conversations). *ran on*: messages "
+            "on which the stage ran; p50/p95 over those; *mean ms/msg* and *share* over all "
+            "messages. Shares in brackets are already inside another row."
+        ),
         "",
         stage_table(summarise(per_message), len(per_message)),
         "",
-        f"One conversation, the same question {turns} times: \"{question}\"",
+        f'One conversation, the same question {turns} times: "{question}"',
         "",
         growth_table(long, request_sizes),
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end "
         "(other work shares the machine)"
-        + ("; the model in var/ was trained from other inputs than this checkout's."
-           if stale else "."),
+        + (
+            "; the model in var/ was trained from other inputs than this checkout's."
+            if stale
+            else "."
+        ),
     ]
     return "\n".join(tables)
 
@@ -378,7 +424,7 @@ def write_docs(text: str, path: Path = DOCS) -> None:
     block = f"{START}\n{text}\n{END}"
     page = path.read_text("utf-8") if path.exists() else "# Speed\n"
     if START in page and END in page:
-        page = page[:page.index(START)] + block + page[page.index(END) + len(END):]
+        page = page[: page.index(START)] + block + page[page.index(END) + len(END) :]
     else:
         page = page.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(page, "utf-8")

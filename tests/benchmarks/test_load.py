@@ -27,8 +27,7 @@ def test_the_mix_is_seeded_and_drawn_from_the_test_sets() -> None:
     assert build_mix(50, sets, seed=1) != first
     every = {text for texts in sets.values() for text in texts}
     kinds = {kind for conversation in first for kind, _ in conversation}
-    assert {"greeting", "knowledge", "handoff", "area", "out_of_scope", "crisis",
-            "thanks"} <= kinds
+    assert {"greeting", "knowledge", "handoff", "area", "out_of_scope", "crisis", "thanks"} <= kinds
     for conversation in first:
         assert 4 <= len(conversation) <= 12
         assert conversation[0][0] == "greeting" and conversation[-1][0] == "thanks"
@@ -41,8 +40,25 @@ def test_the_mix_is_seeded_and_drawn_from_the_test_sets() -> None:
 def test_stat_parsing_counts_from_the_last_bracket() -> None:
     # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt
     # cmajflt utime stime cutime cstime ...; a command name may hold ") ".
-    fields = ["S", "1", "4242", "4242", "0", "-1", "0", "0", "0", "0", "0",
-              "150", "50", "7", "3", "20", "0"]
+    fields = [
+        "S",
+        "1",
+        "4242",
+        "4242",
+        "0",
+        "-1",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "150",
+        "50",
+        "7",
+        "3",
+        "20",
+        "0",
+    ]
     assert parse_stat("4243 (python) x (2) " + " ".join(fields)) == (4242, 210)
 
 
@@ -75,13 +91,13 @@ def test_classify_counts_the_fixed_reply_apart_from_errors() -> None:
     assert classify(500, "oops", "greeting", MARK) == "http_500"
     assert classify(0, "", "greeting", MARK, "TimeoutError timed out") == "timeout"
     assert classify(0, "", "greeting", MARK, "ConnectionRefusedError") == "connection"
-    assert classify(200, body("Please talk to someone"), "crisis", MARK) == \
-        "crisis_without_999"
+    assert classify(200, body("Please talk to someone"), "crisis", MARK) == "crisis_without_999"
 
 
 def test_figures_and_the_side_by_side_table() -> None:
-    records = [{"ms": float(ms), "kind": "knowledge", "turn": 1, "outcome": "ok"}
-               for ms in range(1, 101)]
+    records = [
+        {"ms": float(ms), "kind": "knowledge", "turn": 1, "outcome": "ok"} for ms in range(1, 101)
+    ]
     records.append({"ms": 30000.0, "kind": "crisis", "turn": 2, "outcome": "timeout"})
     before = {s: {"cpu_s": 1.0, "rss_mb": 100.0} for s in ("rasa", "actions", "widget")}
     after = {s: {"cpu_s": 2.01, "rss_mb": 200.0} for s in ("rasa", "actions", "widget")}
@@ -91,8 +107,10 @@ def test_figures_and_the_side_by_side_table() -> None:
     assert figures["p50"] == 51.0 and figures["p99"] == 100.0
     assert figures["crisis_p95"] == 30000.0
     assert round(figures["cpu_ms_all"]) == 30  # 3 x 1.01 s over 101 messages
-    result = {"levels": {str(n): figures for n in LEVELS},
-              "long": {"turns": {"1": {"ms": 120.0, "from": 1, "to": 3}}}}
+    result = {
+        "levels": {str(n): figures for n in LEVELS},
+        "long": {"turns": {"1": {"ms": 120.0, "from": 1, "to": 3}}},
+    }
     table = side_by_side([("baseline abc", result), ("def", result)]).splitlines()
     assert "baseline abc" in table[0] and table[0].rstrip().endswith("def")
     msg_s = next(line for line in table if line.strip().startswith("msg/s"))

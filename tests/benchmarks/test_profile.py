@@ -24,8 +24,9 @@ from benchmarks.profile import (
 
 def test_graph_nodes_are_named_by_their_component() -> None:
     assert node_label("run_nlu_components.crisis.CrisisCheck11") == "crisis check"
-    assert node_label("run_nlu_components.minilm_featurizer.MiniLMFeaturizer5") == \
-        "MiniLM featurizer"
+    assert (
+        node_label("run_nlu_components.minilm_featurizer.MiniLMFeaturizer5") == "MiniLM featurizer"
+    )
     assert node_label("run_DIETClassifier6") == "DIET classifier"
     assert node_label("run_FallbackClassifier9") == "FallbackClassifier"
     assert node_label("run_TEDPolicy2") == "policy: TEDPolicy"
