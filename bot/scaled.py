@@ -39,12 +39,12 @@ from bot.settings import REPO_ROOT, Settings
 from bot.stack import (
     RASA_CLI,
     Service,
-    ServiceCannotStayUp,
     Stack,
     free_port,
     model_path,
     prepare,
     rasa_api_args,
+    supervise_until_stopped,
 )
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
@@ -483,13 +483,4 @@ def run_scaled(settings: Settings, rasa: int = 2, actions: int = 2) -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-    code = 0
-    try:
-        stack.supervise(stopping)
-    except ServiceCannotStayUp as err:
-        print(err, file=sys.stderr, flush=True)
-        code = 1
-    print("\nStopping...", flush=True)
-    stack.stop()
-    print("Stopped.", flush=True)
-    return code
+    return supervise_until_stopped(stack, stopping)

@@ -619,6 +619,16 @@ def run(settings: Settings) -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    return supervise_until_stopped(stack, stopping)
+
+
+def supervise_until_stopped(stack: Stack, stopping: threading.Event) -> int:
+    """Keep ``stack`` up until ``stopping`` is set, then stop it; the exit code.
+
+    Returns:
+        0 after Ctrl-C (or SIGTERM), 1 when a service could not stay up (its log
+        tail is printed).
+    """
     code = 0
     try:
         stack.supervise(stopping)
