@@ -20,21 +20,38 @@ the ticket logic stays Rasa's own. One thing differs: a message waiting for the
 conversation's lock looks again every :data:`POLL_SECONDS` (Rasa: every second), so
 the second of two quick messages is not held up to a second longer than it must;
 the channels send their fixed reply when a turn takes more than 1.6 s.
+
+And one fault of Rasa 3.6 is fixed for Redis: each change to a conversation's lock
+(issue a ticket, drop expired ones, finish one, delete the lock) is a read, a change
+and a write, with nothing between two servers. A waiting server's periodic clean-up
+could write back a copy read just before the other server finished its ticket,
+bringing that ticket back: the waiting message then waited for it to expire (60 s),
+long after its person had been given the fixed reply (found by
+``tests/scaled`` in CI). Here every such change holds a short Redis mutex on the
+conversation (``senbot:mutex:<conversation id>``, SET NX with an expiry).
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import (
+    LOCK_LIFETIME,
+    InMemoryLockStore,
+    LockError,
+    LockStore,
+    RedisLockStore,
+)
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
 
 # Keys are "senbot:lock:<conversation id>", so the database can be shared.
 KEY_PREFIX = "senbot"
 POLL_SECONDS = 0.05  # between looks at a lock another message holds
+MUTEX_SECONDS = 5.0  # longest hold (and wait) of the mutex around one lock change
 
 
 def redis_lock_store(url: str, socket_timeout: float = 2.0) -> RedisLockStore:
@@ -93,3 +110,46 @@ class EnvLockStore(LockStore):
     def save_lock(self, lock: TicketLock) -> None:
         """Store ``lock``."""
         self.store.save_lock(lock)
+
+    def _changing(self, conversation_id: str) -> AbstractContextManager[Any]:
+        """Hold the conversation's mutex while its lock is read, changed and written.
+
+        In memory nothing is needed: these methods do not await, so no other message
+        of this process runs in between.
+        """
+        if not isinstance(self.store, RedisLockStore):
+            return nullcontext()
+        name = f"{KEY_PREFIX}:mutex:{conversation_id}"  # not under the locks' prefix
+        return self.store.red.lock(
+            name, timeout=MUTEX_SECONDS, blocking_timeout=MUTEX_SECONDS, sleep=0.002
+        )
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        """Rasa's ticket, issued under the conversation's mutex."""
+        try:
+            with self._changing(conversation_id):
+                return super().issue_ticket(conversation_id, lock_lifetime)
+        except RedisError as err:
+            raise LockError(f"Could not lock conversation {conversation_id!r}: {err}") from err
+
+    def update_lock(self, conversation_id: str) -> None:
+        """Drop expired tickets, under the conversation's mutex."""
+        with self._changing(conversation_id):
+            super().update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        """Drop a finished ticket, under the conversation's mutex."""
+        with self._changing(conversation_id):
+            super().finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Drop the finished ticket, and the lock when nobody waits: one change."""
+        with self._changing(conversation_id):
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                return
+            lock.remove_ticket_for(ticket_number)
+            if lock.is_someone_waiting():
+                self.save_lock(lock)
+            else:
+                self.delete_lock(conversation_id)

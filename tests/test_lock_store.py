@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import yaml
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
@@ -86,3 +88,91 @@ async def test_a_waiting_message_gets_the_lock_soon_after_it_is_freed() -> None:
     await first
     assert order == ["first start", "first end", "second start", "second end"]
     assert second_done - started < 0.5  # Rasa's own wait would be a whole second
+
+
+@pytest.fixture
+def redis_url(tmp_path) -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (make test installs it)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (make scaled-tools installs it)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "no redis"
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_two_servers_sharing_redis_never_hold_one_conversation_at_once(redis_url) -> None:
+    # Two lock stores, as two Rasa servers would have, each in its own thread and
+    # event loop, take turns on three conversations. Before the mutex, a waiting
+    # server's clean-up wrote back a stale copy of the lock and brought a finished
+    # ticket back, so a message waited for it to expire (60 s) instead of ~0.01 s.
+    import asyncio
+    import threading
+    import time
+
+    servers = [EnvLockStore(EndpointConfig(url=redis_url)) for _ in range(2)]
+    holders: dict[str, int] = {}
+    overlaps: list[str] = []
+    waits: list[float] = []
+
+    async def turns(store: EnvLockStore, conversation: str) -> None:
+        for _ in range(15):
+            asked = time.monotonic()
+            async with store.lock(conversation, lock_lifetime=30):
+                waits.append(time.monotonic() - asked)
+                holders[conversation] = holders.get(conversation, 0) + 1
+                if holders[conversation] > 1:
+                    overlaps.append(conversation)
+                await asyncio.sleep(0.01)
+                holders[conversation] -= 1
+
+    def server(store: EnvLockStore) -> None:
+        async def run() -> None:
+            await asyncio.gather(*(turns(store, f"c{i}") for i in range(3)))
+
+        asyncio.run(run())
+
+    threads = [threading.Thread(target=server, args=(store,)) for store in servers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(waits) == 2 * 3 * 15, "a turn never got its lock"
+    assert overlaps == []
+    # Each turn waits for at most the other server's turn on that conversation.
+    assert max(waits) < 5, sorted(waits)[-5:]
