@@ -27,7 +27,7 @@ test-quick: setup lint
 ## shell: the staff console, talking to the assistant `make run` started
 ## (`make shell ARGS=--explain` shows why each reply was given)
 shell: setup
-	@$(PY) -m bot.console $(ARGS)
+	@$(PY) -m bot.staff.console $(ARGS)
 
 setup: $(VENV)/.installed-lock
 

@@ -19,12 +19,12 @@ import time
 # transformers imports TensorFlow whenever it is installed (Rasa needs it), which
 # more than doubled the time to import sentence-transformers here (24-28 s against
 # 10-13 s on a busy 2-core machine). Only the fallback without the ONNX file
-# (bot/embeddings.py) imports it, and it uses PyTorch only.
+# (bot/knowledge/embeddings.py) imports it, and it uses PyTorch only.
 os.environ.setdefault("USE_TF", "0")
 
 from rasa_sdk.__main__ import main  # noqa: E402 - after USE_TF is set
 
-from bot.retrieval import Retriever  # noqa: E402
+from bot.knowledge.search import Retriever  # noqa: E402
 
 logger = logging.getLogger("actions")
 

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.feedback import FeedbackStore
+from bot.records.feedback import FeedbackStore
 
 _NEGATIVE = re.compile(
     r"\b(no|not|didn'?t|did not|doesn'?t|wasn'?t|useless|rubbish|wrong|unhelpful|bad"

@@ -8,9 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.answers import answer
-from bot.contacts import normalise_area
-from bot.handoff import (
+from bot.knowledge.answers import answer
+from bot.knowledge.search import Retriever
+from bot.knowledge.sources import source_json, source_line
+from bot.people.contacts import normalise_area
+from bot.people.handoff import (
     AREA_BUTTONS,
     AREA_QUESTION,
     COMPLAINT,
@@ -18,8 +20,6 @@ from bot.handoff import (
     asks_a_question_too,
     handoff,
 )
-from bot.retrieval import Retriever
-from bot.sources import source_json, source_line
 
 COUNTY = {
     "oxfordshire": "Oxfordshire",

@@ -9,13 +9,13 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
-from bot.answers import answer
-from bot.contacts import normalise_area
-from bot.handoff import COMPLAINT, is_complaint
-from bot.retrieval import Retriever
-from bot.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
-from bot.sources import source_json, source_line
-from bot.topics import TOPICS, question_for
+from bot.knowledge.answers import answer
+from bot.knowledge.search import Retriever
+from bot.knowledge.sources import source_json, source_line
+from bot.knowledge.topics import TOPICS, question_for
+from bot.people.contacts import normalise_area
+from bot.people.handoff import COMPLAINT, is_complaint
+from bot.records.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
 
 UNSURE_REPLY = (
     "I'm not sure I have a good answer to that. Could you put it another way? I can "

@@ -1,4 +1,4 @@
-"""How bot/answers.py's v2 weights and decline thresholds were chosen: a grid search
+"""How bot/knowledge/answers.py's v2 weights and decline thresholds were chosen: a grid search
 on the TUNING half of the answer evaluation only (never the held-out half).
 
 Run: ``.venv/bin/python benchmarks/answer_weights.py`` after ``make test`` or ``make
@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import answers  # noqa: E402
-from bot.answer_eval import COUNTY, load_cases  # noqa: E402
-from bot.retrieval import CANDIDATES, COUNTIES, Retriever  # noqa: E402
+from bot.knowledge import answers  # noqa: E402
+from bot.knowledge.answer_eval import COUNTY, load_cases  # noqa: E402
+from bot.knowledge.search import CANDIDATES, COUNTIES, Retriever  # noqa: E402
+from bot.knowledge.topics import TOPICS  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
-from bot.stack import model_path  # noqa: E402
-from bot.topics import TOPICS  # noqa: E402
+from bot.stack.prepare import model_path  # noqa: E402
 
 
 def candidates(retriever: Retriever, question: str, area: str | None, intent: dict) -> list:

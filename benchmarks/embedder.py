@@ -38,10 +38,10 @@ from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import REPO_ROOT, get_settings  # noqa: E402
+from bot.settings import OFFLINE_ENV, REPO_ROOT, get_settings, use_offline_env  # noqa: E402
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.stack import Stack
+    from bot.stack.services import Stack
 
 MESSAGE = "Who pays for the extra help at school?"
 REPS = 200
@@ -57,7 +57,7 @@ def _rss_mb() -> float:
 
 def _texts() -> list[str]:
     """Up to 512 passages of the knowledge index, else a repeated fixed set."""
-    from bot.ingest import PASSAGES
+    from bot.knowledge.index import PASSAGES
 
     passages = get_settings().index_dir / PASSAGES
     texts: list[str] = []
@@ -73,10 +73,10 @@ def _texts() -> list[str]:
 
 def child(backend: str, onnx_file: str | None) -> None:
     """Import and load one backend in this (fresh) process; print JSON."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    use_offline_env()
     os.environ.setdefault("USE_TF", "0")
     started = time.perf_counter()
-    from bot import embeddings
+    from bot.knowledge import embeddings
 
     model = _load(embeddings, backend, onnx_file)
     model.encode([MESSAGE])
@@ -95,7 +95,7 @@ def run_child(backend: str, onnx_file: Path | None = None) -> dict:
     command = [sys.executable, __file__, "--child", backend]
     if onnx_file:
         command += ["--onnx", str(onnx_file)]
-    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), HF_HUB_OFFLINE="1", USE_TF="0")
+    env = dict(os.environ, **OFFLINE_ENV, PYTHONPATH=str(REPO_ROOT), USE_TF="0")
     done = subprocess.run(
         command, capture_output=True, text=True, cwd=REPO_ROOT, env=env, check=False
     )
@@ -111,8 +111,12 @@ def speed(files: dict[str, Path | None]) -> dict[str, dict]:
     pass each, three rounds), so a busy shared machine slows them alike.
     """
 
-    from bot import embeddings
-    from tests.bot.test_embeddings import TEXTS
+    import yaml
+
+    from bot.knowledge import embeddings
+
+    texts = REPO_ROOT / "evaluation" / "embedding_texts.yml"
+    TEXTS = yaml.safe_load(texts.read_text(encoding="utf-8"))  # noqa: N806
 
     models = {
         name: _load(embeddings, "torch" if path is None else "onnx", path)
@@ -150,7 +154,7 @@ def compare_backends() -> None:
     import numpy as np
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from bot.embeddings import export_onnx
+    from bot.knowledge.embeddings import export_onnx
 
     onnx_file = export_onnx()
     int8 = Path(tempfile.mkdtemp(prefix="senbot-int8-")) / "minilm-int8.onnx"
@@ -201,7 +205,7 @@ def _crash_to_answer(stack: Stack) -> float:
     import signal
     import threading
 
-    from bot.stack import _answers
+    from bot.stack.services import _answers
 
     service = stack.services["actions"]
     stop = threading.Event()
@@ -223,7 +227,8 @@ def _crash_to_answer(stack: Stack) -> float:
 def action_server_start(repeats: int = 3) -> None:
     """Seconds from starting the action server to its /health answering, and from
     a crash to its answering again under ``bot.stack``'s supervisor (1 s pause)."""
-    from bot.stack import Stack, loopback_settings
+    from bot.stack.prepare import loopback_settings
+    from bot.stack.services import Stack
 
     base = loopback_settings("senbot-bench-embedder-")
     # No ONNX file in an empty var/ (the index stays var/index): the fallback.

@@ -10,13 +10,13 @@ warm-up messages, then drives ``/webhooks/rest/webhook`` with locust at 1, 10 an
 50 concurrent conversations for a fixed time each. Every simulated person sends
 the turns of one conversation (4 to 12 messages) without think time, then starts
 the next with a new sender id. The conversations come from a seeded mix of
-messages written in ``tests/``: knowledge questions (``tests/answers/heldout.yml``),
+messages written in ``evaluation/``: knowledge questions (``evaluation/answers/heldout.yml``),
 "talk to someone" then an area, greetings, thanks and out-of-scope questions
-(``tests/nlu_holdout.yml``), and crisis messages (``tests/safety/crisis.yml``).
+(``evaluation/nlu_holdout.yml``), and crisis messages (``evaluation/safety/crisis.yml``).
 
 Per level it prints messages a second, latency p50/p95/p99, errors (timeouts,
 connection errors, non-200, empty replies ``[]``, and a crisis reply without 999),
-the fixed "can't look that up right now" replies (``bot/unavailable.py``) counted
+the fixed "can't look that up right now" replies (``bot/people/unavailable.py``) counted
 apart, CPU milliseconds per message of each service's process group (utime + stime
 from ``/proc/PID/stat`` of every process in the group, before and after the level)
 and their sum, and each group's resident memory at the end of the level. Then the
@@ -84,13 +84,13 @@ def _examples(nlu_file: Path, intent: str) -> list[str]:
     raise ValueError(f"{nlu_file} has no intent {intent!r}")
 
 
-def message_sets(tests: Path = ROOT / "tests") -> dict[str, list[str]]:
+def message_sets(sets: Path = ROOT / "evaluation") -> dict[str, list[str]]:
     """The messages of each kind, from the project's own test and evaluation files."""
     import yaml
 
-    holdout = tests / "nlu_holdout.yml"
-    answers = yaml.safe_load((tests / "answers" / "heldout.yml").read_text("utf-8"))
-    crisis = yaml.safe_load((tests / "safety" / "crisis.yml").read_text("utf-8"))
+    holdout = sets / "nlu_holdout.yml"
+    answers = yaml.safe_load((sets / "answers" / "heldout.yml").read_text("utf-8"))
+    crisis = yaml.safe_load((sets / "safety" / "crisis.yml").read_text("utf-8"))
     return {
         "knowledge": [c["question"] for c in answers["cases"] if c.get("kind") == "answer"],
         "greeting": _examples(holdout, "greet"),
@@ -444,7 +444,7 @@ def _post(url: str, sender: str, message: str, fallback_mark: str = "\0") -> tup
 
 def _unprepared(var_dir: Path, index_dir: Path) -> str:
     """Why this version cannot run on the given model and index, or ''."""
-    from bot.stack import MODEL_NAME, training_fingerprint
+    from bot.stack.prepare import MODEL_NAME, training_fingerprint
 
     stamp = var_dir / "models" / f"{MODEL_NAME}.tar.fingerprint"
     if not stamp.exists():
@@ -456,7 +456,7 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
         )
     env = dict(os.environ, SENBOT_INDEX_DIR=str(index_dir))
     check = subprocess.run(
-        [sys.executable, "-m", "bot.ingest", "--check"],
+        [sys.executable, "-m", "bot.knowledge.ingest", "--check"],
         cwd=os.getcwd(),
         env=env,
         capture_output=True,
@@ -464,7 +464,7 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
     )
     if check.returncode != 0:
         return (
-            "the index does not match its articles (python -m bot.ingest "
+            "the index does not match its articles (python -m bot.knowledge.ingest "
             "--check); not rebuilding, so not measured"
         )
     return ""
@@ -472,9 +472,10 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
 
 def measure(args: argparse.Namespace) -> int:
     """Start this version's stack, run the levels and the long conversation, write JSON."""
+    from bot.people.unavailable import cannot_look_up
     from bot.settings import get_settings
-    from bot.stack import Stack, loopback_settings
-    from bot.unavailable import cannot_look_up
+    from bot.stack.prepare import loopback_settings
+    from bot.stack.services import Stack
 
     out = Path(args.out)
     base = get_settings()
@@ -487,7 +488,7 @@ def measure(args: argparse.Namespace) -> int:
     settings = loopback_settings("senbot-load-")
     work = Path(tempfile.mkdtemp(prefix="senbot-load-run-"))
     fallback_mark = cannot_look_up().split(".")[0]
-    sets = message_sets(ROOT / "tests")  # this checkout's sets, for both versions
+    sets = message_sets(ROOT / "evaluation")  # this checkout's sets, for both versions
     plan = build_mix(600, sets)
     url = f"{settings.rasa_url}{WEBHOOK}"
     stack = Stack(settings)
@@ -607,15 +608,17 @@ def run_version(
     anyway: bool = False,
 ) -> dict:
     """Measure one checkout in a child process whose imports come from ``root``."""
+    if str(ROOT) not in sys.path:  # the parent process: this checkout's settings
+        sys.path.insert(0, str(ROOT))
+    from bot.settings import OFFLINE_ENV
+
     out = Path(tempfile.mkdtemp(prefix="senbot-load-")) / "result.json"
     env = dict(
         os.environ,
+        **OFFLINE_ENV,
         PYTHONPATH=str(root),
         SENBOT_VAR_DIR=str(root / "var"),
         SENBOT_INDEX_DIR=str(ROOT / "var" / "index"),
-        RASA_TELEMETRY_ENABLED="false",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
     )
     print(f"{label}: {root}", flush=True)
     subprocess.run(

@@ -6,7 +6,7 @@ In one run it trains Rasa's default sparse pipeline
 (``benchmarks/nlu_configs/sparse.yml``) and the same pipeline plus the MiniLM
 featurizer (``benchmarks/nlu_configs/dense.yml``) on the same training data
 (``data/nlu`` + ``domain.yml``, DIET's fixed ``random_seed``), parses every
-message of ``tests/nlu_holdout.yml`` with each model and prints, side by side:
+message of ``evaluation/nlu_holdout.yml`` with each model and prints, side by side:
 accuracy, macro-F1, the lowest per-intent F1 (and its intent), out-of-scope
 recall and the p50 time to parse one message. ``--errors`` also lists every
 misclassified message.
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -35,13 +34,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from bot.settings import use_offline_env  # noqa: E402
 
-HOLDOUT = REPO_ROOT / "tests" / "nlu_holdout.yml"
+use_offline_env()
+
+HOLDOUT = REPO_ROOT / "evaluation" / "nlu_holdout.yml"
 CONFIGS = {
     "sparse": REPO_ROOT / "benchmarks" / "nlu_configs" / "sparse.yml",
     "dense": REPO_ROOT / "benchmarks" / "nlu_configs" / "dense.yml",

@@ -18,9 +18,9 @@ the messages of ``benchmarks/load.py``'s seeded mix (test and evaluation sets in
   each policy, and the small ones together;
 - the tracker store's ``retrieve`` and ``save``;
 - the action call (``RemoteAction.run``: HTTP to the action server and its work);
-- MiniLM calls through ``bot.embeddings.embed`` (the crisis check's, counted
+- MiniLM calls through ``bot.knowledge.embeddings.embed`` (the crisis check's, counted
   inside its node too);
-- the answer composition (``bot.answers.answer``) for each message the knowledge
+- the answer composition (``bot.knowledge.answers.answer``) for each message the knowledge
   action answered, run again in this process with the same question and intent
   (the action server's own share of the action call; not added to the total).
 
@@ -57,11 +57,11 @@ from benchmarks.load import LONG_TURNS, build_mix, message_sets, pct, turn_windo
 DOCS = ROOT / "docs" / "speed.md"
 START, END = "<!-- profile:start -->", "<!-- profile:end -->"
 TOTAL, OTHER = "total (Agent.handle_message)", "other (Rasa between the stages)"
-ANSWER = "retrieval and answer composition (bot.answers, inside the action call)"
+ANSWER = "retrieval and answer composition (bot.knowledge.answers, inside the action call)"
 STORE_READ, STORE_WRITE = "tracker store read (SQLite)", "tracker store write (SQLite)"
 ACTION = "action call (HTTP round trip to the action server)"
-CRISIS_MINILM = "MiniLM inside the crisis check (bot.embeddings.embed)"
-ANSWER_MINILM = "MiniLM inside the answer composition (bot.embeddings.embed)"
+CRISIS_MINILM = "MiniLM inside the crisis check (bot.knowledge.embeddings.embed)"
+ANSWER_MINILM = "MiniLM inside the answer composition (bot.knowledge.embeddings.embed)"
 # Stage order in the tables; anything else a node is called lands in a group row.
 NODE_LABELS = [
     (re.compile(r"CrisisCheck"), "crisis check"),
@@ -115,7 +115,7 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
     from rasa.core.actions.action import RemoteAction
     from rasa.engine.graph import GraphNode
 
-    import bot.embeddings
+    import bot.knowledge.embeddings
 
     undo: list[Callable[[], None]] = []
 
@@ -195,8 +195,8 @@ def instrument(agent: Any, timings: Timings) -> Callable[[], None]:
     store = agent.processor.tracker_store
     patch(store, "retrieve", async_wrapper(STORE_READ))
     patch(store, "save", async_wrapper(STORE_WRITE))
-    if hasattr(bot.embeddings, "embed"):  # the ONNX change may rename it; then no row
-        patch(bot.embeddings, "embed", embed_wrapper)
+    if hasattr(bot.knowledge.embeddings, "embed"):  # the ONNX change may rename it; then no row
+        patch(bot.knowledge.embeddings, "embed", embed_wrapper)
     return lambda: [u() for u in reversed(undo)]
 
 
@@ -290,13 +290,13 @@ async def handle(agent: Any, timings: Timings, sender: str, text: str) -> dict[s
 
 
 def time_answers(timings: Timings, retriever: Any) -> dict[str, float]:
-    """Run bot.answers.answer in this process for each knowledge action seen.
+    """Run bot.knowledge.answers.answer in this process for each knowledge action seen.
 
     Returns:
         The milliseconds it took and those of its MiniLM calls, when it ran.
     """
-    from bot.answers import answer
-    from bot.contacts import normalise_area
+    from bot.knowledge.answers import answer
+    from bot.people.contacts import normalise_area
 
     spent = 0.0
     timings.take()
@@ -327,7 +327,13 @@ async def profile(messages: int, turns: int) -> str:
     from rasa.utils.log_utils import configure_structlog
 
     from bot.settings import get_settings
-    from bot.stack import Stack, child_env, loopback_settings, model_path, training_fingerprint
+    from bot.stack.prepare import (
+        child_env,
+        loopback_settings,
+        model_path,
+        training_fingerprint,
+    )
+    from bot.stack.services import Stack
 
     # As `rasa run` logs by default (INFO): debug lines would be timed as Rasa's work.
     configure_logging_and_warnings(logging.INFO, warn_only_once=True)
@@ -352,7 +358,7 @@ async def profile(messages: int, turns: int) -> str:
         from rasa.core.agent import load_agent
         from rasa.core.utils import AvailableEndpoints
 
-        from bot.retrieval import Retriever
+        from bot.knowledge.search import Retriever
 
         started = time.perf_counter()
         agent = await load_agent(
@@ -367,7 +373,7 @@ async def profile(messages: int, turns: int) -> str:
         retriever = Retriever()
         timings = Timings()
         undo = instrument(agent, timings)
-        plan = build_mix(400, message_sets(ROOT / "tests"))
+        plan = build_mix(400, message_sets(ROOT / "evaluation"))
         for _, text in (turn for conversation in plan[:2] for turn in conversation):
             await handle(agent, timings, "profile-warm", text)  # first-use loads
         timings.requests.clear()
@@ -382,7 +388,7 @@ async def profile(messages: int, turns: int) -> str:
                 stages.update(time_answers(timings, retriever))
                 per_message.append(stages)
         print(f"mix: {len(per_message)} messages", flush=True)
-        question = message_sets(ROOT / "tests")["knowledge"][0]
+        question = message_sets(ROOT / "evaluation")["knowledge"][0]
         long: list[dict[str, float]] = []
         request_sizes: list[float] = []
         for _ in range(turns):

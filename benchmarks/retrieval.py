@@ -40,13 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-from bot import ingest  # noqa: E402
-from bot.embeddings import DIMENSION, embed, get_model  # noqa: E402
-from bot.retrieval import CANDIDATES, Retriever, tokens  # noqa: E402
+from bot.knowledge import ingest  # noqa: E402
+from bot.knowledge.embeddings import DIMENSION, embed, get_model  # noqa: E402
+from bot.knowledge.index import VECTORS, dense_index, save  # noqa: E402
+from bot.knowledge.search import CANDIDATES, Retriever, tokens  # noqa: E402
 from bot.settings import REPO_ROOT, get_settings  # noqa: E402
 
 ARTICLES = REPO_ROOT / "knowledge" / "articles"
-CASES = yaml.safe_load((REPO_ROOT / "tests" / "retrieval_cases.yml").read_text())
+CASES = yaml.safe_load((REPO_ROOT / "evaluation" / "retrieval_cases.yml").read_text())
 QUESTIONS = [c["q"] for c in CASES["cases"]]
 
 
@@ -234,14 +235,14 @@ def bench_hybrid_at(passages: list[dict], base: np.ndarray, tmp: Path) -> None:
     matrix = corpus_like(base, len(passages), rng)
     index_dir = tmp / "synthetic"
     start = time.perf_counter()
-    index, kind = ingest.dense_index(matrix)
+    dense, kind = dense_index(matrix)
     manifest = {
         "model": "sentence-transformers/all-MiniLM-L6-v2",
         "dimension": DIMENSION,
         "passages": len(passages),
         **kind,
     }
-    ingest.write_index(index_dir, passages, matrix, manifest, index)
+    save(index_dir, passages, matrix, manifest, dense)
     built = time.perf_counter() - start
     retriever = Retriever(index_dir)
     start = time.perf_counter()
@@ -305,7 +306,7 @@ def main() -> int:
         )
         index_dir = real_index(tmp)
         bench_real(index_dir)
-        base = np.load(index_dir / ingest.VECTORS)
+        base = np.load(index_dir / VECTORS)
         bench_dense(sizes, base, embed(QUESTIONS))
         passages = synthetic_passages(sizes[-1], random.Random(3))
         bench_bm25(passages)

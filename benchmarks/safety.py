@@ -4,9 +4,9 @@ Run: ``.venv/bin/python benchmarks/safety.py`` (after ``make test`` or ``make ru
 has trained the model and built the index). It prints:
 
 - the detector alone (``bot.safety.check``, model warm) on the **tuning half**
-  (``tests/safety/*.yml``: the learned layer trains on it and the patterns were
+  (``evaluation/safety/*.yml``: the learned layer trains on it and the patterns were
   written against it, so its figures are optimistic) and on the **held-out half**
-  (``tests/safety/heldout/``: written in a separate pass from the categories alone;
+  (``evaluation/safety/heldout/``: written in a separate pass from the categories alone;
   no pattern, phrase or threshold is ever changed after reading its misses), per
   category: how many got the crisis or safeguarding reply, how many the check-in,
   and how many nothing;
@@ -36,12 +36,14 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import loopback_settings  # noqa: E402
-from bot import safety  # noqa: E402
-from bot.embeddings import use_threads  # noqa: E402
+from bot.knowledge.embeddings import use_threads  # noqa: E402
+from bot.safety import detector as safety  # noqa: E402
+from bot.safety import learned  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
-from bot.stack import Stack, prepare  # noqa: E402
+from bot.stack.prepare import prepare  # noqa: E402
+from bot.stack.services import Stack  # noqa: E402
 
-TUNING = REPO_ROOT / "tests" / "safety"
+TUNING = REPO_ROOT / "evaluation" / "safety"
 HELDOUT = TUNING / "heldout"
 # In every crisis, safeguarding and check-in reply (tests/safety/test_responses.py).
 ROUTES = ("999", "0800 1111")
@@ -102,7 +104,7 @@ def table(title: str, rows: dict[str, tuple[int, int, int]], risk: bool) -> None
 def detector(sets: dict) -> None:
     use_threads(1)  # as nlu_components/crisis.py sets it in the Rasa server
     safety.warm_up()
-    layer = safety.learned_layer()
+    layer = learned.learned_layer()
     print("learned layer thresholds:", {k: round(v, 3) for k, v in layer.thresholds.items()})
     print(
         "learned layer out of fold on the tuning half:",
@@ -185,9 +187,9 @@ def compare_models() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
     from sklearn.neural_network import MLPClassifier
 
-    texts, labels = safety.tuning_examples()
-    x = safety._cached_vectors(texts)  # noqa: SLF001 - the benchmark shares the cache
-    y = np.array([safety.LearnedLayer.CLASSES.index(label) for label in labels])
+    texts, labels = learned.tuning_examples()
+    x = learned._cached_vectors(texts)  # noqa: SLF001 - the benchmark shares the cache
+    y = np.array([learned.LearnedLayer.CLASSES.index(label) for label in labels])
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     candidates = {
         "logistic regression (C 4)": LogisticRegression(
@@ -196,7 +198,7 @@ def compare_models() -> None:
         "MLP (128 hidden)": MLPClassifier(
             hidden_layer_sizes=(128,), alpha=1e-3, max_iter=600, random_state=0
         ),
-        "SVC, RBF kernel (chosen)": safety.learned_estimator(),
+        "SVC, RBF kernel (chosen)": learned.learned_estimator(),
     }
     print("\nlearned layer candidates, out of fold on the tuning half (crisis recall):")
     for name, model in candidates.items():
@@ -204,7 +206,7 @@ def compare_models() -> None:
         none, crisis = y == 0, y == 1
         cells = []
         for rate in (0.01, 0.02, 0.08):
-            t = safety._threshold_for_false_alarms(oof[:, 1], none, rate)  # noqa: SLF001
+            t = learned._threshold_for_false_alarms(oof[:, 1], none, rate)  # noqa: SLF001
             cells.append(f"at {rate:.0%} false alarms {float((oof[crisis, 1] >= t).mean()):.3f}")
         print(f"  {name:28} " + ", ".join(cells))
 

@@ -3,7 +3,7 @@
 Run: ``make scaled-benchmark`` or ``.venv/bin/python benchmarks/scaled.py``
 (``--seconds 60 --concurrency 50``; ``--kill-run 180 --rate 5`` adds a steady-rate
 run with Rasa server 1 killed in the middle and restarted by the supervisor). It
-starts ``make run-scaled``'s processes (``bot.scaled``) on free loopback ports with
+starts ``make run-scaled``'s processes (``bot.stack.scaled``) on free loopback ports with
 a throwaway PostgreSQL and Redis in a temporary folder, the model and index from
 ``var/``, and never trains.
 
@@ -39,9 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.scaled import Layout, build, missing_tools, start_scaled  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
-from bot.stack import Stack  # noqa: E402
+from bot.stack.scaled import Layout, build, missing_tools, start_scaled  # noqa: E402
+from bot.stack.services import Stack  # noqa: E402
 
 WEBHOOK = "/webhooks/rest/webhook"
 FIXED = "Sorry, I can't look that up right now"

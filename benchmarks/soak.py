@@ -5,15 +5,15 @@ Run: ``make soak`` (30 minutes at 10 messages a second) or
 It starts the action server, Rasa and the widget on free loopback ports with a
 fresh tracker store (``bot.stack.loopback_settings``), then sends conversations of
 4 to 12 messages to ``/webhooks/rest/webhook`` from a fixed, seeded mix:
-knowledge questions (``tests/retrieval_cases.yml``), a handoff ("can I talk to
+knowledge questions (``evaluation/retrieval_cases.yml``), a handoff ("can I talk to
 someone", then an area), greetings, out-of-scope questions, thanks, and a few
-crisis messages (``tests/safety/crisis.yml``).
+crisis messages (``evaluation/safety/crisis.yml``).
 
 Every 30 s, and at the end, it prints each service's resident memory (VmRSS from
 ``/proc/PID/status``) and CPU time (``/proc/PID/stat``), its children included. At
 the end it prints the messages sent and the rate achieved, the errors (status
 other than 200, timeouts, connection errors, empty replies ``[]``), the replies
-that were the fixed "can't look that up right now" reply (``bot/unavailable.py``;
+that were the fixed "can't look that up right now" reply (``bot/people/unavailable.py``;
 counted apart: the assistant still answered, but a look-up was too slow or failed),
 latency p50/p95/p99 in the first and the last 5 minutes, memory growth of each
 service after warm-up (the first sample at or after 2 minutes against the last)
@@ -77,9 +77,9 @@ def build_plan(messages_needed: int, seed: int = SEED) -> list[list[list[str]]]:
     """
     import yaml
 
-    cases = yaml.safe_load((ROOT / "tests" / "retrieval_cases.yml").read_text("utf-8"))
+    cases = yaml.safe_load((ROOT / "evaluation" / "retrieval_cases.yml").read_text("utf-8"))
     questions = [c["q"] for c in cases["cases"]]
-    crisis_sets = yaml.safe_load((ROOT / "tests" / "safety" / "crisis.yml").read_text("utf-8"))
+    crisis_sets = yaml.safe_load((ROOT / "evaluation" / "safety" / "crisis.yml").read_text("utf-8"))
     crisis = [str(m) for group in crisis_sets.values() for m in group][:40]
     rng = random.Random(seed)
     plan: list[list[list[str]]] = []
@@ -403,8 +403,9 @@ def report(
 
 def soak(minutes: float, rate: float) -> int:
     sys.path.insert(0, str(ROOT))
-    from bot.stack import Stack, loopback_settings, prepare
-    from bot.unavailable import cannot_look_up
+    from bot.people.unavailable import cannot_look_up
+    from bot.stack.prepare import loopback_settings, prepare
+    from bot.stack.services import Stack
 
     if not TOOL_PYTHON.exists():
         raise SystemExit(f"{TOOL_PYTHON} is missing: run `make soak` (it creates it).")

@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import loopback_settings  # noqa: E402
-from bot.stack import Stack, prepare  # noqa: E402
+from bot.stack.prepare import prepare  # noqa: E402
+from bot.stack.services import Stack  # noqa: E402
 
 
 def group_rss_mb(pgid: int) -> float:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loopback_settings  # noqa: E402
+from benchmarks import CHROMIUM, CHROMIUM_ARGS, loopback_settings  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
-from bot.stack import Stack, prepare  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from bot.stack.prepare import prepare  # noqa: E402
+from bot.stack.services import Stack  # noqa: E402
 
 WIDGET = REPO_ROOT / "web_widget" / "static" / "widget.js"
 TERSER = REPO_ROOT / "var" / "node" / "node_modules" / "terser" / "bin" / "terser"

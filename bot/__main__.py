@@ -1,10 +1,10 @@
 """Staff tools: ``python -m bot ask "question" [--area X] [--intent I] [--explain]``,
-``python -m bot feedback``, ``python -m bot audit`` (see :mod:`bot.audit`),
-``python -m bot report`` (see :mod:`bot.report`) and ``python -m bot ingest``
-(the same as ``python -m bot.ingest``, e.g. ``--raw PAGE --dry-run``).
+``python -m bot feedback``, ``python -m bot audit`` (see :mod:`bot.knowledge.audit`),
+``python -m bot report`` (see :mod:`bot.staff.report`) and ``python -m bot ingest``
+(the same as ``python -m bot.knowledge.ingest``, e.g. ``--raw PAGE --dry-run``).
 
 ``ask`` prints the reply of the assistant's own answer function
-(:func:`bot.answers.answer`, as the knowledge action calls it) and, with
+(:func:`bot.knowledge.answers.answer`, as the knowledge action calls it) and, with
 ``--explain``, the candidate sections with their scores, the decline threshold and
 the decision. Rasa need not run; without ``--intent`` the topic prior is left out,
 as when the classifier is unsure.
@@ -17,15 +17,15 @@ import json
 import sys
 from collections.abc import Sequence
 
-from bot.answers import PIPELINES, answer
-from bot.retrieval import MODES, Retriever
-from bot.sources import source_line
+from bot.knowledge.answers import PIPELINES, answer
+from bot.knowledge.search import MODES, Retriever
+from bot.knowledge.sources import source_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["ingest"]:  # its own options, so handed over whole
-        from bot.ingest import main as ingest
+        from bot.knowledge.ingest import main as ingest
 
         return ingest(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
@@ -44,21 +44,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also list this search's raw results with --explain",
     )
     sub.add_parser("feedback", help="how helpful each article's answers were")
-    from bot import audit
+    from bot.knowledge import audit
 
     audit.add_arguments(
         sub.add_parser(
             "audit", help="unsourced contacts, copied runs, old sources, overdue reviews"
         )
     )
-    from bot import report
+    from bot.staff import report
 
     report.add_arguments(
         sub.add_parser(
             "report", help="unanswered questions, unhelpful answers, unused articles, weeks"
         )
     )
-    sub.add_parser("ingest", help="python -m bot.ingest (see python -m bot ingest --help)")
+    sub.add_parser(
+        "ingest", help="python -m bot.knowledge.ingest (see python -m bot ingest --help)"
+    )
     args = parser.parse_args(argv)
     if args.command == "report":
         return report.run_cli(args)
@@ -99,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _feedback() -> int:
-    from bot.feedback import FeedbackStore
+    from bot.records.feedback import FeedbackStore
 
     store = FeedbackStore()
     scores = store.summary()

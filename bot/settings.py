@@ -12,7 +12,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_RASA_URL`` | ``http://{host}:{rasa_port}`` | where the widget sends messages |
 | ``SENBOT_ACTIONS_URL`` | ``http://{host}:{actions_port}/webhook`` | where Rasa calls actions |
 | ``SENBOT_VAR_DIR`` | ``<repo>/var`` | git-ignored run-time data: tracker store, index, logs |
-| ``SENBOT_INDEX_DIR`` | ``<var>/index`` | knowledge index written by ``python -m bot.ingest`` |
+| ``SENBOT_INDEX_DIR`` | ``<var>/index`` | knowledge index written by ``python -m bot.knowledge.ingest`` |
 | ``SENBOT_KNOWLEDGE_DIR`` | ``<repo>/knowledge`` | the articles the index is built from |
 | ``SENBOT_TRACKER_DB`` | ``<var>/tracker.db`` | SQLite tracker store (when ``SENBOT_TRACKER_URL`` is unset) |
 | ``SENBOT_TRACKER_URL`` | empty | full database URL for the tracker store, e.g. ``postgresql://user:pw@host/db`` |
@@ -35,6 +35,31 @@ from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The one definition of "offline, nothing leaves the machine": every process that
+# may load Rasa, transformers or the MiniLM model sets these first
+# (:func:`use_offline_env`, and :func:`bot.stack.prepare.child_env` for children).
+OFFLINE_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def use_offline_env() -> None:
+    """Put :data:`OFFLINE_ENV` into this process's environment, before heavy imports.
+
+    Telemetry is forced off; the other variables are only defaults, so a caller
+    can still set, say, ``TF_CPP_MIN_LOG_LEVEL`` for debugging.
+    """
+    for name, value in OFFLINE_ENV.items():
+        if name == "RASA_TELEMETRY_ENABLED":
+            os.environ[name] = value
+        else:
+            os.environ.setdefault(name, value)
 
 
 def _env(name: str, default: str) -> str:
@@ -135,6 +160,34 @@ class Settings:
                 if part.strip()
             ),
         )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that :meth:`from_env` reads back as these settings.
+
+        Child processes get them all (:func:`bot.stack.prepare.child_env`), so a test or
+        benchmark that moves ``var_dir`` moves every file a service writes, feedback too.
+        """
+        return {
+            "SENBOT_HOST": self.host,
+            "SENBOT_RASA_PORT": str(self.rasa_port),
+            "SENBOT_ACTIONS_PORT": str(self.actions_port),
+            "SENBOT_WIDGET_PORT": str(self.widget_port),
+            "SENBOT_RASA_URL": self.rasa_url,
+            "SENBOT_ACTIONS_URL": self.actions_url,
+            "SENBOT_VAR_DIR": str(self.var_dir),
+            "SENBOT_INDEX_DIR": str(self.index_dir),
+            "SENBOT_KNOWLEDGE_DIR": str(self.knowledge_dir),
+            "SENBOT_TRACKER_DB": str(self.tracker_db),
+            "SENBOT_TRACKER_URL": self.tracker_url,
+            "SENBOT_LOCK_STORE_URL": self.lock_store_url,
+            "SENBOT_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
+            "SENBOT_EMBEDDING_MODEL": self.embedding_model,
+            "SENBOT_FEEDBACK_DB": str(self.feedback_db),
+            "SENBOT_RATE_LIMIT_SESSION": self.rate_limit_session,
+            "SENBOT_RATE_LIMIT_ADDRESS": self.rate_limit_address,
+            "SENBOT_RETENTION_DAYS": str(self.retention_days),
+            "SENBOT_EXTRA_SOURCES": ":".join(str(p) for p in self.extra_sources),
+        }
 
 
 @lru_cache(maxsize=1)

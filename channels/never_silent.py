@@ -10,7 +10,7 @@ Rasa's message handler with :func:`never_silent`:
 - Rasa gives up on a custom action after :data:`ACTION_TIMEOUT` seconds
   (:func:`limit_action_time`), so a hung action server fails fast;
 - if the turn sent no message, or is not finished after :data:`REPLY_DEADLINE`
-  seconds, the person gets ``bot.unavailable.cannot_look_up``: sorry, SENDIAS for
+  seconds, the person gets ``bot.people.unavailable.cannot_look_up``: sorry, SENDIAS for
   their area, 999 and the crisis lines. A late turn still finishes in the
   background, so the conversation is stored as usual.
 
@@ -29,7 +29,7 @@ import rasa.core.actions.action as rasa_action
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint, Sanic
 
-from bot.unavailable import cannot_look_up
+from bot.people.unavailable import cannot_look_up
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.safety import check_patterns
+from bot.safety.detector import check_patterns
 from channels.never_silent import limit_action_time, never_silent, remember_app
 
 MAX_MESSAGE_CHARS = 20_000

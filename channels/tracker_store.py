@@ -5,7 +5,7 @@ with the same ``url`` / ``dialect`` / ``db`` settings as Rasa's own ``SQL`` stor
 it keeps SQLite in ``var/tracker.db`` or PostgreSQL at ``SENBOT_TRACKER_URL``.
 
 What changes is only what reaches the database: each new event is written with
-``bot.privacy.redact`` applied to the person's text and parse data, to slot values
+``bot.records.privacy.redact`` applied to the person's text and parse data, to slot values
 (``last_question`` and ``handoff_text`` hold question text) and to anything else a
 user or slot event carries; a bot reply keeps the service's own numbers and loses
 only what repeats the person's details. The tracker Rasa is working on is not
@@ -16,7 +16,7 @@ database and sees ``[email]``, ``[phone]``, ``[postcode]``, ``[name]`` or
 change.
 
 Creating the store also redacts this process's log messages
-(``bot.privacy.install_log_redaction``): it is the first project code Rasa loads
+(``bot.records.privacy.install_log_redaction``): it is the first project code Rasa loads
 that runs in the server, and Rasa's debug lines carry the message text.
 
 It also makes a conversation that cannot be read fail its turn
@@ -37,7 +37,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, ensur
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import install_log_redaction, personal_items, redact_echo, redact_value
+from bot.records.privacy import install_log_redaction, personal_items, redact_echo, redact_value
 
 # Keys whose values are bookkeeping, never text a person typed.
 _KEEP = frozenset(
@@ -71,7 +71,7 @@ def redact_event(event: Event, said: list[tuple[str, str]]) -> dict[str, Any]:
     Args:
         event: A Rasa event about to be saved.
         said: Personal details found in the person's messages in memory
-            (``bot.privacy.personal_items``), hidden where a reply repeats them.
+            (``bot.records.privacy.personal_items``), hidden where a reply repeats them.
     """
     data = event.as_dict()
     if isinstance(event, BotUttered):

@@ -9,7 +9,7 @@ An unsure (``nlu_fallback``), ``out_of_scope`` or ``goodbye`` intent never stand
 for a message that carries a risk word: it becomes ``check_in`` too.
 
 At ``rasa train`` it fits the learned layer of :mod:`bot.safety` on the tuning half
-(:func:`bot.safety.tuning_examples`) and keeps it in the model, so the Rasa server
+(:func:`bot.safety.learned.tuning_examples`) and keeps it in the model, so the Rasa server
 loads it with the model; ``fingerprint_addon`` retrains it when the tuning half
 changes. A low classifier confidence can
 therefore never turn a crisis into ``nlu_fallback``. The rules in
@@ -41,8 +41,9 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import safety
-from bot.embeddings import use_threads
+from bot.knowledge.embeddings import use_threads
+from bot.safety import detector as safety
+from bot.safety import learned as safety_learned
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         config: dict[str, Any],
         model_storage: ModelStorage | None = None,
         resource: Resource | None = None,
-        learned: safety.LearnedLayer | None = None,
+        learned: safety_learned.LearnedLayer | None = None,
     ) -> None:
         self.semantic = bool(config.get("semantic", True))
         self.keep_classifier_at = float(config.get("keep_classifier_at", 0.8))
@@ -91,7 +92,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         if self.semantic and threads > 0:
             use_threads(threads)
         if learned is not None:
-            safety.use_learned(learned)
+            safety_learned.use_learned(learned)
         if self.semantic and (learned is not None or model_storage is None):
             # Once per process, when Rasa loads the model: no message waits for it.
             safety.warm_up()
@@ -99,7 +100,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str:
         """The tuning half is read from files, so its content is in the fingerprint."""
-        return safety.tuning_fingerprint()
+        return safety_learned.tuning_fingerprint()
 
     @classmethod
     def create(
@@ -114,12 +115,12 @@ class CrisisCheck(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the learned layer on the tuning half and keeps it with the model."""
-        layer = safety.fit_learned(*safety.tuning_examples())
+        layer = safety_learned.fit_learned(*safety_learned.tuning_examples())
         logger.info("Crisis check learned layer: %s", layer.report)
         assert self._model_storage is not None and self._resource is not None
         with self._model_storage.write_to(self._resource) as directory:
             layer.save(Path(directory) / LEARNED_FILE)
-        safety.use_learned(layer)
+        safety_learned.use_learned(layer)
         return self._resource
 
     @classmethod
@@ -135,7 +136,7 @@ class CrisisCheck(GraphComponent, IntentClassifier):
         learned = None
         try:
             with model_storage.read_from(resource) as directory:
-                learned = safety.LearnedLayer.load(Path(directory) / LEARNED_FILE)
+                learned = safety_learned.LearnedLayer.load(Path(directory) / LEARNED_FILE)
         except (ValueError, FileNotFoundError):
             logger.warning("No learned crisis layer in the model; fitting it now")
         return cls(config, model_storage, resource, learned)

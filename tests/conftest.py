@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from bot.settings import REPO_ROOT, Settings
-from bot.stack import Stack, prepare
+from bot.stack.prepare import prepare
+from bot.stack.services import Stack
 
 NETAUDIT_DIR = Path(__file__).parent / "netaudit"
 
@@ -144,7 +145,7 @@ def _live_services_survive(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="session")
 def knowledge_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A knowledge index built from the real articles, once per test session."""
-    from bot.ingest import build
+    from bot.knowledge.ingest import build
 
     index_dir = tmp_path_factory.mktemp("knowledge") / "index"
     build([REPO_ROOT / "knowledge" / "articles"], index_dir)

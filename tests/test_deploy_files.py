@@ -2,7 +2,7 @@
 
 Docker is not run here (the development machine has none), so these checks read the
 files: the compose file parses, names the services the docs name, sets only settings
-that ``bot/settings.py`` reads, polls the health URLs that ``bot/stack.py`` polls, and
+that ``bot/settings.py`` reads, polls the health URLs that ``bot/stack/services.py`` polls, and
 nginx balances over services that exist.
 """
 
@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 from bot.settings import REPO_ROOT, get_settings
-from bot.stack import Stack
+from bot.stack.services import Stack
 
 DEPLOY = REPO_ROOT / "deploy"
 COMPOSE = DEPLOY / "compose.yml"
 NGINX = DEPLOY / "nginx.compose.conf"
 PRODUCTION = REPO_ROOT / "docs" / "production.md"
-# The services of `make run-scaled` (bot/scaled.py) that compose must have.
+# The services of `make run-scaled` (bot/stack/scaled.py) that compose must have.
 REQUIRED = {"postgres", "redis", "actions1", "actions2", "rasa1", "rasa2", "nginx", "widget"}
 
 
@@ -35,7 +35,7 @@ def services(compose: dict) -> dict[str, dict]:
 
 
 def kind(name: str) -> str:
-    """``rasa2`` -> ``rasa``: the bot/stack.py service a compose service runs."""
+    """``rasa2`` -> ``rasa``: the bot/stack/services.py service a compose service runs."""
     return name.rstrip("0123456789")
 
 

@@ -25,7 +25,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.privacy import purge
+from bot.records.privacy import purge
 from bot.settings import Settings
 from channels.tracker_store import RedactingSQLTrackerStore, StoreRefused
 from tests.postgres import postgres_url  # noqa: F401 - the fixture

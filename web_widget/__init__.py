@@ -20,8 +20,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_talisman import Talisman
 
+from bot.people.unavailable import rate_limited
 from bot.settings import get_settings
-from bot.unavailable import rate_limited
 
 
 def _is_loopback(host: str) -> bool:

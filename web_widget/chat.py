@@ -14,8 +14,8 @@ import requests
 from flask import Blueprint, current_app, jsonify, request
 from flask_limiter.util import get_remote_address
 
-from bot.contacts import AREAS, Directory, directory
-from bot.unavailable import cannot_connect, cannot_look_up
+from bot.people.contacts import AREAS, Directory, directory
+from bot.people.unavailable import cannot_connect, cannot_look_up
 
 bp = Blueprint("chat", __name__, url_prefix="/api")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

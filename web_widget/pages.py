@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from bot.contacts import AREAS
+from bot.people.contacts import AREAS
 
 bp = Blueprint("pages", __name__)
 

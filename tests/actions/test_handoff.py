@@ -75,7 +75,7 @@ def test_senss_complaint_needs_no_area():
 
 
 def test_a_handoff_that_also_asks_a_question_gets_the_answer_first(knowledge_index):
-    from bot.retrieval import Retriever
+    from bot.knowledge.search import Retriever
 
     dispatcher = CollectingDispatcher()
     events = ActionHandoff(Retriever(knowledge_index)).run(
@@ -96,7 +96,7 @@ def test_a_handoff_that_also_asks_a_question_gets_the_answer_first(knowledge_ind
 
 
 def test_a_request_for_a_person_gets_the_people_alone(knowledge_index):
-    from bot.retrieval import Retriever
+    from bot.knowledge.search import Retriever
 
     dispatcher = CollectingDispatcher()
     ActionHandoff(Retriever(knowledge_index)).run(

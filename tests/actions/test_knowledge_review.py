@@ -7,8 +7,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import ActionAnswerFromKnowledge
-from bot.retrieval import Retriever
-from bot.review import ReviewLog
+from bot.knowledge.search import Retriever
+from bot.records.review import ReviewLog
 
 
 def tracker_saying(text: str, intent: str = "nlu_fallback") -> Tracker:

@@ -3,7 +3,7 @@
 import dataclasses
 
 from bot import __main__ as cli
-from bot import retrieval
+from bot.knowledge import search as retrieval
 from bot.settings import Settings
 
 

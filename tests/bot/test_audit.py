@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot import __main__ as cli
-from bot import audit
+from bot.knowledge import audit
 from bot.settings import REPO_ROOT
 
 SEEDS = audit.find_seeds()

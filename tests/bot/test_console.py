@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from bot.console import (
+from bot.staff.console import (
     Rendered,
     Session,
     TrackerTurn,

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.contacts import UK, ContactsError, Directory, directory, normalise_area
+from bot.people.contacts import UK, ContactsError, Directory, directory, normalise_area
 
 
 def at(text: str) -> dt.datetime:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main as bot_main
-from bot.audit import find_seeds
-from bot.dry_run import known_contacts, unknown_contacts
+from bot.knowledge.audit import find_seeds
+from bot.knowledge.dry_run import known_contacts, unknown_contacts
 
 
 def checksum(folder: Path) -> str:

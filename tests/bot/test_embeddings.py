@@ -14,8 +14,9 @@ import textwrap
 
 import numpy as np
 import pytest
+import yaml
 
-from bot import embeddings
+from bot.knowledge import embeddings
 from bot.settings import REPO_ROOT, get_settings
 
 SENTENCE = (
@@ -23,50 +24,9 @@ SENTENCE = (
     " her needs without more funding from the council."
 )
 LONG = " ".join([SENTENCE] * 20)
-TEXTS = [
-    "hi",
-    "ok",
-    "?",
-    "help",
-    "what is an ehcp",
-    "What does the SENCO actually do?",
-    "how do i apply for an education, health and care needs assessment",
-    "Who pays for the extra help at school?",
-    "my son has adhd and keeps getting excluded",
-    "can i complain about the school?",
-    "the deadline is killing me",
-    "I don't want to be here anymore",
-    "where do I pay my council tax",
-    "is SEN support the same as an EHC plan??",
-    "Tribunal — mediation first?",
-    "  leading and trailing spaces  ",
-    "\ttabs\tand\nnew lines\n",
-    "   ",
-    "",
-    "\n",
-    "my daughter has adhd 😟",
-    "😀😀",
-    "🙂 thanks so much 🙏🏽👍",
-    "é" * 300,
-    "Ma fille a besoin d'aide à l'école, que faire ?",
-    "Mi hijo tiene autismo, ¿qué apoyo hay?",
-    "Dziecko ma orzeczenie o potrzebie kształcenia specjalnego",
-    "我的孩子需要特殊教育支持",
-    "ولدي يحتاج إلى دعم في المدرسة",
-    "Ребёнку нужна помощь в школе",
-    "naïve café résumé coöperate",
-    "ＦＵＬＬＷＩＤＴＨ　ｔｅｘｔ",
-    "zero\u200bwidth\u200djoiner",
-    "http://www.example.org/local-offer?id=123&x=y",
-    "0800 123 4567 or 01234 567890",
-    "ALL CAPS BECAUSE I AM FRUSTRATED",
-    "a" * 1000,
-    " ".join(["worried"] * 600),
-    LONG,
-    "dyslexia dyspraxia dyscalculia autism asd adhd odd pda sensory processing",
-    "is it the?",
-    "!!!",
-]
+TEXTS: list[str] = yaml.safe_load(
+    (REPO_ROOT / "evaluation" / "embedding_texts.yml").read_text(encoding="utf-8")
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +97,7 @@ def test_without_the_onnx_file_it_falls_back_to_sentence_transformers(tmp_path, 
         """
         import json, logging, sys
         logging.basicConfig(level=logging.WARNING)
-        from bot import embeddings
+        from bot.knowledge import embeddings
         vector = embeddings.embed(["hello"])
         print(json.dumps([embeddings.get_model().backend, "torch" in sys.modules,
                           float(vector[0] @ vector[0])]))
@@ -176,8 +136,8 @@ def test_the_action_server_embeds_without_importing_torch(onnx_model):
         from rasa_sdk.executor import ActionExecutor
         import actions.__main__
         ActionExecutor().register_package("actions")  # imports every action module
-        from bot import embeddings
-        from bot.retrieval import Retriever
+        from bot.knowledge import embeddings
+        from bot.knowledge.search import Retriever
         Retriever().search("Who pays for the extra help at school?")
         embeddings.embed(["what is an ehcp"])
         print(json.dumps([embeddings.get_model().backend, "actions.knowledge" in sys.modules,

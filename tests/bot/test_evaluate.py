@@ -1,15 +1,15 @@
-"""python -m bot.evaluate compares dense, BM25 and hybrid search per area."""
+"""python -m bot.knowledge.evaluate compares dense, BM25 and hybrid search per area."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from bot import evaluate
-from bot.retrieval import MODES, Retriever
+from bot.knowledge import evaluate
+from bot.knowledge.search import MODES, Retriever
 from bot.settings import REPO_ROOT
 
-CASES = yaml.safe_load((REPO_ROOT / "tests" / "retrieval_cases.yml").read_text())
+CASES = yaml.safe_load((REPO_ROOT / "evaluation" / "retrieval_cases.yml").read_text())
 AREAS = evaluate.article_areas(REPO_ROOT / "knowledge" / "articles")
 
 
@@ -52,7 +52,7 @@ def test_every_expected_article_exists():
 
 def test_command_line_without_an_index_says_how_to_build_one(tmp_path, capsys):
     assert evaluate.main(["--index-dir", str(tmp_path / "none")]) == 2
-    assert "python -m bot.ingest" in capsys.readouterr().err
+    assert "python -m bot.knowledge.ingest" in capsys.readouterr().err
 
 
 def test_an_unknown_mode_is_a_clear_error(knowledge_index):

@@ -8,8 +8,8 @@ import re
 import pytest
 import yaml
 
-from bot.contacts import UK
-from bot.handoff import COMPLAINT, SENDIAS, complaint_target, handoff
+from bot.people.contacts import UK
+from bot.people.handoff import COMPLAINT, SENDIAS, complaint_target, handoff
 from bot.settings import REPO_ROOT
 
 MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from bot import ingest
+from bot.knowledge import index, ingest
 from bot.settings import REPO_ROOT
 
 ARTICLES = REPO_ROOT / "knowledge" / "articles"
@@ -107,13 +107,14 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
     )
     index_dir = tmp_path / "index"
     index_dir.mkdir()
-    (index_dir / ingest.INDEX).write_bytes(b"")
+    (index_dir / index.INDEX).write_bytes(b"")
     manifest = {
         "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": 384,
         "sources": {"one.md": ingest.source_checksum(article, False)},
     }
-    for version, up_to_date in ((None, False), (1, False), (ingest.FORMAT_VERSION, True)):
+    for version, up_to_date in ((None, False), (1, False), (index.FORMAT_VERSION, True)):
         if version is not None:
             manifest["format"] = version
-        (index_dir / ingest.MANIFEST).write_text(json.dumps(manifest))
+        (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
         assert ingest.is_up_to_date([article.parent], index_dir) is up_to_date

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import ingest
-from bot.raw_pages import FURNITURE_LINES, is_furniture, read_page
+from bot.knowledge import ingest
+from bot.knowledge.pages import FURNITURE_LINES, is_furniture, read_page
 from bot.settings import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "raw"
@@ -146,7 +146,7 @@ def test_a_page_naming_no_county_is_about_england():
 )
 def test_the_documented_furniture_list_catches_site_furniture(line):
     assert is_furniture(line)
-    assert FURNITURE_LINES  # one list, documented in bot/raw_pages.py
+    assert FURNITURE_LINES  # one list, documented in bot/knowledge/pages.py
 
 
 @pytest.mark.parametrize(
@@ -182,7 +182,7 @@ def test_raw_pages_are_indexed_with_their_metadata(fixture_index):
 
 
 def test_a_raw_page_can_be_found_by_a_question(fixture_index):
-    from bot.retrieval import Retriever
+    from bot.knowledge.search import Retriever
 
     hits = Retriever(fixture_index).search(
         "who keeps a copy of my child's written plan in cornwall", area="Cornwall", k=3
@@ -218,7 +218,7 @@ def test_check_notices_a_changed_raw_page(tmp_path, knowledge_index):
 def test_a_bad_page_is_named_and_the_previous_index_keeps_working(
     fixture_index, capsys, name, words
 ):
-    from bot.retrieval import Retriever
+    from bot.knowledge.search import Retriever
 
     before = (fixture_index / "manifest.json").read_text()
     code = ingest.main(
@@ -267,7 +267,7 @@ def test_extra_sources_setting_is_ingested_by_default(tmp_path, monkeypatch, kno
 def test_ingest_chooses_ivf_above_the_size_threshold(tmp_path, knowledge_index):
     import faiss
 
-    from bot.retrieval import Retriever
+    from bot.knowledge.search import Retriever
 
     articles = REPO_ROOT / "knowledge" / "articles"
     small = ingest.build([articles], _from(knowledge_index, tmp_path / "flat"), ivf_from=10**9)

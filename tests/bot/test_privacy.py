@@ -1,4 +1,4 @@
-"""bot/privacy.py: redaction of personal data, and retention (purge)."""
+"""bot/records/privacy.py: redaction of personal data, and retention (purge)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bot.feedback import FeedbackStore
-from bot.privacy import (
+from bot.records.feedback import FeedbackStore
+from bot.records.privacy import (
     Purged,
     enforce_retention,
     install_log_redaction,
@@ -284,7 +284,7 @@ def test_purge_deletes_old_feedback_rows_from_every_table_with_a_date(tmp_path: 
             "UPDATE feedback SET at = ? WHERE id = 3",
             ((NOW - timedelta(days=29)).isoformat(timespec="seconds"),),
         )
-        # A staff-report table beside it (bot/review.py keeps one): purged too.
+        # A staff-report table beside it (bot/records/review.py keeps one): purged too.
         conn.execute(
             "CREATE TABLE IF NOT EXISTS answer_events (id INTEGER PRIMARY KEY,"
             " at TEXT NOT NULL, question TEXT)"
@@ -338,7 +338,7 @@ def test_a_failed_purge_at_start_is_reported_not_raised(tmp_path: Path) -> None:
 def test_make_run_purges_before_the_services_start(tmp_path: Path, monkeypatch) -> None:
     import signal
 
-    import bot.stack
+    import bot.stack.services
 
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     table = _events_table(url)
@@ -350,13 +350,13 @@ def test_make_run_purges_before_the_services_start(tmp_path: Path, monkeypatch) 
         started.append(_senders(url))  # what the services would find
         raise RuntimeError("not starting services in this test")
 
-    monkeypatch.setattr(bot.stack, "prepare", lambda settings: None)
-    monkeypatch.setattr(bot.stack.Stack, "start", start)
-    monkeypatch.setattr(bot.stack.Stack, "stop", lambda self, *a, **k: None)
+    monkeypatch.setattr(bot.stack.services, "prepare", lambda settings: None)
+    monkeypatch.setattr(bot.stack.services.Stack, "start", start)
+    monkeypatch.setattr(bot.stack.services.Stack, "stop", lambda self, *a, **k: None)
     handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         settings = dataclasses.replace(_settings("", tmp_path), tracker_db=tmp_path / "tracker.db")
-        assert bot.stack.run(settings) == 1
+        assert bot.stack.services.run(settings) == 1
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
-from bot import report
 from bot.__main__ import main as bot_main
-from bot.feedback import FeedbackStore
-from bot.review import Event, Rating, ReviewLog
+from bot.records.feedback import FeedbackStore
+from bot.records.review import Event, Rating, ReviewLog
+from bot.staff import report
 
 
 def at(day: str) -> datetime:

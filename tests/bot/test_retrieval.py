@@ -7,10 +7,10 @@ import json
 import pytest
 import yaml
 
-from bot.retrieval import ABSTAIN_BELOW, IndexMismatch, Retriever, shorten
+from bot.knowledge.search import ABSTAIN_BELOW, IndexMismatch, Retriever, shorten
 from bot.settings import REPO_ROOT
 
-CASES = yaml.safe_load((REPO_ROOT / "tests" / "retrieval_cases.yml").read_text())
+CASES = yaml.safe_load((REPO_ROOT / "evaluation" / "retrieval_cases.yml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_an_index_from_another_model_is_refused(knowledge_index, tmp_path):
     manifest = json.loads((knowledge_index / "manifest.json").read_text())
     manifest["model"] = "some-other-model"
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match=r"bot\.ingest"):
+    with pytest.raises(IndexMismatch, match=r"bot\.knowledge\.ingest"):
         Retriever(tmp_path).search("funding")
 
 

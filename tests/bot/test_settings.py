@@ -1,5 +1,7 @@
 """Settings come from the environment, with safe loopback defaults."""
 
+import dataclasses
+
 import pytest
 
 from bot.settings import REPO_ROOT, Settings
@@ -65,3 +67,31 @@ def test_a_bad_retention_period_is_a_clear_error(monkeypatch, value):
     monkeypatch.setenv("SENBOT_RETENTION_DAYS", value)
     with pytest.raises(ValueError, match="SENBOT_RETENTION_DAYS"):
         Settings.from_env()
+
+
+def test_to_env_reads_back_as_the_same_settings_every_field_included(monkeypatch, tmp_path):
+    for name in list(__import__("os").environ):
+        if name.startswith("SENBOT_"):
+            monkeypatch.delenv(name)
+    odd = Settings.from_env()
+    odd = dataclasses.replace(
+        odd,
+        host="10.0.0.7",
+        rasa_port=6100,
+        var_dir=tmp_path,
+        feedback_db=tmp_path / "fb.sqlite",
+        embedding_model=str(tmp_path / "model"),
+        rate_limit_session="5/minute",
+        rate_limit_address="7 per hour",
+        retention_days=9,
+        allowed_origins=("https://school.example", "https://council.example"),
+        extra_sources=(tmp_path / "a.md", tmp_path / "b"),
+        lock_store_url="redis://127.0.0.1:6390/0",
+        tracker_url="postgresql://u@h/db",
+    )
+    names = {f.name for f in dataclasses.fields(Settings)}
+    env = odd.to_env()
+    assert len(env) == len(names)  # one variable for every field, none left out
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Settings.from_env() == odd

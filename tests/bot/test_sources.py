@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.retrieval import Hit
-from bot.sources import caveat, source_json, source_line
+from bot.knowledge.search import Hit
+from bot.knowledge.sources import caveat, source_json, source_line
 
 TODAY = dt.date(2026, 12, 4)
 OLD = "page from 2018: check it is still current"
@@ -17,11 +17,13 @@ UNMAINTAINED = "page no longer maintained: check it is still current"
 def hit(**source) -> Hit:
     fields = {"source_title": "Introduction to SEND", "source_publisher": "A Council"} | source
     return Hit(
-        "an-article",
-        "A title",
-        "A heading",
-        "Some text.",
-        "England",
+        slug="an-article",
+        title="A title",
+        heading="A heading",
+        text="Some text.",
+        area="England",
+        audience="everyone",
+        source_section="",
         dense=0.8,
         bm25=1.0,
         fused=0.1,

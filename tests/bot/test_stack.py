@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from bot import stack
 from bot.settings import Settings
+from bot.stack import prepare as prep
+from bot.stack import services as stack
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "data" / "nlu" / "basics.yml").write_text("nlu: []\n")
     (tmp_path / "domain.yml").write_text("intents: [greet]\n")
     (tmp_path / "config.yml").write_text("pipeline: []\n")
-    monkeypatch.setattr(stack, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(prep, "REPO_ROOT", tmp_path)
     return tmp_path
 
 
@@ -31,7 +32,7 @@ def trainings(monkeypatch):
         calls.append(command)
         out = command[command.index("--out") + 1]
         name = command[command.index("--fixed-model-name") + 1]
-        (stack.Path(out) / f"{name}.tar.gz").write_bytes(b"model")
+        (prep.Path(out) / f"{name}.tar.gz").write_bytes(b"model")
         return subprocess.CompletedProcess(command, 0)
 
     monkeypatch.setattr(stack.subprocess, "run", fake_run)
@@ -45,38 +46,38 @@ def settings(tmp_path):
 
 
 def test_first_run_trains_and_second_run_does_not(project, trainings, settings):
-    assert stack.train_if_needed(settings) is True
-    assert stack.train_if_needed(settings) is False
+    assert prep.train_if_needed(settings) is True
+    assert prep.train_if_needed(settings) is False
     assert len(trainings) == 1
 
 
 @pytest.mark.parametrize("changed", ["data/nlu/basics.yml", "domain.yml", "config.yml"])
 def test_a_change_to_training_inputs_retrains(project, trainings, settings, changed):
-    stack.train_if_needed(settings)
+    prep.train_if_needed(settings)
     (project / changed).write_text((project / changed).read_text() + "# changed\n")
-    assert stack.train_if_needed(settings) is True
+    assert prep.train_if_needed(settings) is True
     assert len(trainings) == 2
 
 
 def test_a_new_training_file_retrains(project, trainings, settings):
-    stack.train_if_needed(settings)
+    prep.train_if_needed(settings)
     (project / "data" / "rules.yml").write_text("rules: []\n")
-    assert stack.train_if_needed(settings) is True
+    assert prep.train_if_needed(settings) is True
 
 
 def test_a_missing_model_file_retrains_even_with_a_stamp(project, trainings, settings):
-    stack.train_if_needed(settings)
-    stack.model_path(settings).unlink()
-    assert stack.train_if_needed(settings) is True
+    prep.train_if_needed(settings)
+    prep.model_path(settings).unlink()
+    assert prep.train_if_needed(settings) is True
 
 
 def test_children_get_telemetry_off_and_offline_models(settings):
-    env = stack.child_env(settings, {"PYTHONPATH": "/extra"})
+    env = prep.child_env(settings, {"PYTHONPATH": "/extra"})
     assert env["RASA_TELEMETRY_ENABLED"] == "false"
     assert env["HF_HUB_OFFLINE"] == "1"
     assert env["SANIC_HOST"] == settings.host
     paths = env["PYTHONPATH"].split(":")
-    assert str(stack.REPO_ROOT) in paths and "/extra" in paths
+    assert str(prep.REPO_ROOT) in paths and "/extra" in paths
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def one_article(tmp_path):
     """A knowledge folder with one real article, so a real ingest is quick."""
     articles = tmp_path / "knowledge" / "articles"
     articles.mkdir(parents=True)
-    source = stack.REPO_ROOT / "knowledge" / "articles" / "funding-elements.md"
+    source = prep.REPO_ROOT / "knowledge" / "articles" / "funding-elements.md"
     (articles / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     return tmp_path / "knowledge"
 
@@ -98,12 +99,12 @@ def test_a_bad_page_keeps_the_previous_index_in_use(tmp_path, one_article, capsy
         knowledge_dir=one_article,
         extra_sources=(),
     )
-    stack.index_if_needed(settings)
+    prep.index_if_needed(settings)
     manifest = (settings.index_dir / "manifest.json").read_bytes()
 
     bad = tmp_path / "broken.html"
     bad.write_bytes(b"\x00\xff\xfe binary, not a page")
-    stack.index_if_needed(dataclasses.replace(settings, extra_sources=(bad,)))
+    prep.index_if_needed(dataclasses.replace(settings, extra_sources=(bad,)))
 
     assert "previous index stays in use" in capsys.readouterr().err
     assert (settings.index_dir / "manifest.json").read_bytes() == manifest
@@ -120,7 +121,7 @@ def test_a_bad_page_with_no_index_yet_stops_with_a_clear_message(tmp_path, one_a
         extra_sources=(bad,),
     )
     with pytest.raises(SystemExit, match="could not be built"):
-        stack.index_if_needed(settings)
+        prep.index_if_needed(settings)
 
 
 # --- Supervision: a service that exits is restarted, the others keep serving ------
@@ -139,7 +140,7 @@ FAKE_SERVER = (
 
 def fake_server(name: str) -> stack.Service:
     """A tiny HTTP service standing in for the action server, Rasa or the widget."""
-    port = stack.free_port()
+    port = prep.free_port()
     url = f"http://127.0.0.1:{port}/"
     return stack.Service(
         name, [stack.sys.executable, "-c", FAKE_SERVER, str(port)], url, url, f"{name} service"
@@ -246,11 +247,11 @@ def test_an_api_token_starting_with_a_dash_still_reaches_rasa(settings):
     # Rasa's own option: `rasa run` refused "--auth-token -xi..." and never started.
     import argparse
 
-    token_file = settings.var_dir / stack.API_TOKEN_FILE
+    token_file = settings.var_dir / prep.API_TOKEN_FILE
     token_file.parent.mkdir(parents=True)
     token_file.write_text("-xi3_dash-first")
     parser = argparse.ArgumentParser()
     parser.add_argument("--enable-api", action="store_true")
     parser.add_argument("-t", "--auth-token", type=str)
-    args = parser.parse_args(stack.rasa_api_args(settings))
+    args = parser.parse_args(prep.rasa_api_args(settings))
     assert args.enable_api and args.auth_token == "-xi3_dash-first"

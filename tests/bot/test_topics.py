@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.retrieval import Retriever
+from bot.knowledge.search import Retriever
+from bot.knowledge.topics import TOPICS, answer_for, question_for
 from bot.settings import REPO_ROOT
-from bot.topics import TOPICS, answer_for, question_for
 
 DOMAIN = yaml.safe_load((REPO_ROOT / "domain.yml").read_text())
 

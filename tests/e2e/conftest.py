@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from benchmarks import CHROMIUM, CHROMIUM_ARGS
 from bot.settings import REPO_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO_ROOT / "var" / "node" / "node_modules" / "axe-core" / "axe.min.js"
-# No downloads, no background traffic: the browser only talks to the loopback stack.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from bot.handoff import AREA_QUESTION
+from bot.people.handoff import AREA_QUESTION
 from bot.settings import REPO_ROOT
 
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from bot.settings import REPO_ROOT
-from bot.stack import child_env
+from bot.stack.prepare import child_env
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,7 @@ def console(live_stack):
         live_stack.settings,
         {"PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "COLUMNS": "160", "LINES": "50"},
     )
-    terminal = Terminal([sys.executable, "-m", "bot.console", "--explain"], env)
+    terminal = Terminal([sys.executable, "-m", "bot.staff.console", "--explain"], env)
     yield terminal
     terminal.close()
 
@@ -128,7 +128,7 @@ def test_three_questions_in_a_row_each_answered_and_explained(console):
 def test_piped_questions_get_the_same_clean_replies(live_stack):
     env = child_env(live_stack.settings)
     done = subprocess.run(
-        [sys.executable, "-m", "bot.console", "--explain"],
+        [sys.executable, "-m", "bot.staff.console", "--explain"],
         cwd=REPO_ROOT,
         env=env,
         input="\n".join(QUESTIONS[:2]) + "\n2\n",

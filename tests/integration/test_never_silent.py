@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from bot.stack import RestartPolicy
+from bot.stack.services import RestartPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ QUESTION = "who pays for the extra help at school?"
 # Seconds from the kill to a knowledge answer again: the target. On PyTorch
 # it took 11-13 s on the shared 2-core machine (load 5-6), nearly all of it importing
 # PyTorch and sentence-transformers in the new action server; on ONNX Runtime
-# (bot/embeddings.py) the action server answers ~4 s after the kill at load 4-5.
+# (bot/knowledge/embeddings.py) the action server answers ~4 s after the kill at load 4-5.
 BACK_WITHIN = 10.0
 
 

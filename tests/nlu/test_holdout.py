@@ -1,6 +1,6 @@
 """The held-out messages stay held out, and the production model understands them.
 
-The unit tests keep ``tests/nlu_holdout.yml`` honest: big enough, every intent
+The unit tests keep ``evaluation/nlu_holdout.yml`` honest: big enough, every intent
 covered, and nothing in it copied (or nearly copied) into ``data/nlu``; a copied
 message would make the accuracy figures meaningless.
 
@@ -21,7 +21,7 @@ import pytest
 
 from bot.settings import REPO_ROOT
 
-HOLDOUT = REPO_ROOT / "tests" / "nlu_holdout.yml"
+HOLDOUT = REPO_ROOT / "evaluation" / "nlu_holdout.yml"
 TRAINING = REPO_ROOT / "data" / "nlu"
 JACCARD_LIMIT = 0.8
 RATIO_LIMIT = 0.9
@@ -111,7 +111,7 @@ def test_the_near_duplicate_check_catches_a_light_rewrite():
 def test_production_model_meets_the_quality_bar(holdout):
     from benchmarks.nlu_compare import evaluate_model, quiet, table
     from bot.settings import get_settings
-    from bot.stack import model_path, prepare
+    from bot.stack.prepare import model_path, prepare
 
     settings = get_settings()
     prepare(settings)  # trains only when the training data changed

@@ -22,7 +22,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import embeddings
+from bot.knowledge import embeddings
 from bot.settings import REPO_ROOT, get_settings
 from nlu_components.minilm_featurizer import MiniLMFeaturizer
 
@@ -82,7 +82,7 @@ def test_rasa_features_messages_without_importing_torch(backends):
         import json, sys
         from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
         from rasa.shared.nlu.training_data.message import Message
-        from bot import embeddings
+        from bot.knowledge import embeddings
         from nlu_components.minilm_featurizer import MiniLMFeaturizer
         import nlu_components.crisis
         tokenizer = WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())

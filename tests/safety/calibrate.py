@@ -1,4 +1,4 @@
-"""Choose the semantic layer's thresholds from tests/safety/calibration.yml.
+"""Choose the semantic layer's thresholds from evaluation/safety/calibration.yml.
 
 Run: ``.venv/bin/python tests/safety/calibrate.py``
 
@@ -12,7 +12,7 @@ calibration file only (never on the test sets):
 The rule: the lowest threshold whose semantic false alarms on the calibration
 negatives are at most ``MAX_FALSE_ALARM`` (2%), i.e. catch as much as possible
 while leaving the false-alarm budget (5% overall) to the pattern layers. The
-chosen values and their figures are written by hand into bot/safety.py.
+chosen values and their figures are written by hand into bot/safety/detector.py.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot import safety  # noqa: E402
+from bot.safety import detector as safety  # noqa: E402
 
-CALIBRATION = Path(__file__).with_name("calibration.yml")
+CALIBRATION = Path(__file__).resolve().parents[2] / "evaluation" / "safety" / "calibration.yml"
 MAX_FALSE_ALARM = 0.02
 
 
@@ -70,7 +70,8 @@ def main() -> None:
     d = choose(2, disclosure, negatives, hits)
     print(f"\nCRISIS_THRESHOLD = {c:.2f}\nDISCLOSURE_THRESHOLD = {d:.2f}")
     print(
-        f"(in bot/safety.py now: {safety.CRISIS_THRESHOLD:.2f}, {safety.DISCLOSURE_THRESHOLD:.2f})"
+        f"(in bot/safety/detector.py now: {safety.CRISIS_THRESHOLD:.2f}, "
+        f"{safety.DISCLOSURE_THRESHOLD:.2f})"
     )
 
 

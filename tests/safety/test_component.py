@@ -72,7 +72,8 @@ def test_it_decides_last_in_the_pipeline():
 
 
 def test_the_model_and_phrase_set_are_loaded_once_not_per_message(component):
-    from bot import embeddings, safety
+    from bot.knowledge import embeddings
+    from bot.safety import detector as safety
 
     for text in ("hello", "what is sen support", "i feel a bit lost", "thanks"):
         component.process([classified(text, "greet", 0.9)])

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import safety
+from bot.safety import detector as safety
+from bot.safety import learned
 from tests.safety.conftest import groups, messages
 
 MAX_FALSE_ALARM_RATE = 0.05
@@ -129,7 +130,7 @@ def test_risk_words_are_reported_by_category():
 
 
 def test_the_learned_layer_thresholds_come_from_out_of_fold_predictions():
-    layer = safety.learned_layer()
+    layer = learned.learned_layer()
     assert 0 < layer.thresholds["check_in"] < layer.thresholds["crisis"] < 1
     recall = layer.report["out_of_fold_recall"]
     assert recall["check_in"] >= recall["crisis"] >= 0.85
@@ -142,10 +143,10 @@ def test_the_held_out_half_is_big_enough_and_apart_from_the_tuning_half():
     from bot.settings import REPO_ROOT
 
     def read(name):
-        data = yaml.safe_load((REPO_ROOT / "tests/safety/heldout" / name).read_text())
+        data = yaml.safe_load((REPO_ROOT / "evaluation/safety/heldout" / name).read_text())
         return {str(m).lower() for items in data.values() for m in items}
 
     risky, ordinary = read("crisis.yml") | read("disclosure.yml"), read("not_crisis.yml")
     assert len(risky) >= 150 and len(ordinary) >= 150
-    texts, _ = safety.tuning_examples()
+    texts, _ = learned.tuning_examples()
     assert not (risky | ordinary) & {t.lower() for t in texts}

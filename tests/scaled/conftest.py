@@ -1,6 +1,6 @@
 """The scaled stack, started once for tests/scaled: PostgreSQL, Redis, nginx, 2 + 2 servers.
 
-It is ``make run-scaled`` (``bot.scaled``) on free loopback ports, with its
+It is ``make run-scaled`` (``bot.stack.scaled``) on free loopback ports, with its
 PostgreSQL cluster, Redis and nginx files in a temporary folder (fsync off: a
 throwaway cluster) and the model and index from ``var/``. Without Debian's
 postgresql, redis-server and nginx (``make scaled-tools``) the tests are skipped,
@@ -23,9 +23,11 @@ from typing import Any
 
 import pytest
 
-from bot.scaled import Layout, build, missing_tools, start_scaled
+from bot.knowledge import index
 from bot.settings import Settings, get_settings
-from bot.stack import Stack, model_path
+from bot.stack.prepare import model_path
+from bot.stack.scaled import Layout, build, missing_tools, start_scaled
+from bot.stack.services import Stack
 
 WEBHOOK = "/webhooks/rest/webhook"
 
@@ -97,7 +99,7 @@ def scaled() -> Iterator[ScaledStack]:
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed: run `make scaled-tools`")
     base = get_settings()
-    if not model_path(base).exists() or not (base.index_dir / "manifest.json").exists():
+    if not model_path(base).exists() or not index.exists(base.index_dir):
         pytest.skip("no trained model or index in var/: run `make prepare`")
     # Not pytest's tmp_path: PostgreSQL runs as the postgres user, who must reach it.
     tmp = Path(tempfile.mkdtemp(prefix="senbot-scaled-"))

@@ -1,30 +1,32 @@
 """Find the passages that answer a question: BM25 and dense search, fused by rank.
 
-Reads the index that ``python -m bot.ingest`` writes; never writes it.
+Reads the index that ``python -m bot.knowledge.ingest`` writes (through
+:func:`bot.knowledge.index.load`); never writes it.
 
 Keyword scores come from ``bm25s`` (sparse matrices: ~2 ms a query at 100,000
 passages, where ``rank_bm25`` took ~200 ms; ``benchmarks/retrieval.py``).
 ``Retriever.search(mode=...)`` can also run one side alone ("dense", "bm25") so
-``python -m bot.evaluate`` can compare them with the hybrid.
+``python -m bot.knowledge.evaluate`` can compare them with the hybrid.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from bot.embeddings import DIMENSION, MODEL_NAME, use_threads
-from bot.ingest import INDEX, MANIFEST, PASSAGES, QUESTION_VECTORS, QUESTIONS, VECTORS
+from bot.knowledge import index
+from bot.knowledge.embeddings import use_threads
+from bot.knowledge.index import IndexMismatch as IndexMismatch  # raised by index.load
+from bot.knowledge.index import Passage, fields_of
 from bot.settings import get_settings
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 30
 # Below this cosine for the best dense hit the question is declined. On
-# tests/retrieval_cases.yml, every unrelated question but a few scores under it,
+# evaluation/retrieval_cases.yml, every unrelated question but a few scores under it,
 # and answerable ones rarely do (see tests/bot/test_retrieval.py for the figures).
 ABSTAIN_BELOW = 0.35
 MAX_ANSWER_WORDS = 120
@@ -45,49 +47,18 @@ def tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
-class IndexMismatch(RuntimeError):  # noqa: N818 - reads as what happened
-    """The index on disk was built with another model; rebuild it with bot.ingest."""
+@dataclass(frozen=True, kw_only=True)
+class Hit(Passage):
+    """One passage found for a question: the passage (its text and source), and its scores."""
 
-
-@dataclass(frozen=True)
-class Hit:
-    """One passage found for a question, with its scores and source."""
-
-    slug: str
-    title: str
-    heading: str
-    text: str
-    area: str
-    source_title: str
-    source_publisher: str
     dense: float
-    bm25: float
-    fused: float
-    # The page behind the passage (bot.sources turns them into the source line).
-    source_url: str = ""
-    source_date: str = ""
-    source_status: str = ""
-    no_longer_maintained: bool = False
+    bm25: float = 0.0
+    fused: float = 0.0
 
 
-def hit_of(p: dict, dense: float, bm25: float = 0.0, fused: float = 0.0) -> Hit:
-    """A hit from a passage row of the index (rows of older indexes lack the dates)."""
-    return Hit(
-        p["slug"],
-        p["title"],
-        p["heading"],
-        p["text"],
-        p["area"],
-        p["source_title"],
-        p["source_publisher"],
-        dense,
-        bm25,
-        fused,
-        source_url=p.get("source_url", ""),
-        source_date=p.get("source_date", ""),
-        source_status=p.get("source_status", ""),
-        no_longer_maintained=bool(p.get("no_longer_maintained", False)),
-    )
+def hit_of(row: dict[str, Any], dense: float, bm25: float = 0.0, fused: float = 0.0) -> Hit:
+    """A hit from a passage row of the index."""
+    return Hit(**fields_of(row), dense=dense, bm25=bm25, fused=fused)
 
 
 @dataclass(frozen=True)
@@ -113,14 +84,8 @@ class Retriever:
                 return
             import bm25s
             import faiss
-            import numpy as np
 
-            manifest = json.loads((self.index_dir / MANIFEST).read_text())
-            if manifest.get("model") != MODEL_NAME or manifest.get("dimension") != DIMENSION:
-                raise IndexMismatch(
-                    f"{self.index_dir} was built with {manifest.get('model')}, "
-                    f"not {MODEL_NAME}: run python -m bot.ingest"
-                )
+            stored = index.load(self.index_dir)
             # One question is searched at a time: faiss's OpenMP threads only
             # spin against torch's (HNSW went from 0.6 to 12 ms with both loaded).
             faiss.omp_set_num_threads(1)
@@ -128,21 +93,14 @@ class Retriever:
             # took ~24-44 ms p50 with one thread and ~480 ms with two under load
             # (benchmarks/retrieval.py). Ingest runs in its own process.
             use_threads(1)
-            self._index = faiss.read_index(str(self.index_dir / INDEX))
-            if "nprobe" in manifest:
-                self._index.nprobe = int(manifest["nprobe"])
-            self._vectors = np.load(self.index_dir / VECTORS, mmap_mode="r")
-            with open(self.index_dir / PASSAGES, encoding="utf-8") as lines:
-                self._passages = [json.loads(line) for line in lines]
+            self._index = stored.index
+            self._vectors = stored.vectors
+            self._passages = stored.passages
             self._by_section = {
                 (p["slug"], p["heading"]): i for i, p in reversed(list(enumerate(self._passages)))
             }
-            self._questions: list[dict] = []
-            self._question_vectors = np.zeros((0, DIMENSION), dtype="float32")
-            if (self.index_dir / QUESTIONS).exists():
-                with open(self.index_dir / QUESTIONS, encoding="utf-8") as lines:
-                    self._questions = [json.loads(line) for line in lines]
-                self._question_vectors = np.load(self.index_dir / QUESTION_VECTORS)
+            self._questions = stored.questions
+            self._question_vectors = stored.question_vectors
             # Okapi BM25 with rank_bm25's defaults (k1 1.5, b 0.75), which the
             # retrieval cases were tuned with.
             self._bm25 = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
@@ -209,7 +167,7 @@ class Retriever:
         return hits
 
     def _embed(self, query: str):
-        from bot.embeddings import embed
+        from bot.knowledge.embeddings import embed
 
         return embed([query])[0]
 
@@ -271,7 +229,7 @@ class Retriever:
         """Cosine of each text to the query vector (embeds the texts)."""
         import numpy as np
 
-        from bot.embeddings import embed
+        from bot.knowledge.embeddings import embed
 
         if not texts:
             return []

@@ -1,9 +1,9 @@
 """Turn raw web pages (HTML, plain text, Markdown) into titled sections.
 
-``python -m bot.ingest --raw PATH...`` and the ``SENBOT_EXTRA_SOURCES`` setting
+``python -m bot.knowledge.ingest --raw PATH...`` and the ``SENBOT_EXTRA_SOURCES`` setting
 feed pages saved from council and school sites straight into the index, next to
 the articles written in our own words. A page is read, its site furniture dropped,
-and its text cut into sections under its headings; :mod:`bot.ingest` splits the
+and its text cut into sections under its headings; :mod:`bot.knowledge.ingest` splits the
 sections into passages and embeds them.
 
 HTML is parsed with Beautiful Soup. Site furniture goes in two steps:

@@ -32,11 +32,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.ingest import IngestError, read_article
+from bot.knowledge.ingest import IngestError, read_article
+from bot.knowledge.sources import MAX_AGE_YEARS, is_unmaintained
+from bot.knowledge.sources import parse_date as _date
+from bot.knowledge.sources import years_between as _years_between
 from bot.settings import REPO_ROOT, get_settings
-from bot.sources import MAX_AGE_YEARS, is_unmaintained
-from bot.sources import parse_date as _date
-from bot.sources import years_between as _years_between
 
 RUN_WORDS = 10
 REVIEW_EVERY = dt.timedelta(days=365)

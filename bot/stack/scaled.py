@@ -36,16 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import REPO_ROOT, Settings
-from bot.stack import (
-    RASA_CLI,
-    Service,
-    Stack,
-    free_port,
-    model_path,
-    prepare,
-    rasa_api_args,
-    supervise_until_stopped,
-)
+from bot.stack.prepare import RASA_CLI, free_port, model_path, prepare, rasa_api_args
+from bot.stack.services import Service, Stack, supervise_until_stopped
 
 DEPLOY_DIR = REPO_ROOT / "deploy"
 DATABASE = "senbot"
@@ -432,7 +424,7 @@ def run_scaled(settings: Settings, rasa: int = 2, actions: int = 2) -> int:
     Returns:
         0 after Ctrl-C or SIGTERM; 1 when a service could not start or stay up.
     """
-    from bot.privacy import enforce_retention
+    from bot.records.privacy import enforce_retention
 
     missing = missing_tools()
     if missing:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.contacts import UK, Directory, directory
+from bot.people.contacts import UK, Directory, directory
 
 SENDIAS = "sendias"
 COMPLAINT = "complaint"

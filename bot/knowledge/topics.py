@@ -157,7 +157,7 @@ def answer_for(retriever, question: str, intent: str | None, confidence: float, 
     comes from an article about something else, the best passage from the topic's own
     articles is used instead (it is still the one retrieval ranked highest among them).
     """
-    from bot.retrieval import CANDIDATES, MAX_QUERY_CHARS, Answer, answer_from, shorten
+    from bot.knowledge.search import CANDIDATES, MAX_QUERY_CHARS, Answer, answer_from, shorten
 
     if not question.strip():
         return Answer(abstained=True)

@@ -1,7 +1,7 @@
 """Answer-level evaluation: does the reply a person sees carry the fact they asked for?
 
-``python -m bot.evaluate --answers`` runs ``tests/answers/tuning.yml`` and
-``tests/answers/heldout.yml`` (written in separate passes; no change is tuned on
+``python -m bot.knowledge.evaluate --answers`` runs ``evaluation/answers/tuning.yml`` and
+``evaluation/answers/heldout.yml`` (written in separate passes; no change is tuned on
 the held-out half) **end to end through the real Rasa REST channel**: it starts the
 action server, Rasa and the widget on free loopback ports once per answer pipeline
 (``SENBOT_ANSWER_PIPELINE``: ``baseline`` is the pipeline before issue 12, ``v2``
@@ -9,7 +9,7 @@ the current one), sends every question in a new conversation (the area first, as
 the widget does with ``data-area``) and scores the text of the replies.
 
 ``--fast`` skips REST: the real NLU model parses each question in-process and the
-answer function (:func:`bot.answers.answer`) answers it, as the action would.
+answer function (:func:`bot.knowledge.answers.answer`) answers it, as the action would.
 
 Printed for each half and pipeline: fact in reply (overall, per area, per article,
 per persona), passage recall@1 and @5 against the gold section, routing accuracy,
@@ -35,7 +35,7 @@ import yaml
 
 from bot.settings import REPO_ROOT
 
-CASES_DIR = REPO_ROOT / "tests" / "answers"
+CASES_DIR = REPO_ROOT / "evaluation" / "answers"
 HALVES = ("tuning", "heldout")
 # Scored like the halves: the national layer's facts (issue 17), written apart.
 EXTRA_SETS = ("national",)
@@ -148,9 +148,9 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
 
     from rasa.core.agent import Agent
 
-    from bot.answers import answer
-    from bot.retrieval import Retriever
-    from bot.topics import question_for
+    from bot.knowledge.answers import answer
+    from bot.knowledge.search import Retriever
+    from bot.knowledge.topics import question_for
 
     agent = Agent.load(str(model))
     retriever = Retriever()
@@ -288,14 +288,14 @@ def latency(outcomes: Sequence[Outcome]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bot.evaluate --answers [--fast] [--half H] [--pipelines P,...]``."""
+    """``python -m bot.knowledge.evaluate --answers [--fast] [--half H] [--pipelines P,...]``."""
     import argparse
     import os
 
-    from bot.answers import PIPELINES
+    from bot.knowledge.answers import PIPELINES
 
     parser = argparse.ArgumentParser(
-        prog="python -m bot.evaluate --answers", description=__doc__.splitlines()[0]
+        prog="python -m bot.knowledge.evaluate --answers", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--answers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -321,7 +321,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, dict[str, Scores]] = {half: {} for half in halves}
     if args.fast:
         from bot.settings import get_settings
-        from bot.stack import model_path
+        from bot.stack.prepare import model_path
 
         for pipeline in pipelines:
             for half in halves:
@@ -329,7 +329,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     run_fast(cases[half], pipeline, model_path(get_settings()))
                 )
     else:
-        from bot.stack import Stack, loopback_settings, prepare
+        from bot.stack.prepare import loopback_settings, prepare
+        from bot.stack.services import Stack
 
         settings = loopback_settings("senbot-answers-")
         prepare(settings)

@@ -1,6 +1,6 @@
-"""Retrieval quality on the labelled questions: ``python -m bot.evaluate``.
+"""Retrieval quality on the labelled questions: ``python -m bot.knowledge.evaluate``.
 
-For every question in ``tests/retrieval_cases.yml`` it searches dense-only,
+For every question in ``evaluation/retrieval_cases.yml`` it searches dense-only,
 BM25-only and hybrid, and prints recall@3 (the expected article is among the top
 three passages' articles) and MRR@10 (one over the rank of the first passage from
 the expected article, 0 past ten) side by side, overall and per area. A question's
@@ -19,10 +19,11 @@ from pathlib import Path
 
 import yaml
 
-from bot.retrieval import ABSTAIN_BELOW, MODES, Retriever
+from bot.knowledge import index
+from bot.knowledge.search import ABSTAIN_BELOW, MODES, Retriever
 from bot.settings import REPO_ROOT, get_settings
 
-CASES = REPO_ROOT / "tests" / "retrieval_cases.yml"
+CASES = REPO_ROOT / "evaluation" / "retrieval_cases.yml"
 OVERALL = "all"
 
 
@@ -85,7 +86,7 @@ def evaluate(retriever: Retriever, cases: dict, areas: dict[str, str]) -> Report
     Returns:
         The report; print it with :func:`format_report`.
     """
-    from bot.embeddings import embed
+    from bot.knowledge.embeddings import embed
 
     report = Report(scores={mode: {} for mode in MODES}, misses={mode: [] for mode in MODES})
     questions = [c["q"] for c in cases["cases"]]
@@ -116,7 +117,7 @@ def evaluate(retriever: Retriever, cases: dict, areas: dict[str, str]) -> Report
 
 def format_report(report: Report) -> str:
     """The report as a table: one row per area, recall@3 and MRR@10 per mode."""
-    lines = ["Retrieval on tests/retrieval_cases.yml (recall@3 / MRR@10)", ""]
+    lines = ["Retrieval on evaluation/retrieval_cases.yml (recall@3 / MRR@10)", ""]
     header = f"{'area':16} {'n':>4}" + "".join(f"  {mode:>15}" for mode in MODES)
     lines += [header, "-" * len(header)]
     for area in report.areas:
@@ -142,23 +143,23 @@ def format_report(report: Report) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the report; ``--misses`` lists the hybrid misses too.
 
-    ``--answers`` runs the answer-level evaluation instead (:mod:`bot.answer_eval`).
+    ``--answers`` runs the answer-level evaluation instead (:mod:`bot.knowledge.answer_eval`).
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
     if "--answers" in args_list:
-        from bot.answer_eval import main as answers_main
+        from bot.knowledge.answer_eval import main as answers_main
 
         return answers_main(args_list)
-    parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.knowledge.evaluate", description=__doc__)
     parser.add_argument("--index-dir", type=Path, default=get_settings().index_dir)
     parser.add_argument("--cases", type=Path, default=CASES)
     parser.add_argument(
         "--misses", action="store_true", help="also list the questions hybrid search missed"
     )
     args = parser.parse_args(argv)
-    if not (args.index_dir / "manifest.json").exists():
+    if not index.exists(args.index_dir):
         print(
-            f"No knowledge index in {args.index_dir}: run python -m bot.ingest first.",
+            f"No knowledge index in {args.index_dir}: run python -m bot.knowledge.ingest first.",
             file=sys.stderr,
         )
         return 2

@@ -15,7 +15,7 @@ passage. At answer time :func:`caveat` turns them into one short clause:
   that says nothing about the page being out of date; ``python -m bot audit``
   lists undated sources for staff instead.
 
-:mod:`bot.audit` uses the same date rules, so "old" means the same thing to the
+:mod:`bot.knowledge.audit` uses the same date rules, so "old" means the same thing to the
 audit and to the person reading the answer. Imports nothing beyond the standard
 library.
 """

@@ -273,7 +273,7 @@ def purge_feedback(path: Path, cutoff: datetime) -> int:
     """Delete feedback rows older than ``cutoff`` from the feedback database.
 
     Every table in that file with an ``at`` column (ISO 8601 UTC, as
-    ``bot/feedback.py`` writes it) is purged, so a table added beside
+    ``bot/records/feedback.py`` writes it) is purged, so a table added beside
     ``feedback`` later is covered too.
 
     Returns:

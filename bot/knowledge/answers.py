@@ -1,7 +1,7 @@
 """The one answer function: a question, the intent ranking and the area -> a reply.
 
 :func:`answer` is what the knowledge action says, what ``python -m bot ask`` shows
-staff and what ``python -m bot.evaluate --answers`` scores, so all three see the
+staff and what ``python -m bot.knowledge.evaluate --answers`` scores, so all three see the
 same reply and the same evidence.
 
 Two pipelines are kept so the evaluation can put them side by side:
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.retrieval import (
+from bot.knowledge.search import (
     CANDIDATES,
     COUNTIES,
     MAX_ANSWER_WORDS,
@@ -41,10 +41,10 @@ from bot.retrieval import (
 PIPELINES = ("baseline", "v2")
 DEFAULT_PIPELINE = "v2"
 
-from bot.topics import TRUST_TOPIC  # noqa: E402 - the classifier's topic is trusted above it
+from bot.knowledge.topics import TRUST_TOPIC  # noqa: E402 - the classifier's topic is trusted above it
 
 # v2 scoring weights and decline thresholds, chosen by a grid search on the tuning
-# half of tests/answers/ only (benchmarks/answer_weights.py): the best section
+# half of evaluation/answers/ only (benchmarks/answer_weights.py): the best section
 # by fact in reply was (1.0, 0.5, 0.2, 0.05-0.2, 0.1); declining below 0.50 when
 # the classifier is sure of a topic and 0.55 when it is not declined 11 of 15
 # unrelated questions and 3 of 182 answerable ones there.
@@ -135,7 +135,7 @@ def _baseline(
     retriever: Retriever, question: str, intent: str | None, confidence: float, area: str | None
 ) -> Reply:
     """The pipeline before issue 12, kept for side-by-side evaluation."""
-    from bot.topics import answer_for
+    from bot.knowledge.topics import answer_for
 
     chosen = answer_for(retriever, question, intent, confidence, area)
     evidence = {
@@ -150,7 +150,7 @@ def _baseline(
 def _v2(
     retriever: Retriever, question: str, intent: str | None, confidence: float, area: str | None
 ) -> Reply:
-    from bot.topics import TOPICS
+    from bot.knowledge.topics import TOPICS
 
     vector = retriever.embed(question)
     hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
@@ -266,7 +266,7 @@ _AREA_KEYS = {
 
 def contact_answer(question: str, area: str | None) -> Reply | None:
     """The contact details a question asks for, or None when it asks for none."""
-    from bot.contacts import directory
+    from bot.people.contacts import directory
 
     if not _ASKS_FOR_CONTACT.search(question):
         return None

@@ -32,50 +32,28 @@ removes just that span, so crisis words elsewhere in the message still fire.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
-import numpy as np
-import yaml
-
-from bot.settings import REPO_ROOT, get_settings
+from bot.safety.data import (
+    CHECK_IN,
+    CRISIS,
+    CRISIS_PHRASES,
+    DISCLOSURE,
+    DISCLOSURE_PHRASES,
+    NONE,
+)
+from bot.safety.data import load as _data
+from bot.safety.learned import learned_layer
 
 logger = logging.getLogger(__name__)
 
-CRISIS = "crisis"
-DISCLOSURE = "disclosure"
-CHECK_IN = "check_in"
-NONE = "none"
-
-SAFETY_DIR = REPO_ROOT / "safety"
-# The tuning half: the learned layer trains on these, and only these. The held-out
-# half (tests/safety/heldout/) is never read here.
-TUNING_FILES = (
-    "tests/safety/crisis.yml",
-    "tests/safety/disclosure.yml",
-    "tests/safety/not_crisis.yml",
-    "tests/safety/calibration.yml",
-    "tests/safety/warning_signs.yml",
-    "tests/answers/tuning.yml",
-)
-# NLU training examples of every other intent are ordinary messages too.
-NLU_DIR = REPO_ROOT / "data" / "nlu"
-
-
-def _data(name: str) -> Any:
-    return yaml.safe_load((SAFETY_DIR / name).read_text(encoding="utf-8"))
-
-
 # Semantic thresholds, chosen by ``tests/safety/calibrate.py`` on
-# ``tests/safety/calibration.yml`` (separate from the test sets). The rule: the
+# ``evaluation/safety/calibration.yml`` (separate from the test sets). The rule: the
 # lowest threshold (step 0.01) whose semantic-only false alarms on the 98
 # calibration negatives are at most 2%, so the net catches what it can while the
 # pattern layers keep the rest of the 5% false-alarm budget. Run on 2026-11-23:
@@ -123,15 +101,6 @@ _RISK_ALWAYS = _risk("always")
 _RISK_WITH_LEARNED = _risk("with_learned")
 # Named without a quantity or a wish, these never alone override an ordinary reply.
 _WEAK_CATEGORIES = frozenset({"medicine_or_place"})
-
-
-def _phrases(kind: str) -> tuple[str, ...]:
-    return tuple(p for group in _data("phrases.yml")[kind] for p in group["phrases"])
-
-
-# The curated phrase sets for the semantic layer. None of them is in a test set.
-CRISIS_PHRASES: tuple[str, ...] = _phrases("crisis")
-DISCLOSURE_PHRASES: tuple[str, ...] = _phrases("disclosure")
 
 
 @dataclass(frozen=True)
@@ -228,232 +197,10 @@ _phrase_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _phrase_vectors():  # type: ignore[no-untyped-def]
-    from bot.embeddings import embed
+    from bot.knowledge.embeddings import embed
 
     with _phrase_lock:
         return embed(list(CRISIS_PHRASES)), embed(list(DISCLOSURE_PHRASES))
-
-
-def tuning_examples() -> tuple[list[str], list[str]]:
-    """The tuning half as (texts, labels), labels ``crisis``/``disclosure``/``none``.
-
-    Crisis and disclosure messages come from the tuning sets and the phrase sets;
-    ordinary ones from ``not_crisis.yml``, the calibration negatives and every NLU
-    training example of the other intents (``data/nlu/``).
-    """
-    texts: list[str] = []
-    labels: list[str] = []
-
-    def add(items: Iterable[Any], label: str) -> None:
-        for item in items:
-            text = str(item).strip()
-            if text:
-                texts.append(text)
-                labels.append(label)
-
-    def load(name: str) -> dict[str, list[Any]]:
-        return yaml.safe_load((REPO_ROOT / name).read_text(encoding="utf-8")) or {}
-
-    for items in load("tests/safety/crisis.yml").values():
-        add(items, CRISIS)
-    for items in load("tests/safety/disclosure.yml").values():
-        add(items, DISCLOSURE)
-    for items in load("tests/safety/not_crisis.yml").values():
-        add(items, NONE)
-    calibration = load("tests/safety/calibration.yml")
-    for group, items in calibration.items():
-        add(items, {"crisis": CRISIS, "disclosure": DISCLOSURE}.get(group, NONE))
-    for group, items in load("tests/safety/warning_signs.yml").items():
-        add(items, DISCLOSURE if group.startswith("disclosure") else CRISIS)
-    add(CRISIS_PHRASES, CRISIS)
-    add(DISCLOSURE_PHRASES, DISCLOSURE)
-    # The answer evaluation's tuning questions are ordinary messages too.
-    answers = load("tests/answers/tuning.yml").get("cases", [])
-    add((c["question"] for c in answers), NONE)
-    annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
-    for path in sorted(NLU_DIR.glob("*.yml")):
-        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
-            if "intent" not in block or block["intent"] in (CRISIS, DISCLOSURE, CHECK_IN):
-                continue
-            lines = str(block.get("examples", "")).splitlines()
-            add((annotation.sub(r"\1", ln.lstrip("- ").strip()) for ln in lines), NONE)
-    return texts, labels
-
-
-def tuning_fingerprint() -> str:
-    """Content hash of what the learned layer is fitted from (files and code)."""
-    digest = hashlib.sha256()
-    paths = [REPO_ROOT / f for f in TUNING_FILES] + sorted(NLU_DIR.glob("*.yml"))
-    paths += [SAFETY_DIR / "phrases.yml", Path(__file__)]
-    for path in paths:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def _threshold_for_false_alarms(scores: np.ndarray, negatives: np.ndarray, rate: float) -> float:
-    """The lowest threshold whose share of negatives at or above it is <= ``rate``."""
-    ordered = np.sort(scores[negatives])[::-1]
-    allowed = int(np.floor(rate * len(ordered)))
-    return float(ordered[allowed] + 1e-6) if allowed < len(ordered) else 0.0
-
-
-def _threshold_for_recall(scores: np.ndarray, positives: np.ndarray, recall: float) -> float:
-    """The highest threshold that keeps at least ``recall`` of the positives."""
-    ordered = np.sort(scores[positives])
-    missed = int(np.floor((1.0 - recall) * len(ordered)))
-    return float(ordered[missed])
-
-
-@dataclass
-class LearnedLayer:
-    """A support-vector classifier over MiniLM sentence vectors: none, crisis, disclosure.
-
-    An RBF-kernel SVC (scikit-learn, Platt-scaled probabilities) was chosen over
-    logistic regression and a small MLP on out-of-fold predictions of the tuning
-    half: at 1% false alarms it kept 0.90 of the crisis messages against 0.77 and
-    0.79 (2026-12-01, ``benchmarks/safety.py --models``).
-
-    Attributes:
-        model: The fitted scikit-learn estimator (classes in ``CLASSES`` order).
-        thresholds: ``crisis``, ``check_in``, ``check_in_alone`` and ``disclosure``
-            probabilities, chosen on out-of-fold predictions of the tuning half.
-        report: How the thresholds were chosen and what they gave out of fold.
-    """
-
-    model: Any
-    thresholds: dict[str, float]
-    report: dict[str, Any]
-
-    CLASSES = (NONE, CRISIS, DISCLOSURE)
-
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
-        """``(n, 3)`` class probabilities for ``n`` sentence vectors."""
-        return self.model.predict_proba(vectors)
-
-    def save(self, path: Path) -> None:
-        """Write the estimator (``.joblib``) and thresholds with the report (``.json``)."""
-        import joblib
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.model, path.with_suffix(".joblib"))
-        path.with_suffix(".json").write_text(
-            json.dumps({"thresholds": self.thresholds, "report": self.report}, indent=1)
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> LearnedLayer:
-        """Read what :meth:`save` wrote."""
-        import joblib
-
-        meta = json.loads(path.with_suffix(".json").read_text())
-        return cls(joblib.load(path.with_suffix(".joblib")), meta["thresholds"], meta["report"])
-
-
-def learned_estimator(seed: int = 0) -> Any:
-    """The unfitted classifier of the learned layer."""
-    from sklearn.svm import SVC
-
-    return SVC(C=4.0, kernel="rbf", probability=True, class_weight="balanced", random_state=seed)
-
-
-# Out-of-fold false-alarm budgets on the tuning half's ordinary messages. The
-# emergency reply may fire on 1% of them (disclosure 0.5%); the check-in, which asks
-# a question and carries the routes, on 2% without a risk word and 8% with one (the
-# risk word then narrows it to the few ordinary messages that carry one).
-_FALSE_ALARMS = {"crisis": 0.01, "disclosure": 0.005, "check_in_alone": 0.02, "check_in": 0.08}
-
-
-def fit_learned(
-    texts: Sequence[str], labels: Sequence[str], vectors: np.ndarray | None = None, seed: int = 0
-) -> LearnedLayer:
-    """Fit the learned layer and choose its thresholds by 5-fold cross-validation.
-
-    Args:
-        texts: Tuning messages.
-        labels: ``crisis``, ``disclosure`` or ``none`` for each.
-        vectors: Their MiniLM vectors, when already computed.
-        seed: For the folds and the solver.
-
-    Returns:
-        The layer fitted on all of them, with thresholds from out-of-fold scores.
-    """
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    from bot.embeddings import embed
-
-    x = embed(list(texts)) if vectors is None else vectors
-    y = np.array([LearnedLayer.CLASSES.index(label) for label in labels])
-    model = learned_estimator(seed)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=seed)
-    oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")
-    model.fit(x, y)
-    none, crisis, disclosure = (y == 0), (y == 1), (y == 2)
-    thresholds = {
-        "crisis": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["crisis"]),
-        "disclosure": _threshold_for_false_alarms(oof[:, 2], none, _FALSE_ALARMS["disclosure"]),
-        "check_in_alone": _threshold_for_false_alarms(
-            oof[:, 1], none, _FALSE_ALARMS["check_in_alone"]
-        ),
-        "check_in": _threshold_for_false_alarms(oof[:, 1], none, _FALSE_ALARMS["check_in"]),
-    }
-    report = {
-        "examples": {
-            "none": int(none.sum()),
-            "crisis": int(crisis.sum()),
-            "disclosure": int(disclosure.sum()),
-        },
-        "false_alarm_budgets": _FALSE_ALARMS,
-        "out_of_fold_recall": {
-            "crisis": float((oof[crisis, 1] >= thresholds["crisis"]).mean()),
-            "check_in_alone": float((oof[crisis, 1] >= thresholds["check_in_alone"]).mean()),
-            "check_in": float((oof[crisis, 1] >= thresholds["check_in"]).mean()),
-            "disclosure": float((oof[disclosure, 2] >= thresholds["disclosure"]).mean()),
-        },
-    }
-    return LearnedLayer(model, thresholds, report)
-
-
-def _cached_vectors(texts: Sequence[str]) -> np.ndarray:
-    """MiniLM vectors of the tuning texts, cached by their content in ``<var>/cache``."""
-    from bot.embeddings import embed
-
-    key = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
-    path = get_settings().var_dir / "cache" / f"safety-vectors-{key}.npy"
-    if path.exists():
-        return np.load(path)
-    vectors = embed(list(texts))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
-
-
-_learned_lock = threading.Lock()
-_learned: LearnedLayer | None = None
-
-
-def use_learned(layer: LearnedLayer | None) -> None:
-    """Use this fitted layer in this process (the Rasa component loads its own)."""
-    global _learned
-    _learned = layer
-
-
-def learned_layer() -> LearnedLayer:
-    """The layer in use: set by :func:`use_learned`, else fitted once and cached.
-
-    The cache is ``<var>/cache/safety-learned-<fingerprint>`` so tests and
-    benchmarks fit it once per change of the tuning half.
-    """
-    global _learned
-    with _learned_lock:
-        if _learned is None:
-            path = get_settings().var_dir / "cache" / f"safety-learned-{tuning_fingerprint()}"
-            if path.with_suffix(".json").exists() and path.with_suffix(".joblib").exists():
-                _learned = LearnedLayer.load(path)
-            else:
-                texts, labels = tuning_examples()
-                _learned = fit_learned(texts, labels, _cached_vectors(texts))
-                _learned.save(path)
-        return _learned
 
 
 def warm_up() -> None:
@@ -476,7 +223,7 @@ class Scores:
 
 def model_scores(text: str) -> Scores:
     """Semantic similarity and learned probabilities, best over the message's pieces."""
-    from bot.embeddings import embed
+    from bot.knowledge.embeddings import embed
 
     pieces = sentences(text)
     if not pieces:

@@ -2,13 +2,13 @@
 
 Shows what adding raw pages would do, and writes nothing:
 
-- the passages each page becomes (as :func:`bot.ingest.passages_of_page` cuts
+- the passages each page becomes (as :func:`bot.knowledge.ingest.passages_of_page` cuts
   it, site furniture dropped) and the lines of the page that were dropped;
 - every phone number and email address in the page that is not in
   ``knowledge/contacts.yml`` (the assistant only gives sourced contacts, so a
   new one must be added there, with its source, before families see it);
 - with ``--ask "question"`` (repeatable), the answer of
-  :func:`bot.answers.answer`, the assistant's own answer function, from the
+  :func:`bot.knowledge.answers.answer`, the assistant's own answer function, from the
   current index and from a copy with the pages added. The copy is built in a
   temporary folder (only the new pages are embedded: the current index's vectors
   are reused) and deleted afterwards; the questions are answered as when the
@@ -27,7 +27,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.ingest import IngestError, Passage, build, passages_of_page, raw_sources
+from bot.knowledge import index
+from bot.knowledge.index import Passage
+from bot.knowledge.ingest import IngestError, build, passages_of_page, raw_sources
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # UK numbers as pages write them: 0 or +44 first, then digits with spaces, dashes
@@ -79,7 +81,7 @@ def unknown_contacts(text: str, phones: set[str], emails: set[str]) -> list[str]
 
 def page_text(path: Path) -> str:
     """All the visible text of a page, furniture included, one line per block."""
-    from bot.raw_pages import decode
+    from bot.knowledge.pages import decode
 
     text = decode(path)
     if path.suffix.lower() in (".html", ".htm"):
@@ -98,7 +100,7 @@ def _words(text: str) -> str:
 
 def dropped_lines(path: Path, passages: Sequence[Passage]) -> list[str]:
     """Lines of the page that its passages do not keep (compared word for word)."""
-    from bot.raw_pages import clean
+    from bot.knowledge.pages import clean
 
     # Passages of one section follow each other, so their texts joined give the
     # section back; titles, publishers and headings are kept as labels.
@@ -144,10 +146,10 @@ def answers_before_and_after(
     index_dir: Path,
 ) -> Iterable[str]:
     """Each question's answer from ``index_dir`` and from a copy with the pages."""
-    from bot.answers import answer
-    from bot.retrieval import Retriever
+    from bot.knowledge.answers import answer
+    from bot.knowledge.search import Retriever
 
-    before = Retriever(index_dir) if (index_dir / "manifest.json").exists() else None
+    before = Retriever(index_dir) if index.exists(index_dir) else None
     with tempfile.TemporaryDirectory(prefix="senbot-dry-run-") as tmp:
         trial = Path(tmp) / "index"
         if before is not None:  # its vectors are reused: only the pages are embedded

@@ -8,7 +8,7 @@ the person's area (or how to find it), then 999 and the lines open day and night
 
 from __future__ import annotations
 
-from bot.contacts import Contact, Directory, directory, normalise_area
+from bot.people.contacts import Contact, Directory, directory, normalise_area
 
 # Named in this order after SENDIAS; each is in knowledge/contacts.yml with its source.
 CRISIS_LINE_IDS = ("childline", "samaritans", "nhs_111_mental_health")

@@ -3,10 +3,10 @@
 The knowledge action records one event per question it handles: ``answered``
 (with the article's slug, or ``contacts`` for an answer from
 knowledge/contacts.yml; the question itself is not kept) or ``declined`` (with the
-question, personal details taken out by :func:`bot.privacy.redact`, so staff can see
+question, personal details taken out by :func:`bot.records.privacy.redact`, so staff can see
 what families asked that the knowledge does not cover). Events live in a second
 table of the feedback database, beside the "Was this helpful?" answers, with the
-conversation id hashed by the same salt (:class:`bot.feedback.FeedbackStore`).
+conversation id hashed by the same salt (:class:`bot.records.feedback.FeedbackStore`).
 Like feedback, recording never raises.
 """
 
@@ -17,8 +17,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from bot.feedback import FeedbackStore, _clip
-from bot.privacy import redact
+from bot.records.feedback import FeedbackStore, _clip
+from bot.records.privacy import redact
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Rating:
-    """One "Was this helpful?" answer, as stored by :mod:`bot.feedback`."""
+    """One "Was this helpful?" answer, as stored by :mod:`bot.records.feedback`."""
 
     at: datetime
     article: str

@@ -1,6 +1,6 @@
 """The staff review report: ``python -m bot report [--since D] [--csv F] [--html F]``.
 
-Built from the feedback database (:mod:`bot.review`): what families asked that
+Built from the feedback database (:mod:`bot.records.review`): what families asked that
 the assistant declined, grouped by meaning; which articles' answers did not
 help; which articles were never used; and answered / declined / unhelpful
 counts per week (weeks start on Monday). The terminal gets a plain summary;
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from bot.privacy import redact
-from bot.review import ANSWERED, DECLINED, Event, Rating, ReviewLog
+from bot.records.privacy import redact
+from bot.records.review import ANSWERED, DECLINED, Event, Rating, ReviewLog
 
 # Two declined questions this close (MiniLM cosine) are counted as one question.
 # Measured 2026-12-04 on eleven off-topic questions: paraphrases ("when do the bins
@@ -96,7 +96,7 @@ def group_questions(
     Args:
         questions: Declined questions (repeats count).
         threshold: Cosine similarity at or above which a question joins a group.
-        embed: Texts -> L2-normalised vectors; MiniLM (:func:`bot.embeddings.embed`)
+        embed: Texts -> L2-normalised vectors; MiniLM (:func:`bot.knowledge.embeddings.embed`)
             when None.
 
     Returns:
@@ -106,7 +106,7 @@ def group_questions(
     if not counts:
         return []
     if embed is None:
-        from bot.embeddings import embed as model_embed
+        from bot.knowledge.embeddings import embed as model_embed
 
         embed = model_embed
     wordings = sorted(counts, key=lambda q: (-counts[q], q.lower()))

@@ -5,7 +5,7 @@ the summary do not block each other). The conversation id is never stored as
 given: it is hashed with a salt kept beside the database, so a row can be grouped
 with others from the same conversation but not traced back to a person.
 Emails, phone numbers, postcodes and introduced names are taken out of the
-question and comment before they are stored (:func:`bot.privacy.redact`).
+question and comment before they are stored (:func:`bot.records.privacy.redact`).
 Recording never raises: a full disk or locked file is logged, and the person
 chatting still gets their reply.
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.privacy import redact
+from bot.records.privacy import redact
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Build the knowledge index: ``python -m bot.ingest [ARTICLES...] [--raw PATH...]``.
+"""Build the knowledge index: ``python -m bot.knowledge.ingest [ARTICLES...] [--raw PATH...]``.
 
 Each article in ``knowledge/articles/`` is a Markdown file with YAML front
 matter. Its ``## `` sections become passages (sentence-split with spaCy so a long
@@ -10,88 +10,48 @@ checksums).
 The new index is written into a temporary folder and swapped in with a rename,
 so a failed ingest (an empty, binary or unreadable file) names the file and
 leaves the previous index working. ``--check`` exits 0 when the index is up to
-date with the sources and the passage format (:data:`FORMAT_VERSION`) and 1
+date with the sources and the passage format (``index.FORMAT_VERSION``) and 1
 when it is not.
 
 Raw pages (``--raw`` and the ``SENBOT_EXTRA_SOURCES`` setting: folders or files of
 ``.txt``, ``.md`` and ``.html``) are cleaned of site furniture by
-:mod:`bot.raw_pages`, split under their headings and indexed beside the articles.
+:mod:`bot.knowledge.pages`, split under their headings and indexed beside the articles.
 
-Below :data:`IVF_FROM` passages the dense index is exact (``IndexFlatIP``); from
-there on it is ``IndexIVFFlat`` with about sqrt(n) lists, searched with
-:data:`NPROBE` of them (``benchmarks/retrieval.py`` measured the trade-off).
+The folder's files, the passage row and the faiss index kind are
+:mod:`bot.knowledge.index`'s: below its ``IVF_FROM`` passages the dense index is
+exact (``IndexFlatIP``); from there on it is ``IndexIVFFlat`` with about sqrt(n)
+lists, searched with ``NPROBE`` of them (``benchmarks/retrieval.py`` measured the
+trade-off).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import yaml
 
-from bot.embeddings import DIMENSION, MODEL_NAME
+from bot.knowledge import index
+from bot.knowledge.embeddings import DIMENSION
+from bot.knowledge.index import Passage
+from bot.knowledge.sources import date_text, is_unmaintained
 from bot.settings import get_settings
-from bot.sources import date_text, is_unmaintained
 
 if TYPE_CHECKING:  # numpy loads lazily, with the model
     import numpy as np
 
-# The index folder's files: this module writes them, bot.retrieval reads them.
-MANIFEST = "manifest.json"
-PASSAGES = "passages.jsonl"
-INDEX = "index.faiss"
-VECTORS = "vectors.npy"
-# Questions written under each article heading (knowledge/questions/<slug>.yml),
-# embedded beside the passages: one JSON line (slug, heading, question) a row.
-QUESTIONS = "questions.jsonl"
-QUESTION_VECTORS = "questions.npy"
 REQUIRED_KEYS = ("title", "area", "source_title", "source_publisher")
-# What a passage row holds. Raised when its fields change, so that
-# ``--check`` (and so ``make run``) rebuilds an index written by an older ingest.
-# 2: source_url, source_date, source_status and no_longer_maintained.
-FORMAT_VERSION = 2
 MAX_PASSAGE_WORDS = 180
-# Exact search stays under 20 ms up to here on a 2-core machine; above it, IVF.
-IVF_FROM = 50_000
-NPROBE = 16
 
 
 class IngestError(Exception):
     """A source could not be ingested; the message names the file."""
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One retrievable piece of an article, with where it came from."""
-
-    slug: str
-    title: str
-    heading: str
-    text: str
-    area: str
-    audience: str
-    source_title: str
-    source_publisher: str
-    source_section: str
-    source_file: str = ""
-    source_url: str = ""
-    source_date: str = ""  # the page's own date (ISO), "undated" or ""
-    source_status: str = ""  # e.g. "in force", "no longer maintained"
-    no_longer_maintained: bool = False
-
-    def embedding_text(self) -> str:
-        """What is embedded: the headings give a short section its subject."""
-        return f"{self.title}. {self.heading}. {self.text}"
 
 
 @lru_cache(maxsize=1)
@@ -248,7 +208,7 @@ def passages_of_page(path: Path) -> list[Passage]:
         IngestError: The file is empty, binary, undecodable or has no text once
             its site furniture is removed.
     """
-    from bot.raw_pages import PageError, read_page
+    from bot.knowledge.pages import PageError, read_page
 
     try:
         page = read_page(path)
@@ -278,7 +238,7 @@ def passages_of_page(path: Path) -> list[Passage]:
 
 def raw_sources(paths: Sequence[Path]) -> list[Path]:
     """The raw pages in the given files and folders (folders searched deeply), sorted."""
-    from bot.raw_pages import RAW_SUFFIXES
+    from bot.knowledge.pages import RAW_SUFFIXES
 
     files: list[Path] = []
     for path in paths:
@@ -318,13 +278,6 @@ def sources(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def read_manifest(index_dir: Path) -> dict | None:
-    try:
-        return json.loads((index_dir / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-
-
 def _key(path: Path, raw: bool) -> str:
     """How a source is named in the manifest: articles by name, raw pages by path."""
     return f"raw:{path.resolve()}" if raw else path.name
@@ -336,10 +289,8 @@ def _all_sources(paths: Sequence[Path], raw: Sequence[Path]) -> list[tuple[Path,
 
 def is_up_to_date(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = ()) -> bool:
     """True when the index was built from exactly these sources and this model."""
-    manifest = read_manifest(index_dir)
-    if not manifest or manifest.get("model") != MODEL_NAME:
-        return False
-    if manifest.get("format") != FORMAT_VERSION:
+    manifest = index.read_manifest(index_dir)
+    if manifest is None or index.mismatch(manifest, rows=True) or not index.exists(index_dir):
         return False
     try:
         current = {
@@ -347,87 +298,14 @@ def is_up_to_date(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = 
         }
     except (IngestError, OSError):
         return False
-    return manifest.get("sources") == current and (index_dir / INDEX).exists()
-
-
-def dense_index(matrix, ivf_from: int = IVF_FROM):
-    """The faiss index for these vectors: exact below ``ivf_from`` rows, IVF above.
-
-    Returns:
-        The filled index and a description for the manifest.
-    """
-    import math
-
-    import faiss
-
-    n = len(matrix)
-    if n < ivf_from:
-        index = faiss.IndexFlatIP(DIMENSION)
-        index.add(matrix)
-        return index, {"index_type": "IndexFlatIP"}
-    # About sqrt(n) lists, but at least ~39 training points per list as faiss wants.
-    nlist = max(1, min(int(math.sqrt(n)), n // 39))
-    quantizer = faiss.IndexFlatIP(DIMENSION)
-    index = faiss.IndexIVFFlat(quantizer, DIMENSION, nlist, faiss.METRIC_INNER_PRODUCT)
-    index.train(matrix)
-    index.add(matrix)
-    nprobe = min(NPROBE, nlist)
-    index.nprobe = nprobe
-    return index, {"index_type": "IndexIVFFlat", "nlist": nlist, "nprobe": nprobe}
-
-
-def write_index(
-    index_dir: Path,
-    passages: Sequence[dict],
-    matrix,
-    manifest: dict,
-    index=None,
-    questions: tuple[Sequence[dict], np.ndarray] | None = None,
-) -> None:
-    """Write an index folder in a staging folder and swap it in with a rename.
-
-    Args:
-        index_dir: Where the index lives; a previous one is replaced only once
-            the new one is complete.
-        passages: One dict per passage, in the order of ``matrix``'s rows.
-        matrix: The passages' L2-normalised embeddings.
-        manifest: Written as ``manifest.json``.
-        index: The faiss index; chosen by :func:`dense_index` when not given.
-        questions: The questions written under the headings and their vectors.
-    """
-    import faiss
-    import numpy as np
-
-    if index is None:
-        index, kind = dense_index(matrix)
-        manifest = {**manifest, **kind}
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=index_dir.parent))
-    try:
-        faiss.write_index(index, str(staging / INDEX))
-        np.save(staging / VECTORS, matrix)
-        with open(staging / PASSAGES, "w", encoding="utf-8") as out:
-            for passage in passages:
-                out.write(json.dumps(passage, ensure_ascii=False) + "\n")
-        if questions is not None:
-            rows, question_matrix = questions
-            np.save(staging / QUESTION_VECTORS, question_matrix)
-            with open(staging / QUESTIONS, "w", encoding="utf-8") as out:
-                for row in rows:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-        retired = index_dir.with_name(index_dir.name + ".old")
-        shutil.rmtree(retired, ignore_errors=True)
-        if index_dir.exists():
-            index_dir.rename(retired)
-        staging.rename(index_dir)
-        shutil.rmtree(retired, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    return manifest.get("sources") == current
 
 
 def build(
-    paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = (), ivf_from: int = IVF_FROM
+    paths: Sequence[Path],
+    index_dir: Path,
+    raw: Sequence[Path] = (),
+    ivf_from: int = index.IVF_FROM,
 ) -> dict:
     """Build a new index and swap it in; the old one stays if anything fails.
 
@@ -443,21 +321,13 @@ def build(
     import numpy as np
     from tqdm import tqdm
 
-    from bot.embeddings import embed
+    from bot.knowledge.embeddings import embed
 
     started = time.monotonic()
     files = _all_sources(paths, raw)
     if not files:
         raise IngestError("nothing to index: give articles or raw pages")
-    old = read_manifest(index_dir) or {}
-    old_vectors: dict[str, np.ndarray] = {}
-    if old.get("model") == MODEL_NAME and (index_dir / VECTORS).exists():
-        stored = np.load(index_dir / VECTORS)
-        offset = 0
-        for name, count in old.get("passage_counts", {}).items():
-            if old.get("text_checksums", {}).get(name):
-                old_vectors[old["text_checksums"][name]] = stored[offset : offset + count]
-            offset += count
+    old_vectors, old_questions = index.reusable_vectors(index_dir)
 
     all_passages: list[Passage] = []
     vectors = []
@@ -490,45 +360,31 @@ def build(
         text_checksums[key] = text_checksum
 
     matrix = np.vstack(vectors).astype("float32")
-    index, kind = dense_index(matrix, ivf_from)
-    manifest = {
-        "model": MODEL_NAME,
-        "dimension": DIMENSION,
-        "format": FORMAT_VERSION,
+    dense, kind = index.dense_index(matrix, ivf_from)
+    manifest = index.manifest(
         **kind,
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "passages": len(all_passages),
-        "sources": checksums,
-        "passage_counts": counts,
-        "text_checksums": text_checksums,
-        "reused_sources": reused,
-        "seconds": round(time.monotonic() - started, 2),
-    }
-    manifest["questions"] = len(questions)
-    question_matrix = _question_vectors(index_dir, old, questions)
-    write_index(
-        index_dir,
-        [asdict(p) for p in all_passages],
-        matrix,
-        manifest,
-        index,
-        questions=(questions, question_matrix),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        passages=len(all_passages),
+        sources=checksums,
+        passage_counts=counts,
+        text_checksums=text_checksums,
+        reused_sources=reused,
+        seconds=round(time.monotonic() - started, 2),
+        questions=len(questions),
+    )
+    question_matrix = _question_vectors(old_questions, questions)
+    index.save(
+        index_dir, all_passages, matrix, manifest, dense, questions=(questions, question_matrix)
     )
     return manifest
 
 
-def _question_vectors(index_dir: Path, old: dict, questions: Sequence[dict]):
-    """Embed the questions, reusing the previous index's vectors for unchanged ones."""
+def _question_vectors(previous: dict[str, np.ndarray], questions: Sequence[dict]):
+    """Embed the questions, reusing the previous index's vectors (by text) for unchanged ones."""
     import numpy as np
 
-    from bot.embeddings import embed
+    from bot.knowledge.embeddings import embed
 
-    previous: dict[str, np.ndarray] = {}
-    if old.get("model") == MODEL_NAME and (index_dir / QUESTION_VECTORS).exists():
-        stored = np.load(index_dir / QUESTION_VECTORS)
-        with open(index_dir / QUESTIONS, encoding="utf-8") as lines:
-            for row, line in zip(stored, lines):
-                previous[json.loads(line)["question"]] = row
     texts = [q["question"] for q in questions]
     missing = [t for t in dict.fromkeys(texts) if t not in previous]
     if missing:
@@ -541,7 +397,7 @@ def _question_vectors(index_dir: Path, old: dict, questions: Sequence[dict]):
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line for building or checking the index."""
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m bot.ingest", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bot.knowledge.ingest", description=__doc__)
     parser.add_argument(
         "paths", nargs="*", type=Path, help="articles or folders (default: knowledge/articles)"
     )
@@ -566,7 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--dry-run",
         action="store_true",
         help="show what the --raw pages would become and change; "
-        "write nothing (see bot/dry_run.py)",
+        "write nothing (see bot/knowledge/dry_run.py)",
     )
     parser.add_argument(
         "--ask",
@@ -585,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(
                 "--dry-run needs the pages to check (--raw PAGE...), and --ask needs --dry-run"
             )
-        from bot import dry_run
+        from bot.knowledge import dry_run
 
         return dry_run.run(args.raw, args.ask, paths, settings.extra_sources, args.index_dir)
     try:

@@ -1,6 +1,6 @@
 """Staff console: chat with the running assistant and see why it said what it said.
 
-``make shell`` (``python -m bot.console [--explain] [--url URL]``) talks to the
+``make shell`` (``python -m bot.staff.console [--explain] [--url URL]``) talks to the
 assistant that ``make run`` started, through the same REST channel families'
 messages take, as a fresh conversation (a random sender id) each time it starts.
 It does not start the assistant: if Rasa does not answer, it says to run
@@ -23,7 +23,7 @@ recomputed:
 - the candidate passages with their scores and sources, the decline threshold,
   the decision and the contact entries used, from the ``explanation`` the
   knowledge action puts in the reply's custom data (the evidence of
-  :func:`bot.answers.answer`).
+  :func:`bot.knowledge.answers.answer`).
 
 Input comes through prompt_toolkit (line editing, Up for earlier questions)
 when the console runs in a terminal, and plain lines otherwise (a pipe); output
@@ -414,12 +414,12 @@ def _piped_lines(console: Console, stream=None) -> Iterable[str]:
 def main(
     argv: Sequence[str] | None = None, read_lines: Callable[[Console], Iterable[str]] | None = None
 ) -> int:
-    """Command line: ``python -m bot.console [--explain] [--url URL]``."""
+    """Command line: ``python -m bot.staff.console [--explain] [--url URL]``."""
     from bot.settings import get_settings
 
     settings = get_settings()
     parser = argparse.ArgumentParser(
-        prog="python -m bot.console",
+        prog="python -m bot.staff.console",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -431,7 +431,7 @@ def main(
     )
     args = parser.parse_args(argv)
     console = Console(highlight=False)
-    from bot.stack import read_api_token
+    from bot.stack.prepare import read_api_token
 
     client = Client(args.url, token=read_api_token(settings))
     if not client.reachable():

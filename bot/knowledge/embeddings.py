@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from bot.settings import Settings, get_settings
+from bot.settings import Settings, get_settings, use_offline_env
 
 if TYPE_CHECKING:  # pragma: no cover
     from sentence_transformers import SentenceTransformer
@@ -131,8 +131,7 @@ def export_onnx(settings: Settings | None = None) -> Path:
     if path.is_file():
         print(f"MiniLM ONNX file is up to date ({path})", flush=True)
         return path
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    use_offline_env()
     os.environ.setdefault("USE_TF", "0")  # transformers would import TensorFlow too
     import time
 
@@ -313,8 +312,7 @@ class TorchMiniLM:
     backend = "torch"
 
     def __init__(self, folder: Path, threads: int | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        use_offline_env()
         from sentence_transformers import SentenceTransformer
 
         self.model: SentenceTransformer = SentenceTransformer(str(folder), device="cpu")
@@ -471,5 +469,5 @@ def token_vectors(texts: Sequence[str], batch_size: int = 32) -> list[TokenVecto
 
 
 if __name__ == "__main__":
-    # ``python -m bot.embeddings``: the build step bot.stack's prepare runs.
+    # ``python -m bot.knowledge.embeddings``: the build step bot.stack's prepare runs.
     export_onnx()

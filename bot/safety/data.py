@@ -1,0 +1,49 @@
+"""The crisis check's reviewed data: the kinds of result, where the phrases live, the tuning half.
+
+The phrases, patterns, masks and risk words are YAML in the top-level ``safety/``
+folder so a clinical reviewer reads them as data; this module only finds and loads
+them. The tuning half of the safety sets (``evaluation/safety/``) is named here
+because the learned layer (:mod:`bot.safety.learned`) trains on it and the model's
+training fingerprint (:mod:`bot.stack.prepare`) includes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from bot.settings import REPO_ROOT
+
+CRISIS = "crisis"
+DISCLOSURE = "disclosure"
+CHECK_IN = "check_in"
+NONE = "none"
+
+SAFETY_DIR = REPO_ROOT / "safety"
+# The tuning half: the learned layer trains on these, and only these. The held-out
+# half (evaluation/safety/heldout/) is never read here.
+TUNING_FILES = (
+    "evaluation/safety/crisis.yml",
+    "evaluation/safety/disclosure.yml",
+    "evaluation/safety/not_crisis.yml",
+    "evaluation/safety/calibration.yml",
+    "evaluation/safety/warning_signs.yml",
+    "evaluation/answers/tuning.yml",
+)
+# NLU training examples of every other intent are ordinary messages too.
+NLU_DIR = REPO_ROOT / "data" / "nlu"
+
+
+def load(name: str) -> Any:
+    """One file of ``safety/``, parsed."""
+    return yaml.safe_load((SAFETY_DIR / name).read_text(encoding="utf-8"))
+
+
+def _phrases(kind: str) -> tuple[str, ...]:
+    return tuple(p for group in load("phrases.yml")[kind] for p in group["phrases"])
+
+
+# The curated phrase sets for the semantic layer. None of them is in a test set.
+CRISIS_PHRASES: tuple[str, ...] = _phrases("crisis")
+DISCLOSURE_PHRASES: tuple[str, ...] = _phrases("disclosure")
