@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from bot.knowledge import ingest  # noqa: E402
+from bot.knowledge.articles import passages_of  # noqa: E402
 from bot.knowledge.embeddings import DIMENSION, embed, get_model  # noqa: E402
 from bot.knowledge.index import VECTORS, dense_index, save  # noqa: E402
 from bot.knowledge.search import CANDIDATES, Retriever, tokens  # noqa: E402
@@ -181,7 +182,7 @@ def synthetic_passages(n: int, rng: random.Random) -> list[dict]:
     """n passages of three sentences shuffled from the real corpus."""
     sentences = []
     for path in sorted(ARTICLES.glob("*.md")):
-        for passage in ingest.passages_of(path):
+        for passage in passages_of(path):
             sentences += [s for s in re.split(r"(?<=[.!?])\s+", passage.text) if s]
     out = []
     for i in range(n):

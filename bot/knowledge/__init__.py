@@ -1,7 +1,8 @@
 """The knowledge: local offer pages to an index, and questions to answers.
 
-- :mod:`~bot.knowledge.pages` raw pages to sections; :mod:`~bot.knowledge.ingest`
-  builds the index (the only writer) in the format :mod:`~bot.knowledge.index` owns;
+- :mod:`~bot.knowledge.pages` raw pages to sections; :mod:`~bot.knowledge.articles`
+  articles, questions and pages to passages; :mod:`~bot.knowledge.ingest` builds the
+  index (the only writer) in the format :mod:`~bot.knowledge.index` owns;
   :mod:`~bot.knowledge.dry_run` previews a page.
 - :mod:`~bot.knowledge.embeddings` the MiniLM model; :mod:`~bot.knowledge.search`
   BM25 and dense search; :mod:`~bot.knowledge.answers` the reply the person reads;

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge.ingest import IngestError, read_article
+from bot.knowledge.articles import IngestError, read_article
 from bot.knowledge.sources import MAX_AGE_YEARS, is_unmaintained
 from bot.knowledge.sources import parse_date as _date
 from bot.knowledge.sources import years_between as _years_between

@@ -2,7 +2,7 @@
 
 Shows what adding raw pages would do, and writes nothing:
 
-- the passages each page becomes (as :func:`bot.knowledge.ingest.passages_of_page` cuts
+- the passages each page becomes (as :func:`bot.knowledge.articles.passages_of_page` cuts
   it, site furniture dropped) and the lines of the page that were dropped;
 - every phone number and email address in the page that is not in
   ``knowledge/contacts.yml`` (the assistant only gives sourced contacts, so a
@@ -28,8 +28,9 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge import index
+from bot.knowledge.articles import IngestError, passages_of_page, raw_sources
 from bot.knowledge.index import Passage
-from bot.knowledge.ingest import IngestError, build, passages_of_page, raw_sources
+from bot.knowledge.ingest import build
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # UK numbers as pages write them: 0 or +44 first, then digits with spaces, dashes

@@ -18,6 +18,8 @@ pooling here is sentence-transformers' (mean over the attention mask, then L2),
 within ~1e-6 of PyTorch (``tests/bot/test_embeddings.py``).
 
 This module owns the ONNX file: its name, how it is built and how it is read.
+It is longer than most (about 480 lines) because the two backends, the export and
+the pooling must agree to 1e-6 and are easier to check side by side in one file.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ Retention: ``purge`` deletes conversations whose last event is older than
 rows from the feedback database; ``python -m bot.stack`` runs it at start and
 then daily (``purge_daily``).
 
-It imports neither Rasa nor Flask.
+It imports neither Rasa nor Flask. Redaction and retention share one file (about
+370 lines) so a privacy reviewer reads everything that removes personal data in
+one place.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ that exits is started again; Ctrl-C or SIGTERM stops all of them, last started
 first. docs/scaling.md explains the design and its figures.
 
 This module starts processes and writes files; like :mod:`bot.stack` it imports
-neither Rasa nor Flask.
+neither Rasa nor Flask. It is one of the longer files (about 480 lines) because
+it is one deployment: the generated configuration of PostgreSQL, Redis and nginx
+and the order they start in are read together.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ Declined questions are grouped greedily by MiniLM cosine similarity
 (:data:`GROUP_AT`): the most frequent wording starts a group and every question
 at least that close to it joins. Everything stored was redacted on the way in
 and is redacted again here.
+
+About 440 lines, over the house's 300: the terminal, CSV and HTML outputs are
+the same findings written three ways, kept beside the one function that finds them.
 """
 
 from __future__ import annotations

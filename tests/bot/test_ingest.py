@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from bot.knowledge import index, ingest
+from bot.knowledge.articles import passages_of, source_checksum
 from bot.settings import REPO_ROOT
 
 ARTICLES = REPO_ROOT / "knowledge" / "articles"
@@ -78,9 +79,7 @@ def test_a_bad_file_is_named_and_the_old_index_keeps_working(
 
 
 def test_passages_carry_the_pages_address_date_and_status():
-    by_slug = {
-        p.slug: p for path in sorted(ARTICLES.glob("*.md")) for p in ingest.passages_of(path)
-    }
+    by_slug = {p.slug: p for path in sorted(ARTICLES.glob("*.md")) for p in passages_of(path)}
     old = by_slug["sen-and-disability"]
     assert (old.source_date, old.source_url, old.no_longer_maintained) == (
         "2018-03-08",
@@ -111,7 +110,7 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
     manifest = {
         "model": "sentence-transformers/all-MiniLM-L6-v2",
         "dimension": 384,
-        "sources": {"one.md": ingest.source_checksum(article, False)},
+        "sources": {"one.md": source_checksum(article, False)},
     }
     for version, up_to_date in ((None, False), (1, False), (index.FORMAT_VERSION, True)):
         if version is not None:
