@@ -1,4 +1,8 @@
-"""Store whether an answer helped, so the people who run the assistant can improve it."""
+"""Store whether an answer helped, so the people who run the assistant can improve it.
+
+The replies are the domain's responses ``utter_feedback_thanks`` and
+``utter_feedback_sorry`` (with its SENDIAS button).
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,8 @@ _NEGATIVE = re.compile(
     r"|confus\w*|pointless)\b",
     re.I,
 )
-
-
-THANKS = "Thank you for telling me. It helps the people who look after this assistant improve it."
-SORRY = (
-    "Sorry that didn't help. You could ask in another way, or talk to a person at "
-    "SENDIAS, the free and impartial SEND advice service."
-)
-SENDIAS_BUTTON = [{"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}]
+THANKS = "utter_feedback_thanks"
+SORRY = "utter_feedback_sorry"  # with a button to talk to a person (SENDIAS)
 
 
 def helpful_from(tracker: Tracker) -> bool:
@@ -66,8 +64,5 @@ class ActionRecordFeedback(Action):
                 helpful=helpful,
                 comment=None if comment.startswith("/") else comment,
             )
-        if helpful:
-            dispatcher.utter_message(text=THANKS)
-        else:
-            dispatcher.utter_message(text=SORRY, buttons=SENDIAS_BUTTON)
+        dispatcher.utter_message(response=THANKS if helpful else SORRY)
         return [SlotSet("helpful", None), SlotSet("last_article", None)]

@@ -8,9 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.knowledge import areas
 from bot.knowledge.answers import answer
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
+from bot.people import replies
 from bot.people.contacts import normalise_area
 from bot.people.handoff import (
     AREA_BUTTONS,
@@ -20,12 +22,6 @@ from bot.people.handoff import (
     asks_a_question_too,
     handoff,
 )
-
-COUNTY = {
-    "oxfordshire": "Oxfordshire",
-    "buckinghamshire": "Buckinghamshire",
-    "cornwall": "Cornwall",
-}
 
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
 
@@ -75,7 +71,7 @@ class ActionHandoff(Action):
         events: list[dict[str, Any]] = []
         if intent == "talk_to_someone" and asks_a_question_too(text):
             # As an unsure topic: the stricter decline threshold applies.
-            reply = answer(self.retriever, text, None, 0.0, COUNTY.get(area or ""))
+            reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
             if reply.kind == "knowledge" and reply.hit is not None:
                 dispatcher.utter_message(text=reply.text)
                 dispatcher.utter_message(
@@ -103,9 +99,6 @@ class ActionAreaNoted(Action):
             return events + say_handoff(
                 dispatcher, kind, tracker.get_slot("handoff_text") or "", area
             )
-        place = area.capitalize() if area != "elsewhere" else "your area"
-        dispatcher.utter_message(
-            text=f"Thanks. I'll use {place} when the answer depends on where you live. "
-            "What would you like to know?"
-        )
+        place = areas.name_of(area) or replies.reply("area_unknown_place")
+        dispatcher.utter_message(text=replies.reply("area_noted", place=place))
         return events

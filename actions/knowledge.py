@@ -9,6 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
+from bot.knowledge import areas
 from bot.knowledge.answers import answer
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
@@ -17,26 +18,13 @@ from bot.people.contacts import normalise_area
 from bot.people.handoff import COMPLAINT, is_complaint
 from bot.records.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
 
-UNSURE_REPLY = (
-    "I'm not sure I have a good answer to that. Could you put it another way? I can "
-    "help with questions about SEN Support at school, EHC needs assessments, funding "
-    "and where to get help. For advice from a person, search your council's local "
-    'offer for "SENDIAS".'
-)
-DID_YOU_MEAN = (
-    "I'm not sure I understood. I can help with SEN Support at school, EHC needs "
-    "assessments, who pays for support and where to get help. Did you mean one of these?"
-)
+# The replies are responses in domain.yml; the topic guesses and the SENDIAS button
+# are added to them here, in that order.
+UNSURE_REPLY = "utter_unsure"
+DID_YOU_MEAN = "utter_did_you_mean"
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
-FEEDBACK_BUTTONS = [
-    {"title": "Yes, it helped", "payload": '/give_feedback{"helpful": "yes"}'},
-    {"title": "No, it didn't", "payload": '/give_feedback{"helpful": "no"}'},
-]
-COUNTY = {
-    "oxfordshire": "Oxfordshire",
-    "buckinghamshire": "Buckinghamshire",
-    "cornwall": "Cornwall",
-}
+# "Was this helpful?" with its yes / no buttons: a response in domain.yml.
+ASK_HELPFUL = "utter_ask_helpful"
 
 
 def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
@@ -87,7 +75,7 @@ class ActionAnswerFromKnowledge(Action):
         name, confidence = intent.get("name"), float(intent.get("confidence") or 0.0)
         question = question_for(name, tracker.latest_message.get("text") or "")
         area_key = normalise_area(tracker.get_slot("area"))
-        area = COUNTY.get(area_key or "")
+        area = areas.name_of(area_key)
         if not question.startswith("/") and is_complaint(question):
             # A complaint about a named service gets the complaint route, whatever
             # topic the classifier heard in it.
@@ -112,9 +100,8 @@ class ActionAnswerFromKnowledge(Action):
         if reply.declined or reply.hit is None:
             self.review.record_event(DECLINED, conversation=tracker.sender_id, question=question)
             buttons = guesses(tracker)
-            text = DID_YOU_MEAN if buttons else UNSURE_REPLY
             dispatcher.utter_message(
-                text=text,
+                response=DID_YOU_MEAN if buttons else UNSURE_REPLY,
                 buttons=buttons + [SENDIAS_BUTTON],
                 json_message={"explanation": explanation},
             )
@@ -128,5 +115,5 @@ class ActionAnswerFromKnowledge(Action):
             text=source_line(hit),
             json_message={"source": source_json(hit), "explanation": explanation},
         )
-        dispatcher.utter_message(text="Was this helpful?", buttons=FEEDBACK_BUTTONS)
+        dispatcher.utter_message(response=ASK_HELPFUL)
         return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]

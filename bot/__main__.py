@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from bot.knowledge import areas
 from bot.knowledge.answers import PIPELINES, answer
 from bot.knowledge.search import MODES, Retriever
 from bot.knowledge.sources import source_line
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question from the knowledge index")
     ask.add_argument("question")
-    ask.add_argument("--area", choices=["Oxfordshire", "Buckinghamshire", "Cornwall"])
+    ask.add_argument("--area", choices=areas.names())
     ask.add_argument("--intent", help="the classifier's intent, e.g. diagnosis_needed")
     ask.add_argument("--confidence", type=float, default=0.9, help="with --intent")
     ask.add_argument("--pipeline", choices=PIPELINES, help="default: the setting (v2)")

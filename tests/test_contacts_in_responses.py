@@ -37,7 +37,8 @@ PHONE = re.compile(
     r"(?<![\d£.,/-])(?:0\d{2,4}[ -]?\d{3,4}(?:[ -]?\d{3,4})?|999|111|116 ?\d{3})(?!\d|[.,%]\d)"
     r"|(?<=\bto )\d{5}\b"
 )
-# Every file whose text can reach a person: replies, actions, the core's messages,
+# Every file whose text can reach a person: replies (domain.yml, knowledge/replies.yml),
+# the areas' names and buttons, actions, the core's messages,
 # the channels, the widget's code, pages and script, and the knowledge itself.
 SHOWN = (
     "domain.yml",
@@ -49,6 +50,8 @@ SHOWN = (
     "web_widget/static/*.js",
     "knowledge/articles/*.md",
     "knowledge/questions/*.yml",
+    "knowledge/replies.yml",
+    "knowledge/areas.yml",
 )
 # Redaction's own examples: Ofcom's numbers for drama, never a real service.
 NOT_SHOWN = {"bot/records/privacy.py"}
@@ -88,3 +91,11 @@ def test_the_widgets_own_messages_take_their_numbers_from_the_contacts():
     assert "0800 1111" in cannot_connect(real)
     assert "0800 000 0000" in cannot_connect(changed) and "0800 1111" not in cannot_connect(changed)
     assert "999" in rate_limited(real)
+
+
+def test_the_reply_templates_hold_no_contact_details_of_their_own():
+    # knowledge/replies.yml is filled in from knowledge/contacts.yml: no number,
+    # email or web address is written in it.
+    text = (REPO_ROOT / "knowledge" / "replies.yml").read_text(encoding="utf-8")
+    assert PHONE.findall(text) == []
+    assert re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+|https?://|www\.", text) == []

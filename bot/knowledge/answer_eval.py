@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge import areas
 from bot.settings import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "evaluation" / "answers"
@@ -45,11 +46,7 @@ DECLINE_MARKS = (
     "I'm not sure I understood",
     "I can only help with questions about special educational needs",
 )
-COUNTY = {
-    "oxfordshire": "Oxfordshire",
-    "buckinghamshire": "Buckinghamshire",
-    "cornwall": "Cornwall",
-}
+COUNTY = {a.slot: a.name for a in areas.areas()}  # slot value -> county name
 
 
 @dataclass

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.knowledge import areas
 from bot.knowledge.search import (
     CANDIDATES,
     COUNTIES,
@@ -257,11 +258,6 @@ _SERVICES: Sequence[tuple[re.Pattern[str], str]] = (
     (re.compile(r"\bhealthy\s+minds\b|\btalking\s+therap", re.I), "healthy_minds_bucks"),
     (re.compile(r"\bcamhs\b|single\s+point\s+of\s+access", re.I), "camhs_spa_buckinghamshire"),
 )
-_AREA_KEYS = {
-    "Oxfordshire": "oxfordshire",
-    "Buckinghamshire": "buckinghamshire",
-    "Cornwall": "cornwall",
-}
 
 
 def contact_answer(question: str, area: str | None) -> Reply | None:
@@ -274,7 +270,7 @@ def contact_answer(question: str, area: str | None) -> Reply | None:
     if not wanted:
         return None
     found = directory()
-    area_key = _AREA_KEYS.get(area or "")
+    area_key = areas.slot_of(area)
     contacts = []
     for service in wanted:
         if service == "sendias":

@@ -29,12 +29,10 @@ from typing import Any
 
 import yaml
 
+from bot.knowledge import areas
+
 RAW_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
-COUNTIES = {
-    "Oxfordshire": ("oxfordshire", "oxford"),
-    "Buckinghamshire": ("buckinghamshire", "bucks"),
-    "Cornwall": ("cornwall", "cornish"),
-}
+COUNTIES = areas.words()  # county name -> words naming it, from knowledge/areas.yml
 
 # Elements that are never the page's content.
 FURNITURE_TAGS = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.knowledge import index
+from bot.knowledge import areas, index
 from bot.knowledge.embeddings import use_threads
 from bot.knowledge.index import IndexMismatch as IndexMismatch  # raised by index.load
 from bot.knowledge.index import Passage, fields_of
@@ -31,7 +31,7 @@ CANDIDATES = 30
 ABSTAIN_BELOW = 0.35
 MAX_ANSWER_WORDS = 120
 MAX_QUERY_CHARS = 2000  # a longer message is searched by its start
-COUNTIES = {"Oxfordshire", "Buckinghamshire", "Cornwall"}
+COUNTIES = set(areas.names())  # from knowledge/areas.yml
 _STOP = set(
     "a an and are as at be by can do does for from how i if in is it me my of on or "
     "our so that the their them there they this to we what when where which who why "

@@ -18,10 +18,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.knowledge import areas
 from bot.settings import get_settings
 
 UK = ZoneInfo("Europe/London")
-AREAS = ("oxfordshire", "buckinghamshire", "cornwall", "elsewhere")
+AREAS = areas.slot_values()  # the area slot's values, from knowledge/areas.yml
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # Open day and night: the crisis lines offered when a local line is closed.

@@ -1,8 +1,9 @@
 """Putting people in touch with a person: SENDIAS, SENSS and the complaints routes.
 
 Pure logic, no Rasa: given what was asked, the area (if known) and the time, say who
-to contact and how, from knowledge/contacts.yml only. Where the answer depends on the
-area and the area is not known, say so, and the caller asks for it.
+to contact and how, from knowledge/contacts.yml only, in the sentences of
+knowledge/replies.yml. Where the answer depends on the area and the area is not
+known, say so, and the caller asks for it (with the areas table's buttons).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from bot.knowledge import areas
 from bot.people.contacts import UK, Directory, directory
+from bot.people.replies import reply
 
 SENDIAS = "sendias"
 COMPLAINT = "complaint"
@@ -21,7 +24,8 @@ _SENSS = re.compile(
     r"|special educational needs support service)\b",
     re.I,
 )
-_OXON = re.compile(r"\b(oxfordshire|oxon|oxford)\b", re.I)
+# SENSS is one county's service: complaints about it go to its senior managers.
+SENSS_ID = "senss_oxfordshire"
 _COUNCIL = re.compile(
     r"\b(council|local authority|\bla\b|ehc ?(needs )?assessment|ehcp|ehc plan|caseworker"
     r"|case worker|send team|isend|panel)\b",
@@ -33,25 +37,12 @@ _SCHOOL = re.compile(
     re.I,
 )
 
-SCHOOL_STEPS = (
-    "For a complaint about a school, follow the school's own complaints policy (it is "
-    "usually on the school's website). The usual order is: talk to the class teacher, "
-    "then the SENCo, then the head teacher, and then the governors."
-)
-SENDIAS_ELSEWHERE = (
-    "SENDIAS (the SEND Information, Advice and Support Service) gives free, impartial "
-    "help with meetings, forms, EHC needs assessments and appeals. I don't have the "
-    'details for your area: search your council\'s local offer for "SENDIAS".'
-)
+SCHOOL_STEPS = reply("school_steps")
+SENDIAS_ELSEWHERE = reply("sendias_elsewhere")
 
 
-AREA_QUESTION = "The answer depends on where you live. Which area are you in?"
-AREA_BUTTONS = [
-    {"title": "Oxfordshire", "payload": '/inform_area{"area": "oxfordshire"}'},
-    {"title": "Buckinghamshire", "payload": '/inform_area{"area": "buckinghamshire"}'},
-    {"title": "Cornwall", "payload": '/inform_area{"area": "cornwall"}'},
-    {"title": "Somewhere else", "payload": '/inform_area{"area": "elsewhere"}'},
-]
+AREA_QUESTION = reply("area_question")
+AREA_BUTTONS = areas.buttons()
 
 
 @dataclass
@@ -100,9 +91,17 @@ def is_complaint(text: str) -> bool:
     return bool(_COMPLAINT_WORDS.search(text) or (_SENSS.search(text) and _CONCERN.search(text)))
 
 
-def complaint_target(text: str, area: str | None) -> str:
+def senss_area(contacts: Directory | None = None) -> str | None:
+    """The area slot value of the county SENSS serves (its contact's area)."""
+    return areas.slot_of((contacts or directory())[SENSS_ID].area)
+
+
+def complaint_target(text: str, area: str | None, contacts: Directory | None = None) -> str:
     """'senss', 'council', 'school' or 'unclear' for a complaint message."""
-    if _SENSS.search(text) and (area in (None, "oxfordshire") or _OXON.search(text)):
+    home = senss_area(contacts)
+    if _SENSS.search(text) and (
+        area in (None, home) or (home is not None and areas.by_slot(home).mentioned_in(text))
+    ):
         return "senss"
     council, school = bool(_COUNCIL.search(text)), bool(_SCHOOL.search(text))
     if council and not school:
@@ -112,10 +111,7 @@ def complaint_target(text: str, area: str | None) -> str:
     return "unclear"
 
 
-SENDIAS_INTRO = (
-    "SENDIAS (the SEND Information, Advice and Support Service) gives free, "
-    "impartial help with meetings, forms, EHC needs assessments and appeals."
-)
+SENDIAS_INTRO = reply("sendias_intro")
 
 
 def _sendias(area: str | None, now: dt.datetime, contacts: Directory) -> Handoff:
@@ -143,31 +139,25 @@ def _open_now(contacts: Directory, now: dt.datetime, closed) -> str:
     ]
     lines = []
     if ways:
-        lines.append("While the line is closed you can " + " or ".join(ways) + ".")
+        lines.append(reply("line_closed", ways=" or ".join(ways)))
     urgent = "; ".join(
         f"{c.service.split(' (')[0]} {c.phone or c.text}" for c in contacts.open_now_instead(now)
     )
-    lines.append(f"If it is urgent or about someone's safety, these are open now: {urgent}.")
+    lines.append(reply("open_now", lines=urgent))
     return " ".join(lines)
 
 
 def _complaint(text: str, area: str | None, now: dt.datetime, contacts: Directory) -> Handoff:
-    target = complaint_target(text, area)
+    target = complaint_target(text, area, contacts)
     result = Handoff()
     if target == "senss":
-        senss = contacts["senss_oxfordshire"]
-        result.messages.append(
-            "To comment on or complain about SENSS (Oxfordshire's Special Educational "
-            "Needs Support Service), ask for a senior manager. " + senss.describe(now)
-        )
+        senss = contacts[SENSS_ID]
+        result.messages.append(reply("senss_complaint", contact=senss.describe(now)))
         result.contact_ids.append(senss.id)
-        area = "oxfordshire"
+        area = senss_area(contacts)
         council = contacts.find("council_complaints", area)
         if council:
-            result.messages.append(
-                "If you are still unhappy after that, use the council's complaints "
-                "route: " + council[0].describe(now)
-            )
+            result.messages.append(reply("council_after_senss", contact=council[0].describe(now)))
             result.contact_ids.append(council[0].id)
     elif target == "school":
         result.messages.append(SCHOOL_STEPS)
@@ -178,20 +168,14 @@ def _complaint(text: str, area: str | None, now: dt.datetime, contacts: Director
             result.messages.append(SCHOOL_STEPS)
         council = contacts.find("council_complaints", area)
         if council:
-            result.messages.append(
-                "For a complaint about the council's SEND service: " + council[0].describe(now)
-            )
+            result.messages.append(reply("council_complaint", contact=council[0].describe(now)))
             result.contact_ids.append(council[0].id)
         else:
-            result.messages.append(
-                "For a complaint about the council: search your council's website "
-                'for "complaints".'
-            )
+            result.messages.append(reply("council_unknown"))
     sendias = _sendias(area, now, contacts) if area else Handoff([SENDIAS_ELSEWHERE])
     if sendias.messages:
         result.messages.append(
-            "If you would like impartial help to make a complaint: "
-            + " ".join(sendias.messages[1:] or sendias.messages)
+            reply("complaint_sendias", sendias=" ".join(sendias.messages[1:] or sendias.messages))
         )
         result.contact_ids += sendias.contact_ids
     return result

@@ -4,18 +4,16 @@ When the action server is down, slow or failing, Rasa logs an error and sends
 nothing: the person would get silence. The channels (``channels/never_silent.py``)
 send this reply instead. It needs nothing but ``knowledge/contacts.yml``: SENDIAS for
 the person's area (or how to find it), then 999 and the lines open day and night.
+The sentences are in ``knowledge/replies.yml``.
 """
 
 from __future__ import annotations
 
 from bot.people.contacts import Contact, Directory, directory, normalise_area
+from bot.people.replies import reply
 
 # Named in this order after SENDIAS; each is in knowledge/contacts.yml with its source.
 CRISIS_LINE_IDS = ("childline", "samaritans", "nhs_111_mental_health")
-SENDIAS_SEARCH = (
-    'search {where} local offer for "SENDIAS" (the SEND Information, Advice '
-    "and Support Service): it gives free, impartial advice"
-)
 
 
 def _sendias(contact: Contact) -> str:
@@ -27,13 +25,13 @@ def _sendias(contact: Contact) -> str:
     ways = [w for w in ways if w]
     if ways:
         return f"contact {contact.service}: " + ", ".join(ways)
-    return SENDIAS_SEARCH.format(where=f"the {contact.area}")
+    return reply("sendias_search", where=f"the {contact.area}")
 
 
 def _line(contact: Contact) -> str:
     audience = " (under 19s)" if contact.id == "childline" else ""
     if contact.id == "nhs_111_mental_health":
-        return f"NHS {contact.phone} (choose the mental health option)"
+        return reply("nhs_mental_health_line", phone=contact.phone)
     return f"{contact.service} {contact.phone}{audience}"
 
 
@@ -51,19 +49,14 @@ def cannot_look_up(area: object = None, contacts: Directory | None = None) -> st
     contacts = contacts or directory()
     county = normalise_area(area)
     found = contacts.find("sendias", county) if county else []
-    sendias = _sendias(found[0]) if found else SENDIAS_SEARCH.format(where="your council's")
+    sendias = _sendias(found[0]) if found else reply("sendias_search", where="your council's")
     lines = [
         _line(contacts[cid])
         for cid in CRISIS_LINE_IDS
         if cid in contacts.by_id and contacts[cid].phone
     ]
     danger = danger_number(contacts)
-    return (
-        "Sorry, I can't look that up right now. Please try again in a few minutes. "
-        f"For advice from a person about SEND, {sendias}. "
-        f"If you or someone else is in danger, call {danger}. "
-        "To talk to someone now, day or night: " + ", ".join(lines) + "."
-    )
+    return reply("cannot_look_up", sendias=sendias, danger=danger, lines=", ".join(lines))
 
 
 def danger_number(contacts: Directory | None = None) -> str:
@@ -84,17 +77,9 @@ def cannot_connect(contacts: Directory | None = None) -> str:
         for cid in ("nhs_111_mental_health", "childline", "samaritans")
         if cid in contacts.by_id and contacts[cid].phone
     ]
-    return (
-        "Sorry, I can't connect right now. If you or someone else is in danger, call "
-        f"{danger_number(contacts)}. For urgent mental health help call "
-        + ", ".join(lines)
-        + ". For SEND advice, search your council's local offer for 'SENDIAS'."
-    )
+    return reply("cannot_connect", danger=danger_number(contacts), lines=", ".join(lines))
 
 
 def rate_limited(contacts: Directory | None = None) -> str:
     """What a person sending faster than the limit is told."""
-    return (
-        "You're sending messages faster than I can answer. Please wait a minute and "
-        f"try again. If you or someone else is in danger, call {danger_number(contacts)}."
-    )
+    return reply("rate_limited", danger=danger_number(contacts))

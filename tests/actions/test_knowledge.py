@@ -37,10 +37,7 @@ def test_answer_then_source_then_was_it_helpful(action):
     assert answer["text"]
     assert source["text"].startswith("Source: ")
     assert source["custom"]["source"]["title"] in source["text"]
-    assert [b["payload"] for b in helpful["buttons"]] == [
-        '/give_feedback{"helpful": "yes"}',
-        '/give_feedback{"helpful": "no"}',
-    ]
+    assert helpful["response"] == "utter_ask_helpful"
     article = {e["name"]: e["value"] for e in events}["last_article"]
     assert article == source["custom"]["source"]["article"]
 
@@ -55,7 +52,7 @@ def test_unrelated_question_gets_the_unsure_reply_and_a_person(action):
     dispatcher = CollectingDispatcher()
     action.run(dispatcher, tracker_saying("what time does the football kick off tonight"), {})
     (message,) = dispatcher.messages
-    assert message["text"] == UNSURE_REPLY
+    assert message["response"] == UNSURE_REPLY
     assert [b["payload"] for b in message["buttons"]] == ["/talk_to_someone"]
 
 
@@ -72,7 +69,7 @@ def test_unsure_with_guesses_asks_did_you_mean(action):
     )
     action.run(dispatcher, tracker, {})
     (message,) = dispatcher.messages
-    assert message["text"] == DID_YOU_MEAN
+    assert message["response"] == DID_YOU_MEAN
     assert [b["payload"] for b in message["buttons"]] == [
         "/funding",
         "/senco_role",
