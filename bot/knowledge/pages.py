@@ -17,6 +17,9 @@ HTML is parsed with Beautiful Soup. Site furniture goes in two steps:
    phrases that are never knowledge ("Print entire guide", "Skip to main content",
    "Was this page useful?", rating words, cookie notices, "This site is no longer
    maintained" banners, "Share this page", breadcrumbs "Home > ...").
+
+About 340 lines, over the house's 300: the cleaning rules above are one pipeline,
+tested page by page (``tests/bot/test_ingest_raw.py``), and read best in order.
 """
 
 from __future__ import annotations
