@@ -5,7 +5,7 @@ long conversation to turn 50); ``--baseline REV`` (e.g. ``--baseline 6671525``)
 measures that revision too, in the same run, and prints the two columns.
 
 For each version it starts the action server, Rasa and the widget on free loopback
-ports with a fresh tracker store (``bot.stack.loopback_settings``), sends a few
+ports with a fresh tracker store (``bot.stack.prepare.loopback_settings``), sends a few
 warm-up messages, then drives ``/webhooks/rest/webhook`` with locust at 1, 10 and
 50 concurrent conversations for a fixed time each. Every simulated person sends
 the turns of one conversation (4 to 12 messages) without think time, then starts
@@ -26,7 +26,7 @@ again and again (the median of the turns either side of each, the window shown).
 ``--baseline REV`` checks that revision out as a git worktree under
 ``var/tools/load-baseline-REV`` and runs the same measurement there with this
 checkout's ``.venv``, trained model (``var/models``) and index (``var/index``).
-It never trains: when the revision's ``bot.stack.training_fingerprint`` differs
+It never trains: when the revision's ``bot.stack.prepare.training_fingerprint`` differs
 from the model's, or the index does not match its articles, it says so and
 prints this checkout's column alone. This checkout is measured on ``var/``'s model
 and index in any case (what ``make run`` serves until someone retrains), with a
@@ -442,9 +442,43 @@ def _post(url: str, sender: str, message: str, fallback_mark: str = "\0") -> tup
     return ms, classify(status, text, "knowledge", fallback_mark, error)
 
 
+def _this_version() -> dict:
+    """The measured version's own stack API, in the package layout or the older flat one.
+
+    ``--measure`` runs inside the measured checkout, so a baseline from before
+    ``bot/`` became packages (3838f47 and older) has ``bot.stack`` as one module.
+    """
+    try:
+        from bot.people.unavailable import cannot_look_up
+        from bot.stack.prepare import MODEL_NAME, loopback_settings, training_fingerprint
+        from bot.stack.services import Stack
+
+        ingest = "bot.knowledge.ingest"
+    except ModuleNotFoundError:
+        from bot.unavailable import cannot_look_up  # type: ignore[no-redef]
+
+        from bot.stack import (  # type: ignore[attr-defined,no-redef]
+            MODEL_NAME,
+            Stack,
+            loopback_settings,
+            training_fingerprint,
+        )
+
+        ingest = "bot.ingest"
+    return {
+        "cannot_look_up": cannot_look_up,
+        "MODEL_NAME": MODEL_NAME,
+        "loopback_settings": loopback_settings,
+        "training_fingerprint": training_fingerprint,
+        "Stack": Stack,
+        "ingest": ingest,
+    }
+
+
 def _unprepared(var_dir: Path, index_dir: Path) -> str:
     """Why this version cannot run on the given model and index, or ''."""
-    from bot.stack.prepare import MODEL_NAME, training_fingerprint
+    api = _this_version()
+    MODEL_NAME, training_fingerprint = api["MODEL_NAME"], api["training_fingerprint"]  # noqa: N806
 
     stamp = var_dir / "models" / f"{MODEL_NAME}.tar.fingerprint"
     if not stamp.exists():
@@ -456,7 +490,7 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
         )
     env = dict(os.environ, SENBOT_INDEX_DIR=str(index_dir))
     check = subprocess.run(
-        [sys.executable, "-m", "bot.knowledge.ingest", "--check"],
+        [sys.executable, "-m", api["ingest"], "--check"],
         cwd=os.getcwd(),
         env=env,
         capture_output=True,
@@ -464,7 +498,7 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
     )
     if check.returncode != 0:
         return (
-            "the index does not match its articles (python -m bot.knowledge.ingest "
+            f"the index does not match its articles (python -m {api['ingest']} "
             "--check); not rebuilding, so not measured"
         )
     return ""
@@ -472,10 +506,14 @@ def _unprepared(var_dir: Path, index_dir: Path) -> str:
 
 def measure(args: argparse.Namespace) -> int:
     """Start this version's stack, run the levels and the long conversation, write JSON."""
-    from bot.people.unavailable import cannot_look_up
     from bot.settings import get_settings
-    from bot.stack.prepare import loopback_settings
-    from bot.stack.services import Stack
+
+    api = _this_version()
+    cannot_look_up, loopback_settings, Stack = (  # noqa: N806
+        api["cannot_look_up"],
+        api["loopback_settings"],
+        api["Stack"],
+    )
 
     out = Path(args.out)
     base = get_settings()
@@ -661,7 +699,7 @@ def compare(args: argparse.Namespace) -> int:
     if args.baseline:
         tree = baseline_tree(args.baseline)
         sha = _git("rev-parse", "--short", "HEAD", cwd=tree)
-        result = run_version(tree, f"baseline {sha}", args, seconds, turns)
+        result = run_version(tree, f"baseline {sha}", args, seconds, turns, args.baseline_anyway)
         if "skipped" not in result:
             columns.append((f"baseline {sha}", result))
     # This checkout runs on var/'s model even when its training inputs have changed
@@ -684,6 +722,12 @@ def main(argv: Iterable[str] | None = None) -> int:
         "--quick", action="store_true", help="15 s a level and 50 turns (default 60 s and 200)"
     )
     parser.add_argument("--baseline", metavar="REV", help="also measure this revision")
+    parser.add_argument(
+        "--baseline-anyway",
+        action="store_true",
+        help="measure the baseline on this checkout's model and index even when its "
+        "training inputs differ (e.g. files moved, behaviour the same)",
+    )
     parser.add_argument("--seconds", type=float, default=0.0, help="seconds a level")
     parser.add_argument("--turns", type=int, default=0, help="turns of the long one")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # the locust part
