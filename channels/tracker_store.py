@@ -24,17 +24,29 @@ It also makes a conversation that cannot be read fail its turn
 SENDIAS and 999 (``channels/never_silent.py``), instead of Rasa's default, which is
 to answer as if the conversation had just begun and keep it in that one server's
 memory, where a second Rasa server never sees it (docs/scaling.md).
+
+And it reloads a bounded working tracker (``working_turns`` in ``endpoints.yml``):
+the events from the Nth-last user message of the session on, preceded by one
+``SlotSet`` per slot with its latest earlier value. Everything stays stored; only
+what Rasa reads back shrinks, and with it the policies' work and what every action
+call sends, which otherwise grow with the length of the conversation
+(docs/speed.md). No policy looks back more than five turns (TED's ``max_history``),
+and no rule starts at the conversation's beginning, so ten turns change no
+prediction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 from collections.abc import Generator, Iterator
 from typing import Any
 
 import rasa.shared.utils.cli
+import sqlalchemy as sa
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, ensure_schema_exists
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.records.privacy import install_log_redaction, personal_items, redact_echo, redact_value
@@ -52,6 +64,9 @@ _KEEP = frozenset(
         "action_text",
     }
 )
+
+# The attribute a working tracker keeps its count of loaded events in.
+_LOADED = "_senbot_events_loaded"
 
 
 class _Stored:
@@ -122,12 +137,60 @@ def fail_turn_when_unreadable() -> None:
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """``SQLTrackerStore`` that writes events with personal details redacted."""
+    """``SQLTrackerStore`` that writes events with personal details redacted and
+    reloads a bounded working tracker.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    Args:
+        working_turns: How many of the session's latest user messages Rasa reloads
+            with the events after them; ``0`` reloads the whole session (Rasa's own
+            behaviour).
+    """
+
+    def __init__(self, *args: Any, working_turns: int | str = 10, **kwargs: Any) -> None:
         install_log_redaction()
         fail_turn_when_unreadable()
+        self.working_turns = int(working_turns or 0)
         super().__init__(*args, **kwargs)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's working tracker (see the module's docstring)."""
+        if self.working_turns <= 0:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            rows = self._working_rows(session, sender_id)
+        events = [json.loads(row.data) for row in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        # Its new events follow the ones it came with (the database holds more,
+        # so Rasa's count of the stored events would be wrong).
+        setattr(tracker, _LOADED, len(tracker.events))
+        return tracker
+
+    def _working_rows(self, session: Any, sender_id: str) -> list[Any]:
+        """The rows of the working tracker, in the order they were stored."""
+        event = self.SQLEvent
+        in_session = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        ids = in_session.with_entities(event.id).order_by(None)
+        cut = (
+            ids.filter(event.type_name == UserUttered.type_name)
+            .order_by(event.id.desc())
+            .offset(self.working_turns - 1)
+            .limit(1)
+            .scalar()
+        )
+        if cut is None:  # fewer user messages than that: the whole session
+            return in_session.all()
+        restart = ids.filter(event.type_name == Restarted.type_name).order_by(None)
+        after = restart.with_entities(sa.func.max(event.id)).scalar()
+        latest_slots = [
+            slot_id
+            for (slot_id,) in ids.filter(event.type_name == SlotSet.type_name, event.id < cut)
+            .filter(event.id > after if after is not None else sa.true())
+            .with_entities(sa.func.max(event.id))
+            .group_by(event.action_name)
+        ]
+        return in_session.filter(sa.or_(event.id >= cut, event.id.in_(latest_slots))).all()
 
     @contextlib.contextmanager
     def session_scope(self) -> Generator[Any, None, None]:
@@ -164,7 +227,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             if isinstance(event, UserUttered):
                 said.extend(personal_items(event.text or ""))
         said.sort(key=lambda item: -len(item[0]))
-        for event in super()._additional_events(session, tracker):
+        loaded = getattr(tracker, _LOADED, None)
+        if loaded is None:  # a tracker this store did not load: Rasa's own count
+            new = super()._additional_events(session, tracker)
+        else:
+            new = itertools.islice(tracker.events, loaded, None)
+            setattr(tracker, _LOADED, len(tracker.events))
+        for event in new:
             if isinstance(event, (UserUttered, BotUttered, SlotSet)) or _has_text(event):
                 yield _Stored(event.type_name, redact_event(event, said))
             else:

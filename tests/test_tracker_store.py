@@ -19,6 +19,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
+    Restarted,
     SessionStarted,
     SlotSet,
     UserUttered,
@@ -45,6 +46,10 @@ slots:
     type: text
     influence_conversation: false
     mappings: [{type: custom}]
+  area:
+    type: text
+    influence_conversation: false
+    mappings: [{type: custom}]
 """
 )
 
@@ -64,9 +69,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("postgres_url")
 
 
-def _store(url: str) -> RedactingSQLTrackerStore:
+def _store(url: str, working_turns: int = 10) -> RedactingSQLTrackerStore:
     # As endpoints.yml configures it: Rasa passes the url as host, plus dialect and db.
-    return RedactingSQLTrackerStore(domain=DOMAIN, host=url, dialect="sqlite", db="unused.db")
+    return RedactingSQLTrackerStore(
+        domain=DOMAIN, host=url, dialect="sqlite", db="unused.db", working_turns=working_turns
+    )
 
 
 def _rows(url: str, sender: str) -> list[dict]:
@@ -146,6 +153,79 @@ async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(
     rows = _rows(store_url, "parent")
     assert len(rows) == count + 1  # nothing written twice
     assert rows[-1]["text"] == "thanks, call me on [phone]"
+
+
+def _long_conversation(sender: str, at: float, turns: int) -> DialogueStateTracker:
+    """A session of ``turns`` questions; the area is said once, in the second."""
+    tracker = DialogueStateTracker.from_events(sender, [], slots=DOMAIN.slots)
+    tracker.update(ActionExecuted("action_session_start", timestamp=at))
+    tracker.update(SessionStarted(timestamp=at))
+    tracker.update(ActionExecuted("action_listen", timestamp=at))
+    for turn in range(turns):
+        t = at + turn
+        tracker.update(UserUttered(f"question {turn}", timestamp=t))
+        if turn == 1:
+            tracker.update(SlotSet("area", "oxfordshire", timestamp=t))
+        tracker.update(SlotSet("last_question", f"question {turn}", timestamp=t))
+        tracker.update(BotUttered(f"answer {turn}", timestamp=t))
+        tracker.update(ActionExecuted("action_listen", timestamp=t))
+    return tracker
+
+
+async def test_a_long_conversation_reloads_its_last_ten_turns_with_every_slot(
+    store_url: str,
+) -> None:
+    """Turn 200 must cost what turn 10 does: Rasa gets the last ten user messages
+    and the latest value of each slot, never the whole session; nothing stored is
+    lost, and new events are written once, after all 200 turns'."""
+    store = _store(store_url)
+    _clear(store_url)
+    now = datetime.now(UTC).timestamp()
+    await store.save(_long_conversation("long", now, 200))
+    stored = len(_rows(store_url, "long"))
+
+    working = await store.retrieve("long")
+    assert working is not None
+    said = [e.text for e in working.events if isinstance(e, UserUttered)]
+    assert said == [f"question {turn}" for turn in range(190, 200)]
+    # The area was given at turn 2 of 200 and still answers "where do you live?".
+    assert working.get_slot("area") == "oxfordshire"
+    assert working.get_slot("last_question") == "question 199"
+    assert len(working.events) < 60
+
+    working.update(UserUttered("question 200", timestamp=now + 200))
+    working.update(BotUttered("answer 200", timestamp=now + 200))
+    await store.save(working)
+    rows = _rows(store_url, "long")
+    assert len(rows) == stored + 2
+    assert [r.get("text") for r in rows[-2:]] == ["question 200", "answer 200"]
+    again = await store.retrieve("long")
+    assert again is not None and again.latest_message.text == "question 200"
+    assert again.get_slot("area") == "oxfordshire"
+
+
+async def test_a_restart_clears_the_slots_the_working_tracker_carries(store_url: str) -> None:
+    store = _store(store_url)
+    _clear(store_url)
+    now = datetime.now(UTC).timestamp()
+    tracker = _long_conversation("restarted", now, 5)
+    tracker.update(Restarted(timestamp=now + 5))
+    for turn in range(5, 20):
+        tracker.update(UserUttered(f"question {turn}", timestamp=now + turn))
+        tracker.update(ActionExecuted("action_listen", timestamp=now + turn))
+    await store.save(tracker)
+    working = await store.retrieve("restarted")
+    assert working is not None
+    assert working.get_slot("area") is None
+
+
+async def test_working_turns_zero_reloads_the_whole_session(store_url: str) -> None:
+    store = _store(store_url, working_turns=0)
+    _clear(store_url)
+    await store.save(_long_conversation("whole", datetime.now(UTC).timestamp(), 30))
+    working = await store.retrieve("whole")
+    assert working is not None
+    assert sum(isinstance(e, UserUttered) for e in working.events) == 30
 
 
 async def test_retention_purges_conversations_rasa_stored(store_url: str, tmp_path: Path) -> None:
