@@ -280,3 +280,15 @@ async def test_a_conversation_that_cannot_be_read_fails_the_turn(tmp_path: Path)
     other = FailSafeTrackerStore(InMemoryTrackerStore(DOMAIN))
     other._tracker_store.retrieve = None  # type: ignore[assignment] - fails when called
     assert await other.retrieve("anyone") is None
+
+
+async def test_sqlite_conversations_are_kept_in_write_ahead_log_mode(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = _store(url)
+    await store.save(_turn("parent", datetime.now(UTC).timestamp()))
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        mode = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
+    engine.dispose()
+    assert mode == "wal"
+    assert (await store.retrieve("parent")) is not None
