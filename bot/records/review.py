@@ -8,14 +8,21 @@ what families asked that the knowledge does not cover). Events live in a second
 table of the feedback database, beside the "Was this helpful?" answers, with the
 conversation id hashed by the same salt (:class:`bot.records.feedback.FeedbackStore`).
 Like feedback, recording never raises.
+
+Questions the classifier put out of scope never reach the knowledge action (Rasa
+answers them with ``utter_out_of_scope``, which needs no action server), so
+:func:`out_of_scope_events` reads them from the conversation store, where they
+were written redacted (``channels/tracker_store.py``), as declined questions too.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from bot.records.feedback import FeedbackStore, _clip
 from bot.records.privacy import redact
@@ -58,6 +65,46 @@ class Rating:
     question: str
     helpful: bool
     comment: str | None
+
+
+def out_of_scope_events(url: str, since: date | None = None) -> list[Event]:
+    """Messages the classifier put out of scope, from the conversation store at ``url``.
+
+    Args:
+        url: The tracker store's database URL (SQLite or PostgreSQL).
+        since: Only messages from this UTC day on.
+
+    Returns:
+        One ``declined`` event per message, oldest first; nothing when the store
+        does not exist yet or cannot be read (logged).
+    """
+    import sqlalchemy as sa
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    start = datetime.combine(since, datetime.min.time(), UTC).timestamp() if since else 0.0
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT timestamp, data FROM events WHERE type_name = 'user'"
+                    " AND intent_name = 'out_of_scope' AND timestamp >= :start ORDER BY id"
+                ),
+                {"start": start},
+            ).fetchall()
+    except sa.exc.SQLAlchemyError as err:
+        logger.error("Could not read out-of-scope questions from the conversation store: %s", err)
+        return []
+    finally:
+        engine.dispose()
+    events = []
+    for timestamp, data in rows:
+        text = (json.loads(data).get("text") or "").strip()
+        if text and not text.startswith("/"):  # a button's payload is not a question
+            at = datetime.fromtimestamp(timestamp, UTC)
+            events.append(Event(at, DECLINED, redact(_clip(text) or ""), ""))
+    return events
 
 
 def _since_text(since: date | None) -> str:

@@ -1,7 +1,8 @@
 """The staff review report: ``python -m bot report [--since D] [--csv F] [--html F]``.
 
-Built from the feedback database (:mod:`bot.records.review`): what families asked that
-the assistant declined, grouped by meaning; which articles' answers did not
+Built from the feedback database (:mod:`bot.records.review`) and the conversation
+store's out-of-scope messages: what families asked that the assistant declined,
+grouped by meaning; which articles' answers did not
 help; which articles were never used; and answered / declined / unhelpful
 counts per week (weeks start on Monday). The terminal gets a plain summary;
 ``--csv`` writes one row per finding (``section, item, count, detail``) for a
@@ -27,7 +28,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.records.privacy import redact
-from bot.records.review import ANSWERED, DECLINED, Event, Rating, ReviewLog
+from bot.records.review import (
+    ANSWERED,
+    DECLINED,
+    Event,
+    Rating,
+    ReviewLog,
+    out_of_scope_events,
+)
 
 # Two declined questions this close (MiniLM cosine) are counted as one question.
 # Measured 2026-12-04 on eleven off-topic questions: paraphrases ("when do the bins
@@ -208,11 +216,18 @@ def build(
 
 
 def from_store(
-    store: ReviewLog, since: date | None = None, articles: Sequence[str] | None = None
+    store: ReviewLog,
+    since: date | None = None,
+    articles: Sequence[str] | None = None,
+    tracker_url: str | None = None,
 ) -> Report:
-    """The report for everything recorded in ``store`` from ``since`` on."""
+    """The report for everything recorded in ``store`` (and, given ``tracker_url``,
+    the conversation store's out-of-scope questions) from ``since`` on."""
+    events = store.events(since)
+    if tracker_url:
+        events = sorted(events + out_of_scope_events(tracker_url, since), key=lambda e: e.at)
     return build(
-        store.events(since),
+        events,
         store.ratings(since),
         article_slugs() if articles is None else articles,
         since,
@@ -428,11 +443,23 @@ def add_arguments(parser) -> None:
         metavar="FILE",
         help="the feedback database (default: SENBOT_FEEDBACK_DB)",
     )
+    parser.add_argument(
+        "--tracker",
+        metavar="URL",
+        help="the conversation store, for out-of-scope questions (default: as endpoints.yml "
+        "gets it, SENBOT_TRACKER_URL or SENBOT_TRACKER_DB)",
+    )
 
 
 def run_cli(args) -> int:
     """Print the report and write the files asked for."""
-    report = from_store(ReviewLog(args.db), args.since)
+    tracker = args.tracker
+    if tracker is None:
+        from bot.records.privacy import tracker_db_url
+        from bot.settings import Settings
+
+        tracker = tracker_db_url(Settings.from_env())
+    report = from_store(ReviewLog(args.db), args.since, tracker_url=tracker)
     print("\n".join(text_lines(report)))
     if args.csv:
         write_csv(report, args.csv)

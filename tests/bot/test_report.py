@@ -135,6 +135,8 @@ def test_the_empty_case_says_nothing_was_recorded_and_writes_empty_files(tmp_pat
             "report",
             "--db",
             str(tmp_path / "none.sqlite"),
+            "--tracker",
+            f"sqlite:///{tmp_path / 'no-conversations.db'}",
             "--since",
             "2026-01-01",
             "--csv",
@@ -158,6 +160,37 @@ def test_since_leaves_out_what_came_before(tmp_path):
     today = datetime.now(UTC).date()
     assert [e.question for e in log.events(today)] == ["new question"]
     assert len(log.events()) == 2
+
+
+async def test_out_of_scope_questions_come_from_the_conversation_store_redacted(tmp_path):
+    """Rasa answers out-of-scope messages itself, so the knowledge action never sees
+    them; the report still lists them, from the stored (redacted) conversation."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from channels.tracker_store import RedactingSQLTrackerStore
+
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store = RedactingSQLTrackerStore(
+        domain=Domain.empty(), host=url, dialect="sqlite", db="unused.db"
+    )
+    tracker = DialogueStateTracker.from_events("parent", [])
+    for text, intent in (
+        ("which swimming pools have hoists? email jo@example.com", "out_of_scope"),
+        ("/out_of_scope", "out_of_scope"),
+        ("who pays for SEN support?", "who_pays"),
+    ):
+        tracker.update(UserUttered(text, intent={"name": intent, "confidence": 0.9}))
+    await store.save(tracker)
+    log = ReviewLog(tmp_path / "feedback.sqlite")
+    log.record_event("declined", conversation="a", question="is a therapy dog allowed")
+    found = report.from_store(log, articles=[], tracker_url=url)
+    questions = [group.question for group in found.unanswered]
+    assert len(questions) == 2
+    assert "which swimming pools have hoists? email [email]" in questions
+    assert found.declined == 2
+    assert report.out_of_scope_events(f"sqlite:///{tmp_path / 'none.db'}") == []
 
 
 def test_an_unknown_kind_is_refused(tmp_path):

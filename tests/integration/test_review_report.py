@@ -35,6 +35,8 @@ def test_unanswerable_questions_are_listed_grouped_and_redacted(live_stack, tmp_
                 "report",
                 "--db",
                 str(live_stack.settings.feedback_db),
+                "--tracker",
+                f"sqlite:///{live_stack.settings.tracker_db}",
                 "--since",
                 since,
                 "--csv",
