@@ -7,7 +7,9 @@ with the real NLU model once, gathers each question's candidate sections with th
 features (dense and question similarity, BM25, topic prior, county) as the answer
 function does, then prints, for each weighting, the share of answerable questions
 whose best section carries the fact, and for each pair of decline thresholds the
-unrelated questions declined and the answerable ones wrongly declined.
+unrelated questions declined and the answerable ones wrongly declined; then, for each
+near-tie margin (``answers.TIE_MARGIN``: the runner-up section is given too when it
+scores this close to the best), fact in the whole reply of the answer function.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.knowledge import answers  # noqa: E402
 from bot.knowledge.answer_eval import COUNTY, load_cases  # noqa: E402
 from bot.knowledge.search import CANDIDATES, COUNTIES, Retriever  # noqa: E402
-from bot.knowledge.topics import TOPICS  # noqa: E402
+from bot.knowledge.topics import TOPICS, question_for  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 from bot.stack.prepare import model_path  # noqa: E402
 
@@ -111,6 +113,32 @@ def main() -> None:
             f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
             f"answerable declined {declined_answerable}/{n_answerable}"
         )
+
+    print("near-tie margin (runner-up given too when within it): fact in the whole reply")
+    in_use = answers.TIE_MARGIN
+    try:
+        for margin in (0.0, 0.04, 0.06, 0.08, 0.10, 0.15):
+            answers.TIE_MARGIN = margin
+            found = two_part = 0
+            for case, intent, _ in answerable:
+                if intent.get("name") == "out_of_scope":
+                    continue
+                reply = answers.answer(
+                    retriever,
+                    question_for(intent.get("name"), case.question),
+                    intent.get("name"),
+                    float(intent.get("confidence") or 0.0),
+                    COUNTY.get(case.area or ""),
+                    pipeline="v2",
+                )
+                found += bool(case.fact.search(reply.text))
+                two_part += "also" in reply.evidence
+            print(
+                f"  {margin:.2f}{' (in use)' if margin == in_use else ''}: "
+                f"{found}/{len(answerable)}, {two_part} replies with two sections"
+            )
+    finally:
+        answers.TIE_MARGIN = in_use
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ class Case:
     expect: str | None
 
 
+_INTENT_MARK = re.compile(r"^\[\w+\] ")
+
+
 @dataclass
 class Outcome:
     case: Case
@@ -75,7 +78,9 @@ class Outcome:
 
     @property
     def fact_found(self) -> bool:
-        return bool(self.case.fact and self.case.fact.search(self.text))
+        # Fast mode shows the intent as "[name] " before the reply: not part of it.
+        reply = _INTENT_MARK.sub("", self.text, count=1)
+        return bool(self.case.fact and self.case.fact.search(reply))
 
     @property
     def gold(self) -> tuple[str, str] | None:

@@ -14,11 +14,14 @@ Two pipelines are kept so the evaluation can put them side by side:
   (``knowledge/questions/``) are scored together (dense and question similarity,
   BM25, a soft topic prior that never overrides a decline, the person's county),
   the best section is the answer (a long one cut to the sentences nearest the
-  question, in order; a very short one followed by its next section), and the
-  question is declined when nothing is close enough.
+  question, in order, a sentence that leans on the one before kept with it; a very
+  short one followed by its next section), and the question is declined when
+  nothing is close enough. When the runner-up section scores nearly as well (a
+  near tie) and says something new, it follows as a second paragraph under its
+  heading, cut to fit and naming its source when that is another page.
 
 No Rasa or Flask imports: the action passes in what Rasa knows. It is the one
-answer function, so its steps stay in one file (about 320 lines).
+answer function, so its steps stay in one file (about 400 lines).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from bot.knowledge.search import (
     Hit,
     Retriever,
     shorten,
+    tokens,
 )
 
 PIPELINES = ("baseline", "v2")
@@ -54,6 +58,15 @@ WEIGHTS = {"dense": 1.0, "question": 0.5, "bm25": 0.2, "topic": 0.1, "area": 0.1
 DECLINE_BELOW = 0.50  # best of passage and question similarity, topic intent sure
 DECLINE_BELOW_UNSURE = 0.55  # the same when the classifier was unsure
 SHORT_WORDS = 25  # a section this short is followed by the next one of its article
+# A near tie: when the runner-up section scores within TIE_MARGIN of the best, the
+# reply gives both (the runner-up cut to fit, named) instead of betting on one; not
+# when most of its words are already in the reply (TIE_SAME). Chosen on the tuning
+# half only (benchmarks/answer_weights.py): margins 0 / 0.06 / 0.08 / 0.10 / 0.15
+# put the fact in 170 / 173 / 174 / 175 / 176 of 182 replies, with 0 / 34 / 45 / 53
+# / 80 replies of two sections; 0.10 keeps two-section replies under a third.
+TIE_MARGIN = 0.10
+TIE_SAME = 0.75  # share of the runner-up's words already in the reply
+TIE_MAX_WORDS = MAX_ANSWER_WORDS  # the whole reply, both sections, at most
 
 
 @dataclass(frozen=True)
@@ -201,11 +214,65 @@ def _v2(
         return Reply("declined", evidence=evidence | {"reason": "nothing close enough"})
     best = scored[0]
     text = compose(retriever, best.hit, question, vector)
+    for runner_up in near_ties(scored, threshold):
+        second = second_part(retriever, best.hit, runner_up.hit, text, vector)
+        if second:
+            text = f"{text}\n\n{second}"
+            evidence["also"] = _hit_json(runner_up.hit)
+            break
     return Reply("knowledge", text, best.hit, evidence=evidence)
 
 
+def near_ties(scored: Sequence[Scored], threshold: float) -> list[Scored]:
+    """The runner-up worth giving beside the best, as a list (empty or one).
+
+    It scores within :data:`TIE_MARGIN` of the best, is another section and is
+    close enough in meaning on its own not to be declined.
+    """
+    if not scored:
+        return []
+    best = scored[0]
+    return [
+        s
+        for s in scored[1:2]
+        if best.score - s.score <= TIE_MARGIN
+        and (s.hit.slug, s.hit.heading) != (best.hit.slug, best.hit.heading)
+        and max(s.hit.dense, s.question) >= threshold
+    ]
+
+
+def second_part(retriever: Retriever, best: Hit, other: Hit, first: str, vector: Any) -> str:
+    """The runner-up section as a second paragraph, named, or "" when it adds nothing.
+
+    Headed by its section heading; its source is named in the text when it is not
+    the best section's page (the source line after the reply names that one). Cut
+    to the sentences nearest the question so both fit in :data:`TIE_MAX_WORDS`;
+    nothing when no whole sentence fits or its text is already in the reply.
+    """
+    budget = TIE_MAX_WORDS - len(first.split())
+    body = other.text.strip()
+    words = set(tokens(body))
+    if not words or budget < 15 or len(words & set(tokens(first))) >= TIE_SAME * len(words):
+        return ""
+    body = _nearest_sentences(retriever, body, vector, budget)
+    if not body:
+        return ""
+    part = f"{_labelled(other.heading)} {body}"
+    if (other.source_title, other.source_publisher) != (best.source_title, best.source_publisher):
+        part += f" (Source: {other.source_title}, {other.source_publisher}.)"
+    return part
+
+
+def _labelled(heading: str) -> str:
+    """A heading to start a paragraph: "Heading:", or as it is when it is a question."""
+    heading = heading.strip()
+    return heading if heading.endswith(("?", "!", ".")) else f"{heading}:"
+
+
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_LEADING_JOINER = re.compile(r"^(?:also|and|but|so|however|this|these|it)\b[,\s]*", re.I)
+_LEADING_JOINER = re.compile(
+    r"^(?:also|and|but|so|however|this|these|that|those|it|they|then)\b[,\s]*", re.I
+)
 
 
 def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -> str:
@@ -213,30 +280,50 @@ def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -
 
     A section of at most :data:`MAX_ANSWER_WORDS` words is given whole; a longer
     one is cut to its first sentence and the sentences nearest the question, in
-    their own order; a section under :data:`SHORT_WORDS` words is followed by the
+    their own order (a sentence starting "This", "It", "Also" ... only with the
+    one before it); a section under :data:`SHORT_WORDS` words is followed by the
     next section of the same article when that keeps it under the limit.
     """
     text = hit.text.strip()
     if len(text.split()) < SHORT_WORDS:
         following = retriever.next_passage(hit)
         if following is not None and len((text + " " + following.text).split()) <= MAX_ANSWER_WORDS:
-            text = f"{text} {following.heading}: {following.text.strip()}"
+            text = f"{text} {_labelled(following.heading)} {following.text.strip()}"
     if len(text.split()) <= MAX_ANSWER_WORDS:
         return text
+    vector = vector if vector is not None else retriever.embed(question)
+    return shorten(_nearest_sentences(retriever, text, vector, MAX_ANSWER_WORDS, first=True))
+
+
+def _nearest_sentences(
+    retriever: Retriever, text: str, vector: Any, limit: int, first: bool = False
+) -> str:
+    """``text`` cut to its sentences nearest the query (in their own order) within
+    ``limit`` words; with ``first`` its first sentence is always kept. "" when
+    nothing fits."""
+    if len(text.split()) <= limit:
+        return text
     sentences = [s for s in _SENTENCE.split(text) if s.strip()]
-    similarities = retriever.similarities(
-        sentences, vector if vector is not None else retriever.embed(question)
-    )
-    keep = {0}
-    words = len(sentences[0].split())
-    for i in sorted(range(1, len(sentences)), key=lambda j: -similarities[j]):
-        n = len(sentences[i].split())
-        if words + n > MAX_ANSWER_WORDS:
+    similarities = retriever.similarities(sentences, vector)
+    keep: set[int] = set()
+    words = 0
+    if first:
+        keep.add(0)
+        words = len(sentences[0].split())
+    for i in sorted(range(len(sentences)), key=lambda j: -similarities[j]):
+        # A sentence that leans on the one before ("This ...", "It ...") comes with it.
+        group = [i]
+        while (
+            group[0] > 0 and group[0] - 1 not in keep and _LEADING_JOINER.match(sentences[group[0]])
+        ):
+            group.insert(0, group[0] - 1)
+        group = [j for j in group if j not in keep]
+        n = sum(len(sentences[j].split()) for j in group)
+        if not group or words + n > limit:
             continue
-        keep.add(i)
+        keep.update(group)
         words += n
-    chosen = [sentences[i] for i in sorted(keep)]
-    return shorten(" ".join(chosen))
+    return " ".join(sentences[i] for i in sorted(keep))
 
 
 # --- Questions about how to reach a service: from knowledge/contacts.yml --------
@@ -244,6 +331,13 @@ def compose(retriever: Retriever, hit: Hit, question: str, vector: Any = None) -
 _ASKS_FOR_CONTACT = re.compile(
     r"\b(?:phone|number|ring|call|telephone|email|e-mail|contact|website|web\s*site|"
     r"web\s+address|get\s+(?:hold|in\s+touch)|reach)\b",
+    re.I,
+)
+# "contact" as a person someone has ("a named CAMHS contact", "a link contact"), not
+# a request for a service's details: without another contact word it asks no details.
+_CONTACT_PERSON = re.compile(
+    r"\b(?:(?:have|has|got)\s+(?:a|an)\s+(?:\w+\s+)?|named\s+|link\s+)(?:[\w-]+\s+)?"
+    r"contacts?\b(?!\s+(?:details?|number|info))",
     re.I,
 )
 _SERVICES: Sequence[tuple[re.Pattern[str], str]] = (
@@ -265,7 +359,7 @@ def contact_answer(question: str, area: str | None) -> Reply | None:
     """The contact details a question asks for, or None when it asks for none."""
     from bot.people.contacts import directory
 
-    if not _ASKS_FOR_CONTACT.search(question):
+    if not _ASKS_FOR_CONTACT.search(_CONTACT_PERSON.sub(" ", question)):
         return None
     wanted = [service for pattern, service in _SERVICES if pattern.search(question)]
     if not wanted:

@@ -3,6 +3,9 @@
 Reads the index that ``python -m bot.knowledge.ingest`` writes (through
 :func:`bot.knowledge.index.load`); never writes it.
 
+A question's keywords are widened with ``knowledge/synonyms.yml`` (everyday words
+and abbreviations -> the articles' words) before BM25 scores them.
+
 Keyword scores come from ``bm25s`` (sparse matrices: ~2 ms a query at 100,000
 passages, where ``rank_bm25`` took ~200 ms; ``benchmarks/retrieval.py``).
 ``Retriever.search(mode=...)`` can also run one side alone ("dense", "bm25") so
@@ -11,6 +14,7 @@ passages, where ``rank_bm25`` took ~200 ms; ``benchmarks/retrieval.py``).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ from bot.knowledge import areas, index
 from bot.knowledge.embeddings import use_threads
 from bot.knowledge.index import IndexMismatch as IndexMismatch  # raised by index.load
 from bot.knowledge.index import Passage, fields_of
-from bot.settings import get_settings
+from bot.settings import REPO_ROOT, get_settings
 
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
 CANDIDATES = 30
@@ -45,6 +49,35 @@ MODES: tuple[Mode, ...] = ("hybrid", "dense", "bm25")
 def tokens(text: str) -> list[str]:
     """Lower-case word tokens without common function words, for BM25."""
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+# Everyday words and abbreviations -> the articles' words, for BM25 only (a data
+# table, not code: general vocabulary such as "LA" -> "local authority council").
+SYNONYMS_FILE = REPO_ROOT / "knowledge" / "synonyms.yml"
+
+
+@functools.cache
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """``knowledge/synonyms.yml`` read once: a word -> the tokens also searched for it."""
+    import yaml
+
+    if not SYNONYMS_FILE.exists():
+        return {}
+    data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k).lower(): tuple(tokens(str(v))) for k, v in data.items()}
+
+
+def query_tokens(query: str) -> list[str]:
+    """A question's BM25 tokens, then the articles' words for its everyday ones.
+
+    "is it funded by the LA" also searches for "funding", "local", "authority" and
+    "council"; each added word once, and none the question already has. The
+    passages' tokens are not expanded, so the index needs no rebuild.
+    """
+    table = synonyms()
+    found = tokens(query)
+    extra = [w for t in found for w in table.get(t, ()) if w not in found]
+    return found + list(dict.fromkeys(extra))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,9 +177,9 @@ class Retriever:
             dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
         bm25_all = np.zeros(n, dtype="float32")
         bm25_top: list[int] = []
-        query_tokens = tokens(query)
-        if mode != "dense" and query_tokens:  # bm25s fails on an empty token list
-            bm25_all = self._bm25.get_scores(query_tokens)
+        searched = query_tokens(query)
+        if mode != "dense" and searched:  # bm25s fails on an empty token list
+            bm25_all = self._bm25.get_scores(searched)
             top = np.argpartition(-bm25_all, min(CANDIDATES, n - 1))[:CANDIDATES]
             bm25_top = [int(i) for i in top[np.argsort(-bm25_all[top])] if bm25_all[i] > 0]
         fused: dict[int, float] = {}
