@@ -41,8 +41,10 @@ from bot.settings import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "evaluation" / "answers"
 HALVES = ("tuning", "heldout")
-# Scored like the halves: the national layer's facts (issue 17), written apart.
-EXTRA_SETS = ("national",)
+# Scored like the halves: the national layer's facts (issue 17), in two halves of
+# their own written apart: national_tuning may be read while improving, national
+# (the test set) may not.
+EXTRA_SETS = ("national_tuning", "national")
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",

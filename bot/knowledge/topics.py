@@ -72,7 +72,7 @@ TOPICS = {
             "meetings_and_reviews",
             "Meetings and reviews",
             "How often should school meet us to review SEN support?",
-            ("meetings-and-reviews", "cornwall-who-is-responsible"),
+            ("meetings-and-reviews", "cornwall-who-is-responsible", "ehc-plan-annual-review"),
         ),
         Topic(
             "raise_concern",
@@ -107,7 +107,14 @@ TOPICS = {
             "request_ehc_assessment",
             "Asking for an EHC needs assessment",
             "How do I ask for an EHC needs assessment?",
-            ("ehc-needs-assessment-request", "when-sen-support-is-not-enough"),
+            (
+                "ehc-needs-assessment-request",
+                "when-sen-support-is-not-enough",
+                "ehc-needs-assessment-who-can-ask",
+                "ehc-needs-assessment-timescales",
+                "ehc-refusal",
+                "ehc-draft-plan",
+            ),
         ),
         Topic(
             "ehcp_vs_sen_support",

@@ -63,7 +63,7 @@ _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 # Words of a request for a person rather than a question about a topic: "can I talk
 # to someone", "who can help me", "I need an advocate", "SENDIAS's number".
 _WANTS_A_PERSON = re.compile(
-    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|person|human|advis[eo]rs?|"
+    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|person|human|(?<!mediation )advis[eo]rs?|"
     r"advocat\w*|experts?|help\s+me|talk|speak|chat|sendias+|iass|contact|phone|ring|"
     r"call|email|e-mail|number|advice|helpline|charity|need\s+(?:some\s+)?help|"
     r"help\s+(?:me|with|filling|writing)|support\s+me|on\s+my\s+side|come\s+(?:to|with))\b",

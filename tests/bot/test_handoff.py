@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from bot.people.contacts import UK
-from bot.people.handoff import COMPLAINT, SENDIAS, complaint_target, handoff
+from bot.people.handoff import (
+    COMPLAINT,
+    SENDIAS,
+    asks_a_question_too,
+    complaint_target,
+    handoff,
+)
 from bot.settings import REPO_ROOT
 
 MORNING = dt.datetime(2026, 11, 23, 10, 0, tzinfo=UK)
@@ -106,3 +112,17 @@ def test_school_complaints_follow_the_school_policy_order():
 def test_every_number_given_is_a_sourced_one(kind, text, area):
     for now in (MORNING, EVENING):
         assert said_numbers(handoff(kind, text, area, now).messages) <= sourced_numbers()
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("how long do i have to appeal to the send tribunal", True),
+        ("we told the mediation adviser no, when do we get the certificate", True),
+        ("can someone help me with the forms", False),
+        ("i want to talk to an adviser about the appeal", False),
+    ],
+)
+def test_a_question_sent_to_the_handoff_is_answered_first(text, asks):
+    # "the mediation adviser" is a step of an appeal, not a request for a person.
+    assert asks_a_question_too(text) is asks

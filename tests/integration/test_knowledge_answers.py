@@ -2,6 +2,8 @@
 
 import pytest
 
+from bot.knowledge.answer_eval import DECLINE_MARKS, load_cases
+
 pytestmark = pytest.mark.integration
 
 
@@ -35,3 +37,20 @@ def test_an_answer_from_an_old_page_says_so_in_its_source_line(live_stack):
         "2018-03-08",
         "page from 2018: check it is still current",
     )
+
+
+# Every national rule (issue 17) asked the way families ask, through the real REST
+# channel: the national tuning half of the answer evaluation, each case on its own.
+# (The national test set, evaluation/answers/national.yml, is never used here.)
+NATIONAL = load_cases("national_tuning")
+
+
+@pytest.mark.parametrize("case", NATIONAL, ids=[c.id for c in NATIONAL])
+def test_each_national_rule_is_in_the_reply(live_stack, case):
+    replies = live_stack.say(f"national-{case.id}", case.question)
+    text = "\n".join(r.get("text", "") for r in replies)
+    if case.kind == "unrelated":
+        assert any(mark in text for mark in DECLINE_MARKS), text
+    else:
+        assert case.fact is not None and case.fact.search(text), (case.question, text)
+        assert "Source:" in text
