@@ -61,10 +61,18 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
     tuning_risk |= {f"disclosure/{g}": m for g, m in load(TUNING / "disclosure.yml").items()}
     tuning_risk |= {f"signs/{g}": m for g, m in load(TUNING / "warning_signs.yml").items()}
+    more = load(TUNING / "more_tuning.yml")
+    tuning_risk |= {
+        f"more/{g}": m for g, m in more.items() if g.startswith(("crisis", "disclosure"))
+    }
+    tuning_ordinary = load(TUNING / "not_crisis.yml")
+    tuning_ordinary |= {
+        f"more/{g}": m for g, m in more.items() if not g.startswith(("crisis", "disclosure"))
+    }
     held_risk = {f"crisis/{g}": m for g, m in load(HELDOUT / "crisis.yml").items()}
     held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
     return {
-        "tuning": {"risk": tuning_risk, "ordinary": load(TUNING / "not_crisis.yml")},
+        "tuning": {"risk": tuning_risk, "ordinary": tuning_ordinary},
         "held-out": {"risk": held_risk, "ordinary": load(HELDOUT / "not_crisis.yml")},
     }
 

@@ -29,7 +29,9 @@ TUNING_FILES = (
     "evaluation/safety/not_crisis.yml",
     "evaluation/safety/calibration.yml",
     "evaluation/safety/warning_signs.yml",
+    "evaluation/safety/more_tuning.yml",
     "evaluation/answers/tuning.yml",
+    "evaluation/answers/national_tuning.yml",
 )
 # NLU training examples of every other intent are ordinary messages too.
 NLU_DIR = REPO_ROOT / "data" / "nlu"

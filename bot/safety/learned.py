@@ -38,8 +38,10 @@ def tuning_examples() -> tuple[list[str], list[str]]:
     """The tuning half as (texts, labels), labels ``crisis``/``disclosure``/``none``.
 
     Crisis and disclosure messages come from the tuning sets and the phrase sets;
-    ordinary ones from ``not_crisis.yml``, the calibration negatives and every NLU
-    training example of the other intents (``data/nlu/``).
+    ordinary ones from ``not_crisis.yml``, the calibration negatives, the ordinary
+    groups of ``more_tuning.yml`` (a third pass, by another writer), the questions of
+    the answer evaluation's tuning halves and every NLU training example of the other
+    intents (``data/nlu/``).
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -68,8 +70,12 @@ def tuning_examples() -> tuple[list[str], list[str]]:
     add(CRISIS_PHRASES, CRISIS)
     add(DISCLOSURE_PHRASES, DISCLOSURE)
     # The answer evaluation's tuning questions are ordinary messages too.
-    answers = load("evaluation/answers/tuning.yml").get("cases", [])
-    add((c["question"] for c in answers), NONE)
+    for name in ("tuning", "national_tuning"):
+        answers = load(f"evaluation/answers/{name}.yml").get("cases", [])
+        add((c["question"] for c in answers), NONE)
+    for group, items in load("evaluation/safety/more_tuning.yml").items():
+        kind = group.split("_")[0]
+        add(items, kind if kind in (CRISIS, DISCLOSURE) else NONE)
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
     for path in sorted(NLU_DIR.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
