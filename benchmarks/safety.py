@@ -71,9 +71,17 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     }
     held_risk = {f"crisis/{g}": m for g, m in load(HELDOUT / "crisis.yml").items()}
     held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
+    second = load(HELDOUT / "second_writer.yml")
+    held_risk |= {
+        f"second/{g}": m for g, m in second.items() if g.startswith(("crisis", "disclosure"))
+    }
+    held_ordinary = load(HELDOUT / "not_crisis.yml")
+    held_ordinary |= {
+        f"second/{g}": m for g, m in second.items() if not g.startswith(("crisis", "disclosure"))
+    }
     return {
         "tuning": {"risk": tuning_risk, "ordinary": tuning_ordinary},
-        "held-out": {"risk": held_risk, "ordinary": load(HELDOUT / "not_crisis.yml")},
+        "held-out": {"risk": held_risk, "ordinary": held_ordinary},
     }
 
 
