@@ -39,6 +39,7 @@ from benchmarks import loopback_settings  # noqa: E402
 from bot.knowledge.embeddings import use_threads  # noqa: E402
 from bot.safety import detector as safety  # noqa: E402
 from bot.safety import learned  # noqa: E402
+from bot.safety.data import NONE, group_kind  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack.prepare import prepare  # noqa: E402
 from bot.stack.services import Stack  # noqa: E402
@@ -56,32 +57,33 @@ def load(path: Path) -> dict[str, list[str]]:
     return {group: [str(m) for m in items] for group, items in data.items()}
 
 
+def mixed(path: Path, prefix: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """A mixed set's (risk, ordinary) groups, named ``prefix/group`` (see ``group_kind``)."""
+    risk: dict[str, list[str]] = {}
+    ordinary: dict[str, list[str]] = {}
+    for group, items in load(path).items():
+        (ordinary if group_kind(group) == NONE else risk)[f"{prefix}/{group}"] = items
+    return risk, ordinary
+
+
 def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     """{half: {"risk": {category: messages}, "ordinary": {category: messages}}}."""
+    more_risk, more_ordinary = mixed(TUNING / "more_tuning.yml", "more")
+    second_risk, second_ordinary = mixed(HELDOUT / "second_writer.yml", "second")
     tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
     tuning_risk |= {f"disclosure/{g}": m for g, m in load(TUNING / "disclosure.yml").items()}
     tuning_risk |= {f"signs/{g}": m for g, m in load(TUNING / "warning_signs.yml").items()}
-    more = load(TUNING / "more_tuning.yml")
-    tuning_risk |= {
-        f"more/{g}": m for g, m in more.items() if g.startswith(("crisis", "disclosure"))
-    }
-    tuning_ordinary = load(TUNING / "not_crisis.yml")
-    tuning_ordinary |= {
-        f"more/{g}": m for g, m in more.items() if not g.startswith(("crisis", "disclosure"))
-    }
     held_risk = {f"crisis/{g}": m for g, m in load(HELDOUT / "crisis.yml").items()}
     held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
-    second = load(HELDOUT / "second_writer.yml")
-    held_risk |= {
-        f"second/{g}": m for g, m in second.items() if g.startswith(("crisis", "disclosure"))
-    }
-    held_ordinary = load(HELDOUT / "not_crisis.yml")
-    held_ordinary |= {
-        f"second/{g}": m for g, m in second.items() if not g.startswith(("crisis", "disclosure"))
-    }
     return {
-        "tuning": {"risk": tuning_risk, "ordinary": tuning_ordinary},
-        "held-out": {"risk": held_risk, "ordinary": held_ordinary},
+        "tuning": {
+            "risk": tuning_risk | more_risk,
+            "ordinary": load(TUNING / "not_crisis.yml") | more_ordinary,
+        },
+        "held-out": {
+            "risk": held_risk | second_risk,
+            "ordinary": load(HELDOUT / "not_crisis.yml") | second_ordinary,
+        },
     }
 
 

@@ -37,6 +37,16 @@ TUNING_FILES = (
 NLU_DIR = REPO_ROOT / "data" / "nlu"
 
 
+def group_kind(group: str) -> str:
+    """What a group of a mixed set holds (``more_tuning.yml``, ``heldout/second_writer.yml``).
+
+    Groups named ``crisis_*`` hold crisis messages, ``disclosure_*`` disclosures,
+    and any other group ordinary messages (``none``).
+    """
+    kind = group.split("_")[0]
+    return kind if kind in (CRISIS, DISCLOSURE) else NONE
+
+
 def load(name: str) -> Any:
     """One file of ``safety/``, parsed."""
     return yaml.safe_load((SAFETY_DIR / name).read_text(encoding="utf-8"))

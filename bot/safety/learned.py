@@ -30,6 +30,7 @@ from bot.safety.data import (
     NONE,
     SAFETY_DIR,
     TUNING_FILES,
+    group_kind,
 )
 from bot.settings import REPO_ROOT, get_settings
 
@@ -39,7 +40,7 @@ def tuning_examples() -> tuple[list[str], list[str]]:
 
     Crisis and disclosure messages come from the tuning sets and the phrase sets;
     ordinary ones from ``not_crisis.yml``, the calibration negatives, the ordinary
-    groups of ``more_tuning.yml`` (a third pass, by another writer), the questions of
+    groups of ``more_tuning.yml`` (a third pass, 2026-12-05), the questions of
     the answer evaluation's tuning halves and every NLU training example of the other
     intents (``data/nlu/``).
     """
@@ -74,8 +75,7 @@ def tuning_examples() -> tuple[list[str], list[str]]:
         answers = load(f"evaluation/answers/{name}.yml").get("cases", [])
         add((c["question"] for c in answers), NONE)
     for group, items in load("evaluation/safety/more_tuning.yml").items():
-        kind = group.split("_")[0]
-        add(items, kind if kind in (CRISIS, DISCLOSURE) else NONE)
+        add(items, group_kind(group))
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
     for path in sorted(NLU_DIR.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
