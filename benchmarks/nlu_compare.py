@@ -14,6 +14,12 @@ misclassified message.
 ``--model PATH`` skips training and scores one trained model instead (for
 example the production ``var/models/senbot.tar.gz``).
 
+``--config NAME=PATH`` (repeatable) compares other pipelines; ``--seeds 1,2,3``
+trains one model per DIET seed, to see how far a figure moves with the seed alone;
+``--extra FILE`` trains on an NLU file beside ``data/nlu``; ``--splits N`` also
+scores N seeded 80/20 splits of the training data, a validation figure for choosing
+a pipeline without reading the held-out messages.
+
 The predicted intent is the one the assistant acts on: when the
 FallbackClassifier is unsure it is ``nlu_fallback``, which counts as wrong.
 """
@@ -163,8 +169,40 @@ def evaluate_model(
     return score(name, expected, predicted, confidences, texts, seconds, tops)
 
 
-def train(name: str, out_dir: Path) -> Path:
-    """Train one NLU-only model from ``data/nlu`` and ``domain.yml``."""
+def seeded_config(config: Path, seed: int | None, out_dir: Path) -> Path:
+    """The config with every DIET ``random_seed`` set to ``seed`` (a copy in out_dir)."""
+    if seed is None:
+        return config
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    data = yaml.load(config.read_text(encoding="utf-8"))
+    for component in data.get("pipeline") or []:
+        if "random_seed" in component or component.get("name") == "DIETClassifier":
+            component["random_seed"] = seed
+    copy = out_dir / f"{config.stem}-seed{seed}.yml"
+    with copy.open("w", encoding="utf-8") as handle:
+        yaml.dump(data, handle)
+    return copy
+
+
+def training_files(out_dir: Path, extra: Sequence[Path]) -> Path:
+    """``data/nlu`` plus any extra NLU files, as one folder Rasa can read."""
+    if not extra:
+        return REPO_ROOT / "data" / "nlu"
+    import shutil
+
+    folder = out_dir / "nlu_with_extra"
+    shutil.copytree(REPO_ROOT / "data" / "nlu", folder, dirs_exist_ok=True)
+    for number, path in enumerate(extra):
+        shutil.copy(path, folder / f"extra_{number}_{path.name}")
+    return folder
+
+
+def train(
+    name: str, out_dir: Path, config: Path | None = None, nlu_data: Path | None = None
+) -> Path:
+    """Train one NLU-only model from ``nlu_data`` (``data/nlu``) and ``domain.yml``."""
     import rasa.telemetry
 
     # Rasa would otherwise start Sentry error reporting (see scripts/rasa_cli.py).
@@ -173,8 +211,8 @@ def train(name: str, out_dir: Path) -> Path:
 
     started = time.perf_counter()
     result = train_nlu(
-        config=str(CONFIGS[name]),
-        nlu_data=str(REPO_ROOT / "data" / "nlu"),
+        config=str(config or CONFIGS[name]),
+        nlu_data=str(nlu_data or REPO_ROOT / "data" / "nlu"),
         output=str(out_dir),
         domain=str(REPO_ROOT / "domain.yml"),
         fixed_model_name=name,
@@ -183,6 +221,30 @@ def train(name: str, out_dir: Path) -> Path:
         raise SystemExit(f"training the {name} pipeline failed")
     print(f"trained {name} in {time.perf_counter() - started:.0f} s", flush=True)
     return Path(result)
+
+
+def validation_splits(
+    nlu_data: Path, splits: int, out_dir: Path
+) -> list[tuple[Path, list[tuple[str, str]]]]:
+    """``splits`` seeded 80/20 splits of the training data, stratified by intent.
+
+    Each is a training file (with the lookup tables and synonyms) and the 20% of
+    (text, intent) pairs kept out of it: a validation figure that never reads the
+    held-out set, for choosing between pipelines.
+    """
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(nlu_data))
+    found = []
+    for seed in range(splits):
+        train_part, test_part = data.train_test_split(train_frac=0.8, random_seed=seed)
+        path = out_dir / f"split{seed}.yml"
+        path.write_text(train_part.nlu_as_yaml(), encoding="utf-8")
+        pairs = [
+            (m.get("text"), m.get("intent")) for m in test_part.training_examples if m.get("intent")
+        ]
+        found.append((path, pairs))
+    return found
 
 
 def table(results: Sequence[Scores]) -> str:
@@ -219,12 +281,59 @@ def quiet() -> None:
     configure_structlog(logging.WARNING)
 
 
+def _named_config(text: str) -> tuple[str, Path]:
+    name, _, path = text.partition("=")
+    if not path:
+        raise argparse.ArgumentTypeError("--config takes NAME=PATH")
+    return name, Path(path)
+
+
+def _average(name: str, results: Sequence[Scores]) -> Scores:
+    """The mean of several runs' figures (errors from all of them)."""
+    lowest = min(results, key=lambda r: r.lowest_f1)
+    return Scores(
+        name=name,
+        accuracy=statistics.mean(r.accuracy for r in results),
+        macro_f1=statistics.mean(r.macro_f1 for r in results),
+        lowest_f1=lowest.lowest_f1,
+        lowest_intent=lowest.lowest_intent,
+        oos_recall=statistics.mean(r.oos_recall for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        errors=[error for r in results for error in r.errors],
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--errors", action="store_true", help="list the misclassified messages")
     parser.add_argument("--only", choices=sorted(CONFIGS), help="train and score one pipeline only")
     parser.add_argument("--model", type=Path, help="score this trained model instead of training")
+    parser.add_argument(
+        "--config",
+        type=_named_config,
+        action="append",
+        metavar="NAME=PATH",
+        help="compare this pipeline (repeatable; replaces the sparse/dense pair)",
+    )
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated DIET random seeds: one model per seed and pipeline",
+    )
+    parser.add_argument(
+        "--extra",
+        type=Path,
+        action="append",
+        default=[],
+        help="an NLU file trained on beside data/nlu (repeatable)",
+    )
+    parser.add_argument(
+        "--splits",
+        type=int,
+        default=0,
+        help="also score N seeded 80/20 validation splits of the training data",
+    )
     args = parser.parse_args(argv)
     quiet()
 
@@ -235,13 +344,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.model:
         results = [evaluate_model(args.model, args.model.name, holdout)]
+        print()
+        print(table(results))
+        if args.errors:
+            print_errors(results[0])
+        return 0
+    if args.config:
+        configs = dict(args.config)
     else:
         names = [args.only] if args.only else ["sparse", "dense"]
-        with tempfile.TemporaryDirectory(prefix="nlu_compare_") as tmp:
-            paths = {name: train(name, Path(tmp)) for name in names}
-            results = [evaluate_model(paths[name], name, holdout) for name in names]
-    print()
+        configs = {name: CONFIGS[name] for name in names}
+    seeds: list[int | None] = [int(s) for s in args.seeds.split(",") if s] or [None]
+    results, validation = [], []
+    with tempfile.TemporaryDirectory(prefix="nlu_compare_") as tmp:
+        out = Path(tmp)
+        nlu_data = training_files(out, args.extra)
+        splits = validation_splits(nlu_data, args.splits, out) if args.splits else []
+        for name, config in configs.items():
+            for seed in seeds:
+                label = name if seed is None else f"{name}/s{seed}"
+                seeded = seeded_config(config, seed, out)
+                model = train(label.replace("/", "-"), out, seeded, nlu_data)
+                results.append(evaluate_model(model, label, holdout))
+                if splits:
+                    runs = []
+                    for number, (split_file, pairs) in enumerate(splits):
+                        split_model = train(
+                            f"{label.replace('/', '-')}-split{number}", out, seeded, split_file
+                        )
+                        runs.append(evaluate_model(split_model, label, pairs))
+                    validation.append(_average(label, runs))
+    print("\nheld-out messages (evaluation/nlu_holdout.yml):")
     print(table(results))
+    if validation:
+        print(f"\nvalidation: mean of {args.splits} seeded 80/20 splits of the training data:")
+        print(table(validation))
     if args.errors:
         for result in results:
             print_errors(result)

@@ -14,7 +14,7 @@ the messages of ``benchmarks/load.py``'s seeded mix (test and evaluation sets in
 ``tests/``) through ``Agent.handle_message``, one at a time, and times:
 
 - every graph node (``rasa.engine.graph.GraphNode.__call__``), named by its
-  component: the crisis check, the MiniLM featurizer, DIET, FallbackClassifier,
+  component: the crisis check, the MiniLM featurizer, the intent classifier, FallbackClassifier,
   each policy, and the small ones together;
 - the tracker store's ``retrieve`` and ``save``;
 - the action call (``RemoteAction.run``: HTTP to the action server and its work);
@@ -66,7 +66,7 @@ ANSWER_MINILM = "MiniLM inside the answer composition (bot.knowledge.embeddings.
 NODE_LABELS = [
     (re.compile(r"CrisisCheck"), "crisis check"),
     (re.compile(r"MiniLMFeaturizer"), "MiniLM featurizer"),
-    (re.compile(r"DIETClassifier"), "DIET classifier"),
+    (re.compile(r"DIETClassifier|LinearIntentClassifier"), "intent classifier"),
     (re.compile(r"FallbackClassifier"), "FallbackClassifier"),
     (re.compile(r"MemoizationPolicy"), "policy: MemoizationPolicy"),
     (re.compile(r"RulePolicy"), "policy: RulePolicy"),

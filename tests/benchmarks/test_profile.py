@@ -27,7 +27,11 @@ def test_graph_nodes_are_named_by_their_component() -> None:
     assert (
         node_label("run_nlu_components.minilm_featurizer.MiniLMFeaturizer5") == "MiniLM featurizer"
     )
-    assert node_label("run_DIETClassifier6") == "DIET classifier"
+    assert node_label("run_DIETClassifier6") == "intent classifier"
+    assert (
+        node_label("run_nlu_components.linear_intent.LinearIntentClassifier6")
+        == "intent classifier"
+    )
     assert node_label("run_FallbackClassifier9") == "FallbackClassifier"
     assert node_label("run_TEDPolicy2") == "policy: TEDPolicy"
     assert node_label("run_CountVectorsFeaturizer3") == OTHER_NLU
@@ -35,12 +39,12 @@ def test_graph_nodes_are_named_by_their_component() -> None:
 
 
 def test_other_is_what_the_stages_leave_of_the_total() -> None:
-    stages = with_other({"DIET classifier": 10.0, ACTION: 50.0, STORE_READ: 5.0}, 80.0)
+    stages = with_other({"intent classifier": 10.0, ACTION: 50.0, STORE_READ: 5.0}, 80.0)
     assert stages[TOTAL] == 80.0 and stages[OTHER] == 15.0
     assert OTHER not in IN_TOTAL and TOTAL not in IN_TOTAL
     rows = {r["stage"]: r for r in summarise([stages, with_other({ACTION: 20.0}, 20.0)])}
     assert rows[ACTION]["runs"] == 2 and rows[ACTION]["share"] == 70 / 100
-    assert rows["DIET classifier"]["mean"] == 5.0  # over every message
+    assert rows["intent classifier"]["mean"] == 5.0  # over every message
 
 
 def test_growth_table_shows_the_turns_reached() -> None:

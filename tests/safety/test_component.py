@@ -68,7 +68,8 @@ def test_it_decides_last_in_the_pipeline():
     pipeline = yaml.safe_load((REPO_ROOT / "config.yml").read_text())["pipeline"]
     names = [step["name"] for step in pipeline]
     assert names[-1] == "nlu_components.crisis.CrisisCheck"
-    assert names.index("DIETClassifier") < names.index("FallbackClassifier") < len(names) - 1
+    classifier = names.index("nlu_components.linear_intent.LinearIntentClassifier")
+    assert classifier < names.index("FallbackClassifier") < len(names) - 1
 
 
 def test_the_model_and_phrase_set_are_loaded_once_not_per_message(component):
