@@ -1,6 +1,6 @@
 """The crisis check as a Rasa 3.6 NLU component: it has the last word on the intent.
 
-Placed last in config.yml's pipeline (after DIETClassifier and FallbackClassifier),
+Placed last in config.yml's pipeline (after the intent classifier and FallbackClassifier),
 it runs :func:`bot.safety.check` on every message and, when the message needs
 crisis or safeguarding routes, sets the intent to ``crisis`` or ``disclosure`` with
 confidence 1.0, whatever the classifier said; a message with a risk word that does

@@ -152,8 +152,8 @@ def question_for(intent: str | None, text: str) -> str:
     return text
 
 
-# Trust the classifier's topic above this confidence (DIET's, after the fallback
-# classifier has let the message through).
+# Trust the classifier's topic above this confidence (after the fallback classifier
+# has let the message through).
 TRUST_TOPIC = 0.6
 
 

@@ -43,21 +43,9 @@ def test_an_answer_from_an_old_page_says_so_in_its_source_line(live_stack):
 # channel: the national tuning half of the answer evaluation, each case on its own.
 # (The national test set, evaluation/answers/national.yml, is never used here.)
 NATIONAL = load_cases("national_tuning")
-# Declined as out of scope by the intent classifier (nt-overall-1 then gets the
-# check-in: "final" is a risk word). Training examples for them made
-# the 40-epoch DIET model fail the NLU quality bar (tests/nlu/test_holdout.py: out of
-# scope recall 0.85 < 0.90), so they wait for a classifier that holds with more data.
-# strict: a pass fails the run, so the mark is removed when they are answered.
-DECLINED_BY_THE_CLASSIFIER = {"nt-overall-1", "nt-overall-2", "nt-review-1"}
 
 
-def _marked(case):
-    if case.id not in DECLINED_BY_THE_CLASSIFIER:
-        return case
-    return pytest.param(case, marks=pytest.mark.xfail(strict=True, reason="out_of_scope"))
-
-
-@pytest.mark.parametrize("case", [_marked(c) for c in NATIONAL], ids=[c.id for c in NATIONAL])
+@pytest.mark.parametrize("case", NATIONAL, ids=[c.id for c in NATIONAL])
 def test_each_national_rule_is_in_the_reply(live_stack, case):
     replies = live_stack.say(f"national-{case.id}", case.question)
     text = "\n".join(r.get("text", "") for r in replies)
