@@ -31,6 +31,7 @@ import os
 import sys
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -433,8 +434,62 @@ def use_threads(threads: int) -> None:
         sys.modules["torch"].set_num_threads(threads)
 
 
+class _Recent:
+    """The sentence vectors of the texts this process embedded last, by a hash of each.
+
+    One message is read by the Rasa featurizer, then by the crisis check (which
+    embeds it again, lower-cased and with its whitespace squashed): the second
+    reading finds the vector here instead of running the model. Only a SHA-256 of
+    each text is kept, never the text. Callers hold :data:`model_lock`.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rows: OrderedDict[bytes, np.ndarray] = OrderedDict()
+
+    def get(self, key: bytes) -> np.ndarray | None:
+        row = self._rows.get(key)
+        if row is not None:
+            self._rows.move_to_end(key)
+        return row
+
+    def put(self, key: bytes, row: np.ndarray) -> None:
+        self._rows[key] = row
+        self._rows.move_to_end(key)
+        while len(self._rows) > self.size:
+            self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
+RECENT_TEXTS = 512
+_recent = _Recent(RECENT_TEXTS)
+
+
+@lru_cache(maxsize=1)
+def _case_and_space_blind() -> bool:
+    """Whether the model gives one vector for a text whatever its case and spacing.
+
+    all-MiniLM-L6-v2's tokenizer lower-cases and splits on whitespace, so it does;
+    asked of the model itself (once) so another model cannot get wrong shared vectors.
+    """
+    model = get_model()
+    rows = model.encode(["Special  Needs, OK? ", "special needs, ok?"], batch_size=2)
+    return bool(np.allclose(rows[0], rows[1], atol=1e-5))
+
+
+def _key(text: str) -> bytes:
+    if _case_and_space_blind():
+        text = " ".join(text.lower().split())
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
 def embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     """Embed texts as L2-normalised float32 rows (cosine = inner product).
+
+    A text this process embedded a moment ago (up to :data:`RECENT_TEXTS` of them,
+    by :func:`token_vectors` too) is not run through the model again.
 
     Args:
         texts: The strings to embed.
@@ -447,7 +502,15 @@ def embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         return np.zeros((0, DIMENSION), dtype=np.float32)
     model = get_model()
     with model_lock:
-        return model.encode(list(texts), batch_size=batch_size)
+        keys = [_key(text) for text in texts]
+        rows = [_recent.get(key) for key in keys]
+        missing = [i for i, row in enumerate(rows) if row is None]
+        if missing:
+            fresh = model.encode([texts[i] for i in missing], batch_size=batch_size)
+            for i, row in zip(missing, fresh):
+                rows[i] = row
+                _recent.put(keys[i], row)
+        return np.stack(rows).astype(np.float32, copy=False)
 
 
 def token_vectors(texts: Sequence[str], batch_size: int = 32) -> list[TokenVectors]:
@@ -467,7 +530,10 @@ def token_vectors(texts: Sequence[str], batch_size: int = 32) -> list[TokenVecto
         return []
     model = get_model()
     with model_lock:
-        return model.token_vectors(list(texts), batch_size=batch_size)
+        results = model.token_vectors(list(texts), batch_size=batch_size)
+        for text, result in zip(texts, results):
+            _recent.put(_key(text), result.sentence)
+        return results
 
 
 if __name__ == "__main__":

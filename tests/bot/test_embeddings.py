@@ -169,3 +169,55 @@ def test_only_a_mean_pooled_model_runs_on_onnx(tmp_path):
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
     assert not embeddings.mean_pooled(tmp_path)
     assert embeddings.max_seq_length(tmp_path) == 512  # nothing says: BERT's limit
+
+
+class _Counting:
+    """Wraps the process's model to count the texts it is asked to encode."""
+
+    def __init__(self, model):
+        self.model, self.texts = model, []
+
+    def encode(self, texts, batch_size=32):
+        self.texts.extend(texts)
+        return self.model.encode(texts, batch_size=batch_size)
+
+    def token_vectors(self, texts, batch_size=32):
+        self.texts.extend(texts)
+        return self.model.token_vectors(texts, batch_size=batch_size)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    model = embeddings.get_model()
+    embeddings.embed(["warm up"])  # the one-off case check runs the model
+    embeddings._recent.clear()
+    wrapper = _Counting(model)
+    monkeypatch.setattr(embeddings, "get_model", lambda: wrapper)
+    yield wrapper
+    embeddings._recent.clear()
+
+
+def test_a_message_the_featurizer_read_is_not_embedded_again(counting):
+    # The Rasa featurizer reads the message as typed; the crisis check then asks
+    # for its lower-cased, squashed form. The model runs once.
+    [featurized] = embeddings.token_vectors(["Is the SENCO  meant to do this?"])
+    vectors = embeddings.embed(["is the senco meant to do this?", "what is an ehcp"])
+    assert counting.texts == ["Is the SENCO  meant to do this?", "what is an ehcp"]
+    np.testing.assert_allclose(vectors[0], featurized.sentence, atol=1e-5)
+
+
+def test_the_vectors_are_the_models_whether_remembered_or_not(counting):
+    texts = ["my son needs help with reading", "who pays for sen support"]
+    first = embeddings.embed(texts)
+    again = embeddings.embed(list(reversed(texts)))
+    assert counting.texts == texts  # the second call ran nothing
+    np.testing.assert_allclose(again, first[::-1])
+    embeddings._recent.clear()
+    np.testing.assert_allclose(embeddings.embed(texts), first, atol=1e-5)
+
+
+def test_only_the_last_texts_are_remembered(counting, monkeypatch):
+    monkeypatch.setattr(embeddings, "_recent", embeddings._Recent(2))
+    embeddings.embed(["one", "two", "three"])
+    embeddings.embed(["one"])  # pushed out by "three"
+    assert counting.texts == ["one", "two", "three", "one"]
