@@ -463,7 +463,10 @@ class _Recent:
         self._rows.clear()
 
 
-RECENT_TEXTS = 512
+# Enough for the readings of one message (the featurizer's, then the crisis check's
+# pieces), not a cache of popular questions: with more, a benchmark that repeats
+# its messages would measure the cache instead of the model.
+RECENT_TEXTS = 16
 _recent = _Recent(RECENT_TEXTS)
 
 
