@@ -30,9 +30,10 @@ the events from the Nth-last user message of the session on, preceded by one
 ``SlotSet`` per slot with its latest earlier value. Everything stays stored; only
 what Rasa reads back shrinks, and with it the policies' work and what every action
 call sends, which otherwise grow with the length of the conversation
-(docs/speed.md). No policy looks back more than five turns (TED's ``max_history``),
-and no rule starts at the conversation's beginning, so ten turns change no
-prediction.
+(docs/speed.md). No rule starts at the conversation's beginning, none spans more
+than two user messages, and every intent has one; memoised stories cut short by the
+window leave the decision to those rules (the multi-turn integration tests run on
+this store), so five turns change no prediction.
 """
 
 from __future__ import annotations
