@@ -506,14 +506,14 @@ def embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     model = get_model()
     with model_lock:
         keys = [_key(text) for text in texts]
-        rows = [_recent.get(key) for key in keys]
-        missing = [i for i, row in enumerate(rows) if row is None]
+        known = {i: row for i, key in enumerate(keys) if (row := _recent.get(key)) is not None}
+        missing = [i for i in range(len(texts)) if i not in known]
         if missing:
             fresh = model.encode([texts[i] for i in missing], batch_size=batch_size)
             for i, row in zip(missing, fresh):
-                rows[i] = row
+                known[i] = row
                 _recent.put(keys[i], row)
-        return np.stack(rows).astype(np.float32, copy=False)
+        return np.stack([known[i] for i in range(len(texts))]).astype(np.float32, copy=False)
 
 
 def token_vectors(texts: Sequence[str], batch_size: int = 32) -> list[TokenVectors]:
