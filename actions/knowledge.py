@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import say_handoff
 from bot.knowledge import areas
 from bot.knowledge.answers import answer
+from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.knowledge.topics import TOPICS, question_for
@@ -80,7 +81,18 @@ class ActionAnswerFromKnowledge(Action):
             # A complaint about a named service gets the complaint route, whatever
             # topic the classifier heard in it.
             return say_handoff(dispatcher, COMPLAINT, question, area_key)
-        reply = answer(self.retriever, question, name, confidence, area)
+        text = tracker.latest_message.get("text") or ""
+        # The featurizer's vector of what the person typed, unless the question is
+        # another text (a topic button's question).
+        vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY))
+        reply = answer(
+            self.retriever,
+            question,
+            name,
+            confidence,
+            area,
+            vector=vector if question.strip() == text.strip() else None,
+        )
         explanation = {
             "intent": name,
             "confidence": round(confidence, 3),

@@ -50,6 +50,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, ensur
 from rasa.shared.core.events import BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.knowledge.embeddings import VECTOR_KEY
 from bot.records.privacy import install_log_redaction, personal_items, redact_echo, redact_value
 
 # Keys whose values are bookkeeping, never text a person typed.
@@ -90,6 +91,11 @@ def redact_event(event: Event, said: list[tuple[str, str]]) -> dict[str, Any]:
             (``bot.records.privacy.personal_items``), hidden where a reply repeats them.
     """
     data = event.as_dict()
+    parse_data = data.get("parse_data")
+    if isinstance(parse_data, dict) and VECTOR_KEY in parse_data:
+        # The featurizer's vector of the message is for this turn's action call only:
+        # kept, it would be 2 KB a message and a numeric copy of what was said.
+        data["parse_data"] = {k: v for k, v in parse_data.items() if k != VECTOR_KEY}
     if isinstance(event, BotUttered):
         return {key: (value if key in _KEEP else _echo(value, said)) for key, value in data.items()}
     return {key: (value if key in _KEEP else redact_value(value)) for key, value in data.items()}

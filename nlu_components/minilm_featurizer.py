@@ -33,10 +33,17 @@ from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES, TOKENS_NAMES
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.exceptions import InvalidConfigException
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.knowledge.embeddings import DIMENSION, token_vectors, use_threads
+from bot.knowledge.embeddings import (
+    DIMENSION,
+    VECTOR_KEY,
+    token_vectors,
+    use_threads,
+    vector_to_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +136,10 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
                 attribute=attribute,
                 message=message,
             )
+            if attribute == TEXT:
+                # For the action server: the same vector, so retrieval does not
+                # embed the same text again (never stored: channels/tracker_store.py).
+                message.set(VECTOR_KEY, vector_to_text(sentence), add_to_output=True)
         return messages
 
     def _embed(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
@@ -26,6 +27,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.knowledge.embeddings import DIMENSION, VECTOR_KEY, vector_to_text
 from bot.records.privacy import purge
 from bot.settings import Settings
 from channels.tracker_store import RedactingSQLTrackerStore, StoreRefused
@@ -133,6 +135,21 @@ async def test_stored_events_hold_no_personal_details(store_url: str) -> None:
     assert "SENDIAS: 01865 810516" in stored and "Thanks [name]." in stored
     # The tracker Rasa is still working on keeps the text as typed.
     assert tracker.latest_message.text == PERSONAL
+
+
+async def test_the_message_vector_reaches_the_action_but_is_never_stored(store_url: str) -> None:
+    store = _store(store_url)
+    _clear(store_url)
+    tracker = _turn("vector", datetime.now(UTC).timestamp(), "who pays for SEN support?")
+    message = next(e for e in tracker.events if isinstance(e, UserUttered))
+    message.parse_data[VECTOR_KEY] = vector_to_text(np.ones(DIMENSION, dtype=np.float32))
+    await store.save(tracker)
+    stored = _rows(store_url, "vector")
+    said = [row for row in stored if row.get("event") == "user"]
+    assert said and said[0]["parse_data"]["intent"]["name"] == "ask_who_pays"
+    assert VECTOR_KEY not in json.dumps(stored)
+    # This turn's tracker (what the action server is sent) still has it.
+    assert VECTOR_KEY in message.parse_data
 
 
 async def test_the_next_turn_reloads_a_working_tracker_and_adds_only_new_events(

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from bot.knowledge import areas
 from bot.knowledge.search import (
     CANDIDATES,
@@ -120,6 +122,7 @@ def answer(
     confidence: float = 0.0,
     area: str | None = None,
     pipeline: str | None = None,
+    vector: np.ndarray | None = None,
 ) -> Reply:
     """Answer one question.
 
@@ -130,12 +133,17 @@ def answer(
         confidence: Its confidence.
         area: The person's county ("Oxfordshire", ...), if known.
         pipeline: ``baseline`` or ``v2``; the setting when None.
+        vector: The question's MiniLM sentence vector when the caller has it (the
+            Rasa featurizer's, from the parse data); embedded here when None.
 
     Returns:
         The reply with its evidence.
     """
     pipeline = pipeline or pipeline_setting()
-    question = (question or "").strip()[:MAX_QUERY_CHARS]
+    asked = (question or "").strip()
+    question = asked[:MAX_QUERY_CHARS]
+    if len(question) < len(asked):
+        vector = None  # the vector is of the whole text, the search of its start
     if not question:
         return Reply("declined", evidence={"pipeline": pipeline, "reason": "empty question"})
     if pipeline == "baseline":
@@ -143,7 +151,7 @@ def answer(
     contact = contact_answer(question, area)
     if contact is not None:
         return contact
-    return _v2(retriever, question, intent, confidence, area)
+    return _v2(retriever, question, intent, confidence, area, vector)
 
 
 def _baseline(
@@ -163,11 +171,16 @@ def _baseline(
 
 
 def _v2(
-    retriever: Retriever, question: str, intent: str | None, confidence: float, area: str | None
+    retriever: Retriever,
+    question: str,
+    intent: str | None,
+    confidence: float,
+    area: str | None,
+    given: np.ndarray | None = None,
 ) -> Reply:
     from bot.knowledge.topics import TOPICS
 
-    vector = retriever.embed(question)
+    vector = given if given is not None else retriever.embed(question)
     hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
     questions = retriever.question_matches(vector, k=CANDIDATES)
     by_key = {(h.slug, h.heading): h for h in hits}
@@ -206,6 +219,8 @@ def _v2(
     threshold = DECLINE_BELOW_UNSURE if unsure else DECLINE_BELOW
     evidence: dict[str, Any] = {
         "pipeline": "v2",
+        # "message": the Rasa featurizer's vector of the message; "embedded": here
+        "question_vector": "message" if given is not None else "embedded",
         "decline_below": threshold,
         "best_similarity": round(best_similarity, 3),
         "candidates": [_scored_json(s) for s in scored[:5]],

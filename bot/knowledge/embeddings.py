@@ -24,6 +24,7 @@ the pooling must agree to 1e-6 and are easier to check side by side in one file.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -432,6 +433,31 @@ def use_threads(threads: int) -> None:
             get_model().set_threads(threads)
     elif "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
+
+
+# The key under which the Rasa featurizer leaves a message's sentence vector in the
+# parse data, so the action server answers from it instead of running MiniLM on the
+# same text again (channels/tracker_store.py drops it before anything is stored).
+VECTOR_KEY = "minilm_sentence"
+
+
+def vector_to_text(vector: np.ndarray) -> str:
+    """A sentence vector as base64 text (float32, little-endian) for the parse data."""
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
+def vector_from_text(text: object) -> np.ndarray | None:
+    """The sentence vector back from :func:`vector_to_text`; None for anything else."""
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(raw) != DIMENSION * 4:
+        return None
+    vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+    return vector if np.isfinite(vector).all() else None
 
 
 class _Recent:

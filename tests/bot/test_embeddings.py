@@ -221,3 +221,15 @@ def test_only_the_last_texts_are_remembered(counting, monkeypatch):
     embeddings.embed(["one", "two", "three"])
     embeddings.embed(["one"])  # pushed out by "three"
     assert counting.texts == ["one", "two", "three", "one"]
+
+
+def test_a_vector_travels_as_text_and_comes_back_the_same():
+    vector = embeddings.embed(["does my son need a diagnosis"])[0]
+    text = embeddings.vector_to_text(vector)
+    assert isinstance(text, str) and len(text) < 2100
+    np.testing.assert_array_equal(embeddings.vector_from_text(text), vector)
+
+
+@pytest.mark.parametrize("junk", [None, 3, "", "not base64 at all!", "AAAA", "é"])
+def test_anything_else_in_its_place_is_ignored(junk):
+    assert embeddings.vector_from_text(junk) is None

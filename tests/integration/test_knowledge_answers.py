@@ -54,3 +54,25 @@ def test_each_national_rule_is_in_the_reply(live_stack, case):
     else:
         assert case.fact is not None and case.fact.search(text), (case.question, text)
         assert "Source:" in text
+
+
+def test_the_answer_uses_the_vector_rasa_made_and_it_is_never_stored(live_stack):
+    # MiniLM runs once for a typed question: the action server answers from the
+    # featurizer's vector (the staff console shows which), and the conversation store
+    # keeps no copy of it.
+    import json
+    import sqlite3
+
+    from bot.knowledge.embeddings import VECTOR_KEY
+
+    sender = "vector-once"
+    replies = live_stack.say(sender, "does my son need a diagnosis to get help")
+    [explanation] = [
+        r["custom"]["explanation"] for r in replies if "explanation" in r.get("custom", {})
+    ]
+    assert explanation["question_vector"] == "message"
+    assert any("diagnosis" in r.get("text", "").lower() for r in replies)
+    with sqlite3.connect(live_stack.settings.tracker_db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+    assert any(json.loads(data).get("event") == "user" for (data,) in rows)
+    assert not any(VECTOR_KEY in data for (data,) in rows)
