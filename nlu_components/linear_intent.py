@@ -28,7 +28,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -82,17 +81,6 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
             tol=self.config["tol"],
             random_state=self.config["random_state"],
         )
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentClassifier:
-        """A new, untrained classifier."""
-        return cls(config, execution_context.node_name, model_storage, resource)
 
     def _create_X(self, messages: list[Message]) -> csr_matrix:  # noqa: N802 (Rasa's name)
         """One row per message: every sparse and dense sentence block at unit length."""
