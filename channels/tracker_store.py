@@ -41,6 +41,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 from collections.abc import Generator, Iterator
 from typing import Any
 
@@ -52,6 +53,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.knowledge.embeddings import VECTOR_KEY
 from bot.records.privacy import install_log_redaction, personal_items, redact_echo, redact_value
+
+logger = logging.getLogger(__name__)
 
 # Keys whose values are bookkeeping, never text a person typed.
 _KEEP = frozenset(
@@ -111,6 +114,12 @@ def _echo(value: Any, said: list[tuple[str, str]]) -> Any:
     return value
 
 
+WORKING_INDEX = (
+    "CREATE INDEX IF NOT EXISTS senbot_events_working "
+    "ON events (sender_id, type_name, action_name, id)"
+)
+
+
 class StoreRefused(RuntimeError):  # noqa: N818 - reads as what happened
     """The database would not store something in this turn (not a missing schema)."""
 
@@ -160,6 +169,20 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _write_ahead_log)
+        self._index_for_the_working_tracker()
+
+    def _index_for_the_working_tracker(self) -> None:
+        """An index on (sender, type, id) for the working tracker's queries.
+
+        Rasa indexes ``sender_id`` alone, so finding the Nth-last user message and
+        each slot's latest value read every event of the conversation: the read
+        grew from 2.8 to 11.3 ms between turns 1 and 200 (docs/speed.md).
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(sa.text(WORKING_INDEX))
+        except sa.exc.SQLAlchemyError as error:  # another server made it, or no database yet
+            logger.warning("Could not create the working tracker's index: %s", error)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's working tracker (see the module's docstring)."""
