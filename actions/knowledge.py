@@ -81,18 +81,11 @@ class ActionAnswerFromKnowledge(Action):
             # A complaint about a named service gets the complaint route, whatever
             # topic the classifier heard in it.
             return say_handoff(dispatcher, COMPLAINT, question, area_key)
-        text = tracker.latest_message.get("text") or ""
         # The featurizer's vector of what the person typed, unless the question is
         # another text (a topic button's question).
-        vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY))
-        reply = answer(
-            self.retriever,
-            question,
-            name,
-            confidence,
-            area,
-            vector=vector if question.strip() == text.strip() else None,
-        )
+        typed = question == (tracker.latest_message.get("text") or "").strip()
+        vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY)) if typed else None
+        reply = answer(self.retriever, question, name, confidence, area, vector=vector)
         explanation = {
             "intent": name,
             "confidence": round(confidence, 3),

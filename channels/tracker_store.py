@@ -172,7 +172,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         self._index_for_the_working_tracker()
 
     def _index_for_the_working_tracker(self) -> None:
-        """An index on (sender, type, id) for the working tracker's queries.
+        """An index on (sender, type, action, id) for the working tracker's queries.
 
         Rasa indexes ``sender_id`` alone, so finding the Nth-last user message and
         each slot's latest value read every event of the conversation: the read
