@@ -69,7 +69,7 @@ class ActionHandoff(Action):
         text = tracker.latest_message.get("text") or ""
         area = normalise_area(tracker.get_slot("area"))
         events: list[dict[str, Any]] = []
-        if intent == "talk_to_someone" and asks_a_question_too(text):
+        if kind == KIND_OF_INTENT.get(intent or "") and asks_a_question_too(text, kind):
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
             if reply.kind == "knowledge" and reply.hit is not None:

@@ -23,14 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.knowledge import answers  # noqa: E402
 from bot.knowledge.answer_eval import COUNTY, load_cases  # noqa: E402
-from bot.knowledge.search import CANDIDATES, COUNTIES, Retriever  # noqa: E402
+from bot.knowledge.search import CANDIDATES, COUNTIES, Retriever, spelled_out  # noqa: E402
 from bot.knowledge.topics import TOPICS, question_for  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 from bot.stack.prepare import model_path  # noqa: E402
 
 
 def candidates(retriever: Retriever, question: str, area: str | None, intent: dict) -> list:
-    vector = retriever.embed(question)
+    vector = retriever.embed(spelled_out(question))
     hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
     matches = retriever.question_matches(vector, k=CANDIDATES)
     by_key = {(h.slug, h.heading): h for h in hits}
@@ -52,10 +52,23 @@ def candidates(retriever: Retriever, question: str, area: str | None, intent: di
     return rows
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     from rasa.core.agent import Agent
 
-    cases = load_cases("tuning")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--halves",
+        default="tuning",
+        help="comma-separated tuning sets (tuning, national_tuning, national_tuning_more);"
+        " never heldout or national",
+    )
+    args = parser.parse_args(argv)
+    halves = [h.strip() for h in args.halves.split(",") if h.strip()]
+    if {"heldout", "national"} & set(halves):
+        parser.error("weights are chosen on tuning sets only")
+    cases = [case for half in halves for case in load_cases(half)]
     agent = Agent.load(str(model_path(get_settings())))
     retriever = Retriever()
     table = []
@@ -84,7 +97,7 @@ def main() -> None:
     scored = sorted(((fact_share(w), w) for w in grid), reverse=True)
     current = tuple(answers.WEIGHTS[k] for k in ("dense", "question", "bm25", "topic", "area"))
     print(
-        f"tuning half: {len(answerable)} answerable questions; weights are "
+        f"{'+'.join(halves)}: {len(answerable)} answerable questions; weights are "
         "(dense, question, bm25, topic, area)"
     )
     print(f"  in use {current}: best section carries the fact {fact_share(current):.3f}")

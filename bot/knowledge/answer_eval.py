@@ -295,6 +295,63 @@ def latency(outcomes: Sequence[Outcome]) -> str:
     return f"p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms ({len(times)} answers)"
 
 
+NATIONAL_TUNING = ("national_tuning", "national_tuning_more")
+
+
+def _headings(slug: str) -> list[str]:
+    path = REPO_ROOT / "knowledge" / "articles" / f"{slug}.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return [line[3:].strip() for line in text.splitlines() if line.startswith("## ")]
+
+
+def national_coverage(results: dict[str, dict[str, Scores]], pipeline: str) -> str:
+    """Each section of the national articles: does a case for it pass through REST?
+
+    The national articles are those the national sets test. A section passes when
+    at least one case whose gold it is has its fact in the reply; tuning sets and
+    the test set (never tuned on) are counted apart.
+    """
+    outcomes = {
+        half: [o for o in results[half][pipeline].outcomes if o.gold and o.case.fact]
+        for half in (*NATIONAL_TUNING, "national")
+        if half in results and pipeline in results[half]
+    }
+    if not outcomes:
+        return ""
+    slugs = sorted({o.gold[0] for rows in outcomes.values() for o in rows if o.gold})
+    sections = [(slug, h) for slug in slugs for h in _headings(slug)]
+
+    def passing(halves: Sequence[str]) -> set[tuple[str, str]]:
+        return {o.gold for h in halves for o in outcomes.get(h, []) if o.fact_found and o.gold}
+
+    def tested(halves: Sequence[str]) -> set[tuple[str, str]]:
+        return {o.gold for h in halves for o in outcomes.get(h, []) if o.gold}
+
+    tuning_pass, test_pass = passing(NATIONAL_TUNING), passing(("national",))
+    lines = [
+        (
+            f"national sections ({len(sections)} in the {len(slugs)} articles the national sets"
+            f" test), {pipeline}:"
+        ),
+        (
+            f"  a passing case in a tuning set   {len(tuning_pass & set(sections))}/{len(sections)}"
+            f" (sections with a case: {len(tested(NATIONAL_TUNING) & set(sections))})"
+        ),
+        (
+            f"  a passing case in the test set   {len(test_pass & set(sections))}"
+            f"/{len(tested(('national',)) & set(sections))} sections it tests"
+        ),
+        (
+            f"  a passing case in either         {len((tuning_pass | test_pass) & set(sections))}"
+            f"/{len(sections)}"
+        ),
+    ]
+    for slug, heading in sections:
+        if (slug, heading) not in tuning_pass | test_pass:
+            lines.append(f"  no passing case: {slug}#{heading}")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bot.knowledge.evaluate --answers [--fast] [--half H] [--pipelines P,...]``."""
     import argparse
@@ -363,6 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.misses:
             for pipeline, scores in results[half].items():
                 print(f"\nmisses, {half}, {pipeline}:\n{misses(scores)}")
+    for pipeline in pipelines:
+        coverage = national_coverage(results, pipeline)
+        if coverage:
+            print("\n" + coverage)
     print("\nknowledge-answer latency " + ("(in-process)" if args.fast else "over REST") + ":")
     for pipeline in pipelines:
         outcomes = [o for half in halves for o in results[half][pipeline].outcomes]

@@ -43,6 +43,7 @@ from bot.knowledge.search import (
     Hit,
     Retriever,
     shorten,
+    spelled_out,
     tokens,
 )
 
@@ -180,7 +181,13 @@ def _v2(
 ) -> Reply:
     from bot.knowledge.topics import TOPICS
 
-    vector = given if given is not None else retriever.embed(question)
+    # "LA" -> "local authority" before embedding (MiniLM does not know the
+    # abbreviation); the message's own vector is then not the one to use. BM25 reads
+    # the question as typed, with its synonyms.
+    spelled = spelled_out(question)
+    if spelled is not question:
+        given = None
+    vector = given if given is not None else retriever.embed(spelled)
     hits = retriever.search(question, area=area, k=CANDIDATES, vector=vector)
     questions = retriever.question_matches(vector, k=CANDIDATES)
     by_key = {(h.slug, h.heading): h for h in hits}
@@ -220,7 +227,13 @@ def _v2(
     evidence: dict[str, Any] = {
         "pipeline": "v2",
         # "message": the Rasa featurizer's vector of the message; "embedded": here
-        "question_vector": "message" if given is not None else "embedded",
+        "question_vector": (
+            "message"
+            if given is not None
+            else "spelled out"
+            if spelled is not question
+            else "embedded"
+        ),
         "decline_below": threshold,
         "best_similarity": round(best_similarity, 3),
         "candidates": [_scored_json(s) for s in scored[:5]],

@@ -45,6 +45,7 @@ from bot.knowledge.articles import (
 )
 from bot.knowledge.embeddings import DIMENSION
 from bot.knowledge.index import Passage
+from bot.knowledge.search import abbreviations_checksum, spelled_out
 from bot.settings import get_settings
 
 if TYPE_CHECKING:  # numpy loads lazily, with the model
@@ -71,7 +72,10 @@ def is_up_to_date(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = 
         }
     except (IngestError, OSError):
         return False
-    return manifest.get("sources") == current
+    return (
+        manifest.get("sources") == current
+        and manifest.get("abbreviations", "") == abbreviations_checksum()
+    )
 
 
 def build(
@@ -144,6 +148,7 @@ def build(
         reused_sources=reused,
         seconds=round(time.monotonic() - started, 2),
         questions=len(questions),
+        abbreviations=abbreviations_checksum(),
     )
     question_matrix = _question_vectors(old_questions, questions)
     index.save(
@@ -158,7 +163,7 @@ def _question_vectors(previous: dict[str, np.ndarray], questions: Sequence[dict]
 
     from bot.knowledge.embeddings import embed
 
-    texts = [q["question"] for q in questions]
+    texts = [spelled_out(q["question"]) for q in questions]  # as questions are embedded
     missing = [t for t in dict.fromkeys(texts) if t not in previous]
     if missing:
         previous.update(zip(missing, embed(missing)))

@@ -67,6 +67,47 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return {str(k).lower(): tuple(tokens(str(v))) for k, v in data.items()}
 
 
+# Abbreviations MiniLM does not know, written out before a question is embedded
+# ("LA" -> "local authority"): a data table like the synonyms.
+ABBREVIATIONS_FILE = REPO_ROOT / "knowledge" / "abbreviations.yml"
+
+
+@functools.cache
+def _abbreviations() -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    import yaml
+
+    if not ABBREVIATIONS_FILE.exists():
+        return None, {}
+    data = yaml.safe_load(ABBREVIATIONS_FILE.read_text(encoding="utf-8")) or {}
+    table = {str(k).lower(): str(v) for k, v in data.items()}
+    if not table:
+        return None, {}
+    words = "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True))
+    return re.compile(rf"\b(?:{words})\b", re.I), table
+
+
+def spelled_out(text: str) -> str:
+    """The text as dense search embeds it: ``knowledge/abbreviations.yml`` written out.
+
+    "can the LA refuse" -> "can the local authority refuse"; a text without one of
+    the abbreviations is returned unchanged (the same object), so a caller can tell
+    whether the message's own vector still fits.
+    """
+    pattern, table = _abbreviations()
+    if pattern is None or not pattern.search(text):
+        return text
+    return pattern.sub(lambda m: table[m.group(0).lower()], text)
+
+
+def abbreviations_checksum() -> str:
+    """SHA-256 of the abbreviations table ("" without one): the index records it."""
+    import hashlib
+
+    if not ABBREVIATIONS_FILE.exists():
+        return ""
+    return hashlib.sha256(ABBREVIATIONS_FILE.read_bytes()).hexdigest()
+
+
 def query_tokens(query: str) -> list[str]:
     """A question's BM25 tokens, then the articles' words for its everyday ones.
 

@@ -114,6 +114,10 @@ TOPICS = {
                 "ehc-needs-assessment-timescales",
                 "ehc-refusal",
                 "ehc-draft-plan",
+                # the rest of the statutory process the intent's examples ask about:
+                # a re-assessment, and the appeal after a refusal
+                "ehc-plan-annual-review",
+                "mediation-and-send-tribunal-appeals",
             ),
         ),
         Topic(

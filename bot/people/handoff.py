@@ -71,15 +71,44 @@ _WANTS_A_PERSON = re.compile(
 )
 
 
-def asks_a_question_too(text: str) -> bool:
+# A message this long that names a decision (a refusal, a cut, an appeal) tells the
+# story the answer is about, even when it also asks for a person.
+_LONG_STORY = 14
+_DECISION = re.compile(
+    r"\b(?:refus\w*|turned\s+(?:us\s+|it\s+|him\s+|her\s+)?down|said\s+no|cut\w*|"
+    r"reduc\w*|ceas\w*|stop\w*|appeal\w*|tribunal|decision|decided|review)\b",
+    re.I,
+)
+
+
+def asks_a_question_too(text: str, kind: str = SENDIAS) -> bool:
     """True when a message sent to the handoff also asks about a topic.
 
     "how long do i have to appeal to the send tribunal" is classified as wanting a
     person (appeals are where families most need one), but it asks a question with
     an answer: the knowledge answer comes first, then the people. A request for a
-    person ("can someone help me with the forms") gets the people alone.
+    person ("can someone help me with the forms") gets the people alone, unless it
+    tells a longer story with a decision in it ("after the annual review the LA want
+    to cut his hours, is there anyone i can take that to"): the rules on that
+    decision are what the person needs first. A message sent to the complaints
+    route that disagrees with a decision and has no complaint word in it ("the LA
+    turned down our request and i think theyre wrong, whats the first thing i
+    should do") is a question too: a decision has its own route (an appeal), while
+    a grievance ("the TA shouted at my son, how do i take this further") gets the
+    complaints route alone. The
+    answer function's stricter decline for an unsure topic still applies, so a
+    message with nothing to answer gets the people alone.
+
+    Args:
+        text: The message.
+        kind: ``SENDIAS`` or ``COMPLAINT``: where the classifier sent it.
     """
-    return len(text.split()) >= 4 and not _WANTS_A_PERSON.search(text)
+    words = len(text.split())
+    if kind == COMPLAINT:
+        return words >= 6 and not is_complaint(text) and bool(_DECISION.search(text))
+    if words >= _LONG_STORY and _DECISION.search(text):
+        return True
+    return words >= 4 and not _WANTS_A_PERSON.search(text)
 
 
 def is_complaint(text: str) -> bool:

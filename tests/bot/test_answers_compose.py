@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.knowledge import answers
 from bot.knowledge.answers import Scored, near_ties, second_part
-from bot.knowledge.search import Hit, query_tokens, synonyms
+from bot.knowledge.search import Hit, query_tokens, spelled_out, synonyms
 
 
 def hit(heading: str, text: str, slug: str = "article", source: str = "Page A", dense=0.7) -> Hit:
@@ -123,3 +123,12 @@ def test_a_contact_person_someone_has_is_not_a_request_for_details():
     asked = answers.contact_answer("what is the camhs contact number", None)
     assert asked is not None and asked.kind == "contact"
     assert answers.contact_answer("who is the camhs contact", None) is not None
+
+
+def test_abbreviations_are_written_out_before_embedding_whole_words_only():
+    assert spelled_out("the LA's panel said no") == "the local authority's panel said no"
+    assert spelled_out("we asked the la and the LEA") == (
+        "we asked the local authority and the local education authority"
+    )
+    plain = "Lane and Lara asked about a plan"
+    assert spelled_out(plain) is plain  # unchanged: the message's own vector still fits

@@ -126,3 +126,31 @@ def test_every_number_given_is_a_sourced_one(kind, text, area):
 def test_a_question_sent_to_the_handoff_is_answered_first(text, asks):
     # "the mediation adviser" is a step of an appeal, not a request for a person.
     assert asks_a_question_too(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "asks"),
+    [
+        # A decision disagreed with has its own route (an appeal): answered first.
+        ("the LA turned down our request and we think they are wrong, what now", COMPLAINT, True),
+        # A grievance about how someone behaved gets the complaints route alone.
+        (
+            "the TA shouted at my son and nobody did anything, how do i take it further",
+            COMPLAINT,
+            False,
+        ),
+        ("i want to complain about the council turning down our request", COMPLAINT, False),
+        # A longer story with a decision in it, even while asking for a person.
+        (
+            (
+                "after the annual review the council want to cut his hours, is there anyone who"
+                " can help us challenge that"
+            ),
+            SENDIAS,
+            True,
+        ),
+        ("can someone help me with the forms", SENDIAS, False),
+    ],
+)
+def test_a_decision_sent_to_a_handoff_is_answered_before_the_people(text, kind, asks):
+    assert asks_a_question_too(text, kind) is asks

@@ -9,6 +9,7 @@ import pytest
 
 from bot.knowledge import index, ingest
 from bot.knowledge.articles import passages_of, source_checksum
+from bot.knowledge.search import abbreviations_checksum
 from bot.settings import REPO_ROOT
 
 ARTICLES = REPO_ROOT / "knowledge" / "articles"
@@ -111,9 +112,34 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
         "model": "sentence-transformers/all-MiniLM-L6-v2",
         "dimension": 384,
         "sources": {"one.md": source_checksum(article, False)},
+        "abbreviations": abbreviations_checksum(),
     }
     for version, up_to_date in ((None, False), (1, False), (index.FORMAT_VERSION, True)):
         if version is not None:
             manifest["format"] = version
+        (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
+        assert ingest.is_up_to_date([article.parent], index_dir) is up_to_date
+
+
+def test_an_index_built_with_other_abbreviations_is_not_up_to_date(tmp_path):
+    # Questions are embedded with knowledge/abbreviations.yml written out: a changed
+    # table means stale question vectors.
+    article = tmp_path / "articles" / "one.md"
+    article.parent.mkdir()
+    article.write_text(
+        "---\ntitle: One\narea: England\nsource_title: T\n"
+        "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n"
+    )
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / index.INDEX).write_bytes(b"")
+    manifest = {
+        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "dimension": 384,
+        "format": index.FORMAT_VERSION,
+        "sources": {"one.md": source_checksum(article, False)},
+    }
+    for table, up_to_date in (("an older table", False), (abbreviations_checksum(), True)):
+        manifest["abbreviations"] = table
         (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
         assert ingest.is_up_to_date([article.parent], index_dir) is up_to_date

@@ -99,3 +99,17 @@ def test_each_search_mode_uses_its_own_scores(retriever):
 
 def test_a_question_of_only_unknown_words_finds_no_keyword_hits(retriever):
     assert retriever.search("zzqx wibblefrob", mode="bm25") == []
+
+
+def test_the_la_is_read_as_the_local_authority(retriever):
+    # MiniLM does not know "LA"; written out, the parent's abbreviation finds what the
+    # words would (bot/knowledge/abbreviations.yml).
+    from bot.knowledge.answers import answer
+
+    short = answer(retriever, "the LA said no to assessing my son, what can i do", None, 0.0, None)
+    full = answer(
+        retriever, "the local authority said no to assessing my son, what can i do", None, 0.0, None
+    )
+    assert short.kind == full.kind == "knowledge"
+    assert short.hit.slug == full.hit.slug == "ehc-refusal"
+    assert short.evidence["question_vector"] == "spelled out"

@@ -150,3 +150,29 @@ def test_the_held_out_half_is_big_enough_and_apart_from_the_tuning_half():
     assert len(risky) >= 150 and len(ordinary) >= 150
     texts, _ = learned.tuning_examples()
     assert not (risky | ordinary) & {t.lower() for t in texts}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we got the final ehc plan and the school named is wrong, what now",
+        "the refusal letter from the council came today, can we appeal",
+        "i have the notes from the review meeting, what happens next",
+    ],
+)
+def test_ehc_paperwork_words_are_not_goodbye_letters(text):
+    # An unsure classifier sends a message with a risk word to the check-in
+    # (nlu_components/crisis.py): "final" and "letter" of an EHC process must not.
+    assert not any(w.startswith("goodbye_letters") for w in safety.risk_words(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i've written letters to my family and given my stuff away",
+        "this is my final message to everyone",
+        "i wrote a letter to the school saying goodbye to everyone",
+    ],
+)
+def test_goodbye_letters_still_count_beside_the_paperwork_masks(text):
+    assert any(w.startswith("goodbye_letters") for w in safety.risk_words(text))
