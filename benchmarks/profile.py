@@ -359,6 +359,9 @@ async def profile(messages: int, turns: int) -> str:
         from rasa.core.utils import AvailableEndpoints
 
         from bot.knowledge.search import Retriever
+        from channels.never_silent import validate_action_responses_once
+
+        validate_action_responses_once()  # as the channels do in `rasa run`
 
         started = time.perf_counter()
         agent = await load_agent(

@@ -30,7 +30,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.safety.detector import check_patterns
-from channels.never_silent import limit_action_time, never_silent, remember_app
+from channels.never_silent import (
+    limit_action_time,
+    never_silent,
+    remember_app,
+    validate_action_responses_once,
+)
 
 MAX_MESSAGE_CHARS = 20_000
 WINDOW_CHARS = 2_000  # the part of an oversized message passed on when it is a crisis
@@ -142,6 +147,7 @@ class SafeRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         limit_action_time()
+        validate_action_responses_once()
         # current_app is bound just below, before any message can arrive.
         webhook = super().blueprint(never_silent(on_new_message, lambda: current_app()))
         current_app = remember_app(webhook)

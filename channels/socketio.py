@@ -42,7 +42,12 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
-from channels.never_silent import limit_action_time, never_silent, remember_app
+from channels.never_silent import (
+    limit_action_time,
+    never_silent,
+    remember_app,
+    validate_action_responses_once,
+)
 from channels.safe_rest import (
     EMPTY_MESSAGE_REPLY,
     MAX_MESSAGE_CHARS,
@@ -183,6 +188,7 @@ class PersistentSocketIOInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         limit_action_time()
+        validate_action_responses_once()
         # current_app is bound just below, before any message can arrive.
         answer = never_silent(on_new_message, lambda: current_app())
         webhook = super().blueprint(answer)
