@@ -22,7 +22,11 @@ import time
 # (bot/knowledge/embeddings.py) imports it, and it uses PyTorch only.
 os.environ.setdefault("USE_TF", "0")
 
-from rasa_sdk.__main__ import main  # noqa: E402 - after USE_TF is set
+from bot.settings import use_serving_env  # noqa: E402
+
+use_serving_env()  # one OpenBLAS thread, set before numpy loads
+
+from rasa_sdk.__main__ import main  # noqa: E402 - after USE_TF and OpenBLAS are set
 
 from bot.knowledge.search import Retriever  # noqa: E402
 

@@ -52,6 +52,10 @@ if not __package__:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
     sys.path.insert(0, str(ROOT))
 
+from bot.settings import use_serving_env  # noqa: E402
+
+use_serving_env()  # as the two servers set it for themselves, before numpy loads
+
 from benchmarks.load import LONG_TURNS, build_mix, message_sets, pct, turn_window  # noqa: E402
 
 DOCS = ROOT / "docs" / "speed.md"

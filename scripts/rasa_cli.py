@@ -10,9 +10,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import use_offline_env  # noqa: E402
+from bot.settings import use_offline_env, use_serving_env  # noqa: E402
 
 use_offline_env()
+if sys.argv[1:2] == ["run"]:  # the server; `rasa train` keeps OpenBLAS's default
+    use_serving_env()
 
 import rasa.telemetry  # noqa: E402
 
