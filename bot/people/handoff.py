@@ -33,7 +33,7 @@ _COUNCIL = re.compile(
 )
 _SCHOOL = re.compile(
     r"\b(school|teacher|senco|sendco|head ?teacher|head|class|ta|teaching assistant"
-    r"|academy|college|nursery)\b",
+    r"|academy|college|nursery|primary|secondary|sixth form|pre-?school)\b",
     re.I,
 )
 

@@ -83,6 +83,8 @@ def test_out_of_hours_sendias_gives_the_routes_open_now():
         ("the council lost our EHC needs assessment request", "council"),
         ("SENSS never sent the report", "senss"),
         ("I want to complain", "unclear"),
+        ("unhappy with how her primary is handling her needs, I want to complain", "school"),
+        ("the sixth form ignored his support plan", "school"),
     ],
 )
 def test_complaints_go_to_the_right_place(message, target):
