@@ -55,11 +55,11 @@ def test_declined_questions_and_unhelpful_answers_are_stored_redacted(tmp_path):
     log = ReviewLog(db)
     log.record_event(
         "declined",
-        conversation="abc",
+        conversation="conv-jo",
         question="my name is Jo Bloggs, call 07700 900123 about bins at OX1 2JD",
     )
     FeedbackStore(db).record(
-        conversation="abc",
+        conversation="conv-jo",
         article="funding-elements",
         helpful=False,
         question="email jo.bloggs@example.com who pays?",
@@ -70,7 +70,16 @@ def test_declined_questions_and_unhelpful_answers_are_stored_redacted(tmp_path):
         if db.with_name(db.name + "-wal").exists()
         else b""
     )
-    for secret in (b"Jo Bloggs", b"07700", b"OX1 2JD", b"jo.bloggs@example.com", b"Sam", b"abc"):
+    # The conversation id is stored hashed (hex), so the id used here has letters
+    # no hex digest can contain ("abc" once matched a digest by chance).
+    for secret in (
+        b"Jo Bloggs",
+        b"07700",
+        b"OX1 2JD",
+        b"jo.bloggs@example.com",
+        b"Sam",
+        b"conv-jo",
+    ):
         assert secret not in stored
     (event,) = log.events()
     assert event.question == "my name is [name], call [phone] about bins at [postcode]"
