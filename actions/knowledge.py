@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
 from bot.knowledge import areas
-from bot.knowledge.answers import answer
+from bot.knowledge.answers import OUT_OF_SCOPE, answer
 from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
@@ -100,6 +100,13 @@ class ActionAnswerFromKnowledge(Action):
             dispatcher.utter_message(
                 text=reply.text,
                 json_message={"contacts": reply.contacts, "explanation": explanation},
+            )
+            return [SlotSet("last_article", None)]
+        if reply.declined and name == OUT_OF_SCOPE:
+            # Not recorded here: the staff report reads out-of-scope questions from
+            # the conversation store (bot/records/review.py), redacted there.
+            dispatcher.utter_message(
+                response="utter_out_of_scope", json_message={"explanation": explanation}
             )
             return [SlotSet("last_article", None)]
         if reply.declined or reply.hit is None:

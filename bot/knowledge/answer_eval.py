@@ -168,18 +168,6 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         parsed = asyncio.run(agent.parse_message(case.question))
         intent = parsed.get("intent") or {}
         name = intent.get("name")
-        if name == "out_of_scope":  # the rule answers it with utter_out_of_scope
-            outcomes.append(
-                Outcome(
-                    case,
-                    f"[{name}] {DECLINE_MARKS[-1]}",
-                    True,
-                    None,
-                    [],
-                    time.perf_counter() - started,
-                )
-            )
-            continue
         reply = answer(
             retriever,
             question_for(name, case.question),
@@ -190,7 +178,9 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         )
         top5 = [(c["article"], c["heading"]) for c in reply.evidence.get("candidates", [])[:5]]
         section = (reply.hit.slug, reply.hit.heading) if reply.hit else None
-        text = f"[{name}] {reply.text}"
+        # A declined out-of-scope question gets utter_out_of_scope (actions/knowledge.py).
+        shown = DECLINE_MARKS[-1] if reply.declined and name == "out_of_scope" else reply.text
+        text = f"[{name}] {shown}"
         outcomes.append(
             Outcome(case, text, reply.declined, section, top5, time.perf_counter() - started)
         )

@@ -53,3 +53,28 @@ def test_an_answer_is_counted_with_its_article_and_without_the_question(action, 
     assert event.kind == "answered"
     assert event.article == dispatcher.messages[1]["custom"]["source"]["article"]
     assert event.question == ""
+
+
+def test_an_out_of_scope_question_gets_the_decline_and_is_counted_once(action, review):
+    # The staff report reads out-of-scope questions from the conversation store, so
+    # the action does not record them a second time.
+    dispatcher = CollectingDispatcher()
+    action.run(dispatcher, tracker_saying("how do i renew my car tax online", "out_of_scope"), {})
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_out_of_scope"
+    assert message["custom"]["explanation"]["reason"] == "out of scope"
+    assert review.events() == []
+
+
+def test_an_out_of_scope_guess_on_a_question_the_knowledge_answers_closely_is_answered(
+    action, review
+):
+    # The classifier put a misspelt SEN question out of scope; one section is close.
+    dispatcher = CollectingDispatcher()
+    question = "does my child need a diagnosis to get sen suport at school"
+    action.run(dispatcher, tracker_saying(question, "out_of_scope"), {})
+    answer, source, _ = dispatcher.messages
+    assert "diagnosis" in answer["text"].lower()
+    assert source["text"].startswith("Source: ")
+    (event,) = review.events()
+    assert event.kind == "answered"
