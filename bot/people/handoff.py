@@ -81,6 +81,21 @@ _DECISION = re.compile(
 )
 
 
+# A service other than SENDIAS named in a question ("can i get speech therapy advice
+# without being referred", "what advice does iSEND give schools"): the question is
+# about that service, which the knowledge describes, even with "advice" in it.
+_OTHER_SERVICE = re.compile(
+    r"\b(?:speech(?:\s+and\s+language)?\s+therap\w*|salt|occupational\s+therap\w*|"
+    r"physio\w*|isend|senss|camhs|paediatric\w*|pediatric\w*|paeds|"
+    r"educational\s+psycholog\w*|ed\s+psych\w*|school\s+nurs\w*|health\s+visitor)\b",
+    re.I,
+)
+_ASKS = re.compile(
+    r"\?\s*$|^\s*(?:what|when|where|who|which|how|why|can|could|do|does|is|are|will|should)\b",
+    re.I,
+)
+
+
 def asks_a_question_too(text: str, kind: str = SENDIAS) -> bool:
     """True when a message sent to the handoff also asks about a topic.
 
@@ -95,7 +110,8 @@ def asks_a_question_too(text: str, kind: str = SENDIAS) -> bool:
     turned down our request and i think theyre wrong, whats the first thing i
     should do") is a question too: a decision has its own route (an appeal), while
     a grievance ("the TA shouted at my son, how do i take this further") gets the
-    complaints route alone. The
+    complaints route alone. A question about another service ("can i get speech
+    therapy advice without being referred") is about that service. The
     answer function's stricter decline for an unsure topic still applies, so a
     message with nothing to answer gets the people alone.
 
@@ -107,6 +123,8 @@ def asks_a_question_too(text: str, kind: str = SENDIAS) -> bool:
     if kind == COMPLAINT:
         return words >= 6 and not is_complaint(text) and bool(_DECISION.search(text))
     if words >= _LONG_STORY and _DECISION.search(text):
+        return True
+    if words >= 4 and _OTHER_SERVICE.search(text) and _ASKS.search(text):
         return True
     return words >= 4 and not _WANTS_A_PERSON.search(text)
 

@@ -123,6 +123,10 @@ def test_every_number_given_is_a_sourced_one(kind, text, area):
         ("we told the mediation adviser no, when do we get the certificate", True),
         ("can someone help me with the forms", False),
         ("i want to talk to an adviser about the appeal", False),
+        # A question about another service, even with "advice" or "phone" in it.
+        ("can i get speech therapy advice without being referred", True),
+        ("what advice does the camhs team give and when can we phone", True),
+        ("i need someone from camhs to call me", False),
     ],
 )
 def test_a_question_sent_to_the_handoff_is_answered_first(text, asks):
