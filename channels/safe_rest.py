@@ -133,7 +133,7 @@ def flagged_window(message: str) -> str | None:
     step = WINDOW_CHARS * 3 // 4
     for start in range(0, max(len(message) - WINDOW_CHARS, 0) + step, step):
         window = message[start : start + WINDOW_CHARS]
-        if check_patterns(window).flagged:
+        if check_patterns(window, topic=True).flagged:
             return window
     return None
 

@@ -30,6 +30,7 @@ TUNING_FILES = (
     "evaluation/safety/calibration.yml",
     "evaluation/safety/warning_signs.yml",
     "evaluation/safety/more_tuning.yml",
+    "evaluation/safety/fourth_tuning.yml",
     "evaluation/answers/tuning.yml",
     "evaluation/answers/national_tuning.yml",
 )

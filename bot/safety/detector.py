@@ -74,7 +74,25 @@ DISCLOSURE_THRESHOLD = 0.66
 _MAX_SENTENCES = 24
 
 # Learned-layer thresholds are chosen when it is fitted (see fit_learned) and kept
-# with it.
+# with it. A message under 300 characters is read whole, as the layer was trained;
+# when it has two sentences or more, one sentence alone at or above SENTENCE_CRISIS
+# also gives the crisis reply (a statement buried in a question: "I stood on the
+# balcony last night and nearly jumped. What's section 19?"). Chosen on the fourth
+# tuning pass with the layer not yet trained on it (2026-12-06): of the multi-sentence
+# messages nothing else flagged, 0.57 (the whole-message threshold) caught 4 of 5
+# crisis messages and flagged 11 of 156 ordinary ones; 0.85 and 0.90 caught the same
+# 4 and flagged 1 (0.90: the layer trained on that pass then put "I just feel really
+# alone with all this." at 0.89).
+SENTENCE_CRISIS = 0.90
+LONG_CHARS = 300  # a message this long is read by the learned layer sentence by sentence
+# A word naming the topic and no statement ("our self-harm policy"): the crisis reply
+# from TOPIC_CRISIS of learned crisis probability, the check-in from TOPIC_QUIET, and
+# below that the ordinary answer (never the unsure or out-of-scope reply). Chosen on
+# out-of-fold probabilities of the tuning half (2026-12-06): its 24 ordinary
+# topic-only messages came to 0.121 at most (22 below 0.05), its 14 crisis ones to
+# 0.189 at least.
+TOPIC_CRISIS = 0.15
+TOPIC_QUIET = 0.05
 
 
 def _compile(patterns: Iterable[tuple[str, str]]) -> list[tuple[re.Pattern[str], str]]:
@@ -89,6 +107,8 @@ def _entries(*groups: str) -> list[tuple[str, str]]:
 _CRISIS_RE = _compile(_entries("crisis", "crisis_signs"))
 _THIRD_RE = _compile(_entries("third_party"))
 _DISCLOSURE_RE = _compile(_entries("disclosure", "disclosure_signs"))
+# A word naming the topic ("self-harm policy", "ligature risk"), not a statement.
+_TOPIC_RE = _compile(_entries("crisis_topic"))
 _MASK_RE = [re.compile(p, re.IGNORECASE) for p in _data("patterns.yml")["masks"]]
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;\n])\s+|\s+(?:but|and\s+then|so)\s+")
 
@@ -161,17 +181,22 @@ def _first(patterns: list[tuple[re.Pattern[str], str]], text: str) -> tuple[str,
     return None
 
 
-def check_patterns(text: str) -> SafetyResult:
+def check_patterns(text: str, topic: bool = False) -> SafetyResult:
     """The two pattern layers only (no model): phrase, then third party.
 
     Args:
         text: The message as the person wrote it.
+        topic: Also count a word naming the topic ("self-harm", "suicide") as crisis,
+            as the check does when the model is off.
 
     Returns:
         The first crisis match, else the first disclosure match, else none.
     """
     clean = _masked(normalise(text))
-    for layer, patterns in (("phrase", _CRISIS_RE), ("third_party", _THIRD_RE)):
+    layers = [("phrase", _CRISIS_RE), ("third_party", _THIRD_RE)]
+    if topic:
+        layers.append(("phrase", _TOPIC_RE))
+    for layer, patterns in layers:
         hit = _first(patterns, clean)
         if hit:
             return SafetyResult(CRISIS, layer, f"{hit[0]}: {hit[1]!r}", 1.0)
@@ -222,6 +247,8 @@ class Scores:
     disclosure_phrase: str = ""
     learned_crisis: float = 0.0
     learned_disclosure: float = 0.0
+    learned_crisis_sentence: float = 0.0  # best single sentence of a short message
+    long: bool = False  # learned_crisis is the best sentence of a long message
 
 
 def model_scores(text: str) -> Scores:
@@ -235,20 +262,24 @@ def model_scores(text: str) -> Scores:
     # The learned layer was fitted on whole messages, so it reads whole sentences
     # (and the whole message), not the clause fragments the semantic layer also gets.
     whole = _sentences_for_learned(text)
-    vectors = embed(pieces + [w for w in whole if w not in pieces])
+    single = _single_sentences(text) if len(whole) == 1 else []
+    texts = list(dict.fromkeys(pieces + whole + single))
+    vectors = embed(texts)
     crisis = vectors[: len(pieces)] @ crisis_vecs.T
     disclosure = vectors[: len(pieces)] @ disclosure_vecs.T
     ci = divmod(int(crisis.argmax()), crisis.shape[1])
     di = divmod(int(disclosure.argmax()), disclosure.shape[1])
-    index = {p: i for i, p in enumerate(pieces + [w for w in whole if w not in pieces])}
-    learned = learned_layer().probabilities(vectors[[index[w] for w in whole]])
+    index = {p: i for i, p in enumerate(texts)}
+    learned = learned_layer().probabilities(vectors[[index[w] for w in whole + single]])
     return Scores(
         float(crisis[ci]),
         CRISIS_PHRASES[ci[1]],
         float(disclosure[di]),
         DISCLOSURE_PHRASES[di[1]],
-        float(learned[:, 1].max()),
-        float(learned[:, 2].max()),
+        float(learned[: len(whole), 1].max()),
+        float(learned[: len(whole), 2].max()),
+        float(learned[len(whole) :, 1].max()) if single else 0.0,
+        len(whole) > 1,
     )
 
 
@@ -261,13 +292,20 @@ def _sentences_for_learned(text: str) -> list[str]:
     I do it without them?" alone reads like a plan; inside its message it does not)."""
     clean = _masked(normalise(text))
     whole = re.sub(r"\s+", " ", clean).strip()
-    if len(whole) < 300:
+    if len(whole) < LONG_CHARS:
         return [whole] if whole else []
     parts = [p.strip() for p in _SENTENCE_END.split(clean) if len(p.strip()) > 2]
     if len(parts) > _MAX_SENTENCES:
         step = len(parts) / _MAX_SENTENCES
         parts = [parts[int(i * step)] for i in range(_MAX_SENTENCES)]
     return parts or [whole]
+
+
+def _single_sentences(text: str) -> list[str]:
+    """The sentences of a short message, when it has two or more of three words or more."""
+    clean = _masked(normalise(text))
+    parts = [p.strip() for p in _SENTENCE_END.split(clean) if len(p.split()) >= 3]
+    return parts if len(parts) >= 2 else []
 
 
 def semantic_scores(text: str) -> tuple[float, str, float, str]:
@@ -284,6 +322,7 @@ def risk_words(text: str) -> list[str]:
     """Categories of the risk words in the message (``always`` ones first)."""
     clean = _masked(normalise(text))
     found = [c for p, c in _RISK_ALWAYS if p.search(clean)]
+    found += ["topic_word"] if _first(_TOPIC_RE, clean) else []
     found += [f"{c}?" for p, c in _RISK_WITH_LEARNED if p.search(clean)]
     return found
 
@@ -308,9 +347,12 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
     result = check_patterns(text)
     if result.kind == CRISIS:
         return result
+    topic = _first(_TOPIC_RE, _masked(normalise(text)))
     words = risk_words(text)
     always = [w for w in words if not w.endswith("?")]
     if not semantic:
+        if topic:  # without the model a word naming the topic is a crisis, as before
+            return SafetyResult(CRISIS, "phrase", f"{topic[0]}: {topic[1]!r}", 1.0)
         if result.flagged:
             return result
         if always:
@@ -320,8 +362,16 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
     t = learned_layer().thresholds
     if s.crisis >= CRISIS_THRESHOLD:
         return SafetyResult(CRISIS, "semantic", f"like {s.crisis_phrase!r}", s.crisis)
-    if s.learned_crisis >= t["crisis"]:
+    if s.learned_crisis >= (max(SENTENCE_CRISIS, t["crisis"]) if s.long else t["crisis"]):
         return SafetyResult(CRISIS, "learned", f"crisis p={s.learned_crisis:.2f}", s.learned_crisis)
+    sentence = s.learned_crisis_sentence
+    if sentence >= max(SENTENCE_CRISIS, t["crisis"]):
+        return SafetyResult(CRISIS, "learned", f"a sentence with crisis p={sentence:.2f}", sentence)
+    topic_evidence = (
+        f"{topic[0]}: {topic[1]!r} with crisis p={s.learned_crisis:.2f}" if topic else ""
+    )
+    if topic and s.learned_crisis >= TOPIC_CRISIS:
+        return SafetyResult(CRISIS, "phrase", topic_evidence, s.learned_crisis)
     if result.kind == DISCLOSURE:
         return result
     if s.disclosure >= DISCLOSURE_THRESHOLD:
@@ -330,6 +380,9 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
         return SafetyResult(
             DISCLOSURE, "learned", f"disclosure p={s.learned_disclosure:.2f}", s.learned_disclosure
         )
+    if topic and s.learned_crisis >= TOPIC_QUIET:
+        return SafetyResult(CHECK_IN, "risk_word", topic_evidence, s.learned_crisis)
+    always = [w for w in always if w != "topic_word"]
     if always:
         return SafetyResult(CHECK_IN, "risk_word", always[0], 1.0)
     weak = [w[:-1] for w in words if w.endswith("?")]

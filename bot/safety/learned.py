@@ -40,7 +40,8 @@ def tuning_examples() -> tuple[list[str], list[str]]:
 
     Crisis and disclosure messages come from the tuning sets and the phrase sets;
     ordinary ones from ``not_crisis.yml``, the calibration negatives, the ordinary
-    groups of ``more_tuning.yml`` (a third pass, 2026-12-05), the questions of
+    groups of ``more_tuning.yml`` and ``fourth_tuning.yml`` (third and fourth
+    passes, 2026-12-05 and 2026-12-06), the questions of
     the answer evaluation's tuning halves and every NLU training example of the other
     intents (``data/nlu/``).
     """
@@ -74,8 +75,9 @@ def tuning_examples() -> tuple[list[str], list[str]]:
     for name in ("tuning", "national_tuning"):
         answers = load(f"evaluation/answers/{name}.yml").get("cases", [])
         add((c["question"] for c in answers), NONE)
-    for group, items in load("evaluation/safety/more_tuning.yml").items():
-        add(items, group_kind(group))
+    for name in ("more_tuning", "fourth_tuning"):
+        for group, items in load(f"evaluation/safety/{name}.yml").items():
+            add(items, group_kind(group))
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
     for path in sorted(NLU_DIR.glob("*.yml")):
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
@@ -83,6 +85,15 @@ def tuning_examples() -> tuple[list[str], list[str]]:
                 continue
             lines = str(block.get("examples", "")).splitlines()
             add((annotation.sub(r"\1", ln.lstrip("- ").strip()) for ln in lines), NONE)
+    # A message of 300 characters or more is read sentence by sentence
+    # (detector._sentences_for_learned), so the sentences of the long ordinary ones
+    # are ordinary examples too. (Those of a long crisis message cannot be labelled
+    # one by one.)
+    from bot.safety.detector import LONG_CHARS, _sentences_for_learned
+
+    for text, label in list(zip(texts, labels)):
+        if label == NONE and len(text) >= LONG_CHARS:
+            add((p for p in _sentences_for_learned(text) if p != text), NONE)
     return texts, labels
 
 
@@ -90,7 +101,8 @@ def tuning_fingerprint() -> str:
     """Content hash of what the learned layer is fitted from (files and code)."""
     digest = hashlib.sha256()
     paths = [REPO_ROOT / f for f in TUNING_FILES] + sorted(NLU_DIR.glob("*.yml"))
-    paths += [SAFETY_DIR / "phrases.yml", Path(__file__), Path(__file__).with_name("data.py")]
+    paths += [SAFETY_DIR / "phrases.yml", SAFETY_DIR / "patterns.yml", Path(__file__)]
+    paths += [Path(__file__).with_name("data.py"), Path(__file__).with_name("detector.py")]
     for path in paths:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
