@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
@@ -18,6 +18,7 @@ from bot.knowledge.topics import TOPICS, question_for
 from bot.people.contacts import normalise_area
 from bot.people.handoff import COMPLAINT, is_complaint
 from bot.records.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
+from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 
 # The replies are responses in domain.yml; the topic guesses and the SENDIAS button
 # are added to them here, in that order.
@@ -26,6 +27,8 @@ DID_YOU_MEAN = "utter_did_you_mean"
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
 # "Was this helpful?" with its yes / no buttons: a response in domain.yml.
 ASK_HELPFUL = "utter_ask_helpful"
+# The kind question with the help routes (data/rules/safety.yml answers yes and no).
+CHECK_IN = "utter_check_in"
 
 
 def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
@@ -102,6 +105,14 @@ class ActionAnswerFromKnowledge(Action):
                 json_message={"contacts": reply.contacts, "explanation": explanation},
             )
             return [SlotSet("last_article", None)]
+        if (reply.declined or reply.hit is None) and (
+            tracker.latest_message.get(SAFETY_KEY) or {}
+        ).get(RISK_WORDS_KEY):
+            # A message with a risk word (nlu_components/crisis.py) never gets "Did you
+            # mean..." or "I can only help with...": the check-in goes out instead, as
+            # its own action, so the rules for yes and no to it apply. Not recorded for
+            # the review report, as no crisis message is.
+            return [SlotSet("last_article", None), FollowupAction(CHECK_IN)]
         if reply.declined and name == OUT_OF_SCOPE:
             # Not recorded here: the staff report reads out-of-scope questions from
             # the conversation store (bot/records/review.py), redacted there.

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--halves",
         default="tuning",
-        help="comma-separated tuning sets (tuning, national_tuning, national_tuning_more);"
+        help="comma-separated tuning sets (tuning, tuning_more, national_tuning,"
+        " national_tuning_more);"
         " never heldout or national",
     )
     args = parser.parse_args(argv)

@@ -5,8 +5,12 @@ it runs :func:`bot.safety.check` on every message and, when the message needs
 crisis or safeguarding routes, sets the intent to ``crisis`` or ``disclosure`` with
 confidence 1.0, whatever the classifier said; a message with a risk word that does
 not reach the crisis threshold gets ``check_in`` (a kind question with the routes).
-An unsure (``nlu_fallback``), ``out_of_scope`` or ``goodbye`` intent never stands
-for a message that carries a risk word: it becomes ``check_in`` too.
+A ``goodbye`` intent never stands for a message that carries a risk word: it becomes
+``check_in`` too. An unsure (``nlu_fallback``) or ``out_of_scope`` one goes on to the
+knowledge action with the risk words in the parse data (``safety.risk_words``): the
+action answers if the knowledge base can, and sends the check-in where it would
+otherwise say "Did you mean..." or "I can only help with..." (with the action
+server down, the fixed reply of ``channels/never_silent.py`` carries the routes).
 
 At ``rasa train`` it fits the learned layer of :mod:`bot.safety` on the tuning half
 (:func:`bot.safety.learned.tuning_examples`) and keeps it in the model, so the Rasa server
@@ -44,15 +48,17 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.knowledge.embeddings import use_threads
 from bot.safety import detector as safety
 from bot.safety import learned as safety_learned
+from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 
 logger = logging.getLogger(__name__)
 
-SAFETY_KEY = "safety"
-
 
 LEARNED_FILE = "learned"
-# Intents that must not answer a message carrying a risk word.
-_NOT_FOR_RISK = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope", "goodbye")
+# Intents whose decline must not answer a message carrying a risk word: the knowledge
+# action sends the check-in instead of its unsure or out-of-scope reply.
+_DECLINE_MAY_FOLLOW = (DEFAULT_NLU_FALLBACK_INTENT_NAME, "out_of_scope")
+# An intent whose fixed reply must not answer such a message at all.
+_NOT_FOR_RISK = ("goodbye",)
 # "thanks, that's all, bye": the word "bye" alone (risk category goodbye_letters)
 # does not turn a thank-you-and-goodbye into a check-in, whatever the classifier
 # made of it. Any other risk word, or the detector itself, still does.
@@ -163,7 +169,13 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             if not result.flagged:
                 self._demote_unsure_classifier(message)
                 intent = (message.get(INTENT) or {}).get("name")
-                if intent in _NOT_FOR_RISK and safety.carries_risk_word(text):
+                if intent in _DECLINE_MAY_FOLLOW and safety.carries_risk_word(text):
+                    message.set(
+                        SAFETY_KEY,
+                        {**message.get(SAFETY_KEY), RISK_WORDS_KEY: safety.risk_words(text)},
+                        add_to_output=True,
+                    )
+                elif intent in _NOT_FOR_RISK and safety.carries_risk_word(text):
                     words = safety.risk_words(text)
                     only_bye = all(w.startswith("goodbye_letters") for w in words)
                     if not (only_bye and (intent == "goodbye" or _THANKS_BYE.search(text))):

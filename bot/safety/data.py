@@ -19,6 +19,11 @@ CRISIS = "crisis"
 DISCLOSURE = "disclosure"
 CHECK_IN = "check_in"
 NONE = "none"
+# The crisis check's result in a message's parse data (nlu_components/crisis.py), and
+# in it the risk words of a message the classifier was unsure of or put out of scope:
+# the knowledge action sends the check-in instead of declining such a message.
+SAFETY_KEY = "safety"
+RISK_WORDS_KEY = "risk_words"
 
 SAFETY_DIR = REPO_ROOT / "safety"
 # The tuning half: the learned layer trains on these, and only these. The held-out

@@ -115,6 +115,28 @@ def test_a_risk_word_below_the_threshold_gets_the_check_in_and_yes_gets_the_rout
         assert "still here" in answer
 
 
+def test_a_risk_word_the_knowledge_base_cannot_answer_gets_the_check_in_not_a_decline(
+    live_stack,
+):
+    sender = uuid.uuid4().hex
+    first = "\n".join(
+        r.get("text", "")
+        for r in live_stack.say(sender, "where can I donate the school uniform we are giving away")
+    )
+    assert "Are you thinking about hurting yourself" in first
+    assert "Did you mean" not in first and "only help with" not in first
+    answer = "\n".join(r.get("text", "") for r in live_stack.say(sender, "yes"))
+    assert all(route in answer for route in CRISIS_ROUTES), answer
+
+
+def test_a_risk_word_in_a_question_the_knowledge_base_can_answer_gets_the_answer(live_stack):
+    text = reply_text(
+        live_stack, "the teacher said he's a burden to the other pupils, what can school do"
+    )
+    assert "Are you thinking about hurting yourself" not in text
+    assert "Source:" in text
+
+
 def test_no_to_the_check_in_is_thanked_and_the_next_question_is_answered(live_stack):
     sender = uuid.uuid4().hex
     replies = live_stack.say(sender, "/check_in")

@@ -90,6 +90,24 @@ def test_a_risk_word_never_gets_the_unsure_out_of_scope_or_goodbye_reply(compone
     assert message.get(INTENT)["name"] in ("check_in", "crisis")
 
 
+@pytest.mark.parametrize("said", ["out_of_scope", "nlu_fallback"])
+def test_an_unsure_guess_with_a_weak_risk_word_goes_to_the_knowledge_base_with_it(component, said):
+    # The knowledge action answers it if it can, and sends the check-in where it
+    # would have declined (tests/integration/test_safety.py).
+    [message] = component.process(
+        [classified("where can I donate the school uniform we are giving away", said, 0.5)]
+    )
+    assert message.get(INTENT)["name"] == said
+    assert message.get("safety")["risk_words"] == ["giving_away?"]
+
+
+def test_a_goodbye_with_a_weak_risk_word_gets_the_check_in(component):
+    [message] = component.process(
+        [classified("i wrote a letter for everyone. goodbye", "goodbye", 0.6)]
+    )
+    assert message.get(INTENT)["name"] in ("check_in", "crisis")
+
+
 def test_an_ordinary_out_of_scope_question_stays_out_of_scope(component):
     [message] = component.process(
         [classified("where do I pay my council tax", "out_of_scope", 0.9)]

@@ -123,6 +123,20 @@ def test_ordinary_messages_with_a_risk_word_are_not_flagged(message):
     assert safety.check(message).kind == safety.NONE
 
 
+@pytest.mark.parametrize(
+    "message", ["who won the arsenal game last night", "we had a lovely last day"]
+)
+def test_a_last_night_or_day_that_is_not_the_persons_own_is_not_a_crisis(message):
+    # "last night" ended a message and matched the "last message" pattern, so a
+    # football question got the crisis reply (found by evaluation/answers/tuning_more.yml).
+    assert safety.check(message).kind == safety.NONE
+
+
+@pytest.mark.parametrize("message", ["this is my last night", "final goodbye"])
+def test_a_last_night_or_goodbye_of_ones_own_is_still_a_crisis(message):
+    assert safety.check(message, semantic=False).kind == safety.CRISIS
+
+
 def test_risk_words_are_reported_by_category():
     assert "medicine_quantity" in safety.risk_words("how many tablets would it take")
     assert safety.carries_risk_word("there's no point any more")
