@@ -39,7 +39,7 @@ from benchmarks import loopback_settings  # noqa: E402
 from bot.knowledge.embeddings import use_threads  # noqa: E402
 from bot.safety import detector as safety  # noqa: E402
 from bot.safety import learned  # noqa: E402
-from bot.safety.data import NONE, group_kind  # noqa: E402
+from bot.safety.data import CHECK_IN_MARK, EMERGENCY_MARKS, NONE, group_kind  # noqa: E402
 from bot.settings import REPO_ROOT  # noqa: E402
 from bot.stack.prepare import prepare  # noqa: E402
 from bot.stack.services import Stack  # noqa: E402
@@ -48,8 +48,6 @@ TUNING = REPO_ROOT / "evaluation" / "safety"
 HELDOUT = TUNING / "heldout"
 # In every crisis, safeguarding and check-in reply (tests/safety/test_responses.py).
 ROUTES = ("999", "0800 1111")
-CHECK_IN_MARK = "I want to check you're OK"
-EMERGENCY_MARKS = ("You deserve help right now", "Thank you for telling me. What is happening")
 
 
 def load(path: Path) -> dict[str, list[str]]:

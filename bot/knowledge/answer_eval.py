@@ -14,7 +14,9 @@ answer function (:func:`bot.knowledge.answers.answer`) answers it, as the action
 Printed for each half and pipeline: fact in reply (overall, per area, per article,
 per persona), passage recall@1 and @5 against the gold section, routing accuracy,
 and decline recall (unrelated questions declined) and the share of answerable
-questions wrongly declined; then knowledge-answer latency over REST.
+questions wrongly declined; how many ordinary questions got the emergency reply or
+the check-in (safety false alarms on everyday questions); then knowledge-answer
+latency over REST.
 
 About 360 lines, over the house's 300: the REST run, the in-process run and the
 scoring must score the same thing, so they sit together.
@@ -37,6 +39,7 @@ from typing import Any
 import yaml
 
 from bot.knowledge import areas
+from bot.safety.data import CHECK_IN_MARK, EMERGENCY_MARKS
 from bot.settings import REPO_ROOT
 
 CASES_DIR = REPO_ROOT / "evaluation" / "answers"
@@ -53,6 +56,8 @@ DECLINE_MARKS = (
     "I can only help with questions about special educational needs",
 )
 COUNTY = {a.slot: a.name for a in areas.areas()}  # slot value -> county name
+# Questions about it may rightly get the crisis routes: not counted as false alarms.
+URGENT_ARTICLE = "mental-health-urgent-help"
 
 
 @dataclass
@@ -227,6 +232,27 @@ class Scores:
             len(answerable),
         )
 
+    def alarms(self) -> tuple[int, int, int]:
+        """(emergency replies, check-ins, questions) on the ordinary questions.
+
+        Answerable and unrelated questions, leaving out those about the urgent
+        mental-health help article (some of them are a crisis, rightly answered with
+        the routes). Fast mode has no replies from the rules: the intent counts.
+        """
+        ordinary = [
+            o
+            for o in self.outcomes
+            if o.case.kind in ("answer", "unrelated")
+            and (o.case.gold or {}).get("article") != URGENT_ARTICLE
+        ]
+        emergency = sum(
+            any(m in o.text for m in EMERGENCY_MARKS)
+            or o.text.startswith(("[crisis]", "[disclosure]"))
+            for o in ordinary
+        )
+        check_in = sum(CHECK_IN_MARK in o.text or o.text.startswith("[check_in]") for o in ordinary)
+        return emergency, check_in, len(ordinary)
+
     def by(self, key) -> dict[str, tuple[int, int]]:
         groups: dict[str, list[Outcome]] = defaultdict(list)
         for o in self._answerable():
@@ -249,6 +275,8 @@ def report(title: str, by_pipeline: dict[str, Scores], detail: bool = False) -> 
     declines = [s.declines() for s in by_pipeline.values()]
     row("unrelated declined", (_rate(d[0], d[1]) for d in declines))
     row("answerable declined", (_rate(d[2], d[3]) for d in declines))
+    alarms = [s.alarms() for s in by_pipeline.values()]
+    row("ordinary: emergency + check-in", (f"{a[0]} + {a[1]} of {a[2]}" for a in alarms))
     for label, key in (
         ("area", lambda o: o.case.area or "england/unknown"),
         ("persona", lambda o: o.case.persona),

@@ -24,6 +24,10 @@ NONE = "none"
 # the knowledge action sends the check-in instead of declining such a message.
 SAFETY_KEY = "safety"
 RISK_WORDS_KEY = "risk_words"
+# How the replies read (domain.yml): the check-in, and the crisis and safeguarding
+# replies, for the benchmarks that count who got which.
+CHECK_IN_MARK = "I want to check you're OK"
+EMERGENCY_MARKS = ("You deserve help right now", "Thank you for telling me. What is happening")
 
 SAFETY_DIR = REPO_ROOT / "safety"
 # The tuning half: the learned layer trains on these, and only these. The held-out

@@ -58,3 +58,29 @@ def test_command_line_without_an_index_says_how_to_build_one(tmp_path, capsys):
 def test_an_unknown_mode_is_a_clear_error(knowledge_index):
     with pytest.raises(ValueError, match="hybrid"):
         Retriever(knowledge_index).search("funding", mode="fuzzy")
+
+
+def test_the_answer_evaluation_counts_safety_replies_to_ordinary_questions():
+    import re
+
+    from bot.knowledge.answer_eval import Case, Outcome, Scores
+
+    def outcome(kind: str, article: str | None, text: str) -> Outcome:
+        gold = {"article": article, "heading": "h"} if article else None
+        case = Case("c", "q", "parent", None, kind, gold, re.compile("x"), None)
+        return Outcome(case, text, declined=False)
+
+    scores = Scores(
+        [
+            outcome("answer", "funding-elements", "You deserve help right now. Call 999."),
+            outcome(
+                "answer", "funding-elements", "Before anything else, I want to check you're OK."
+            ),
+            outcome("unrelated", None, "[check_in] "),
+            outcome("answer", "funding-elements", "Extra help is paid for in three parts."),
+            # A question about urgent help may rightly get the routes: not a false alarm.
+            outcome("answer", "mental-health-urgent-help", "You deserve help right now."),
+            outcome("routing", None, "You deserve help right now."),
+        ]
+    )
+    assert scores.alarms() == (1, 2, 4)
