@@ -322,13 +322,17 @@ def risk_words(text: str) -> list[str]:
     """Categories of the risk words in the message (``always`` ones first)."""
     clean = _masked(normalise(text))
     found = [c for p, c in _RISK_ALWAYS if p.search(clean)]
-    found += ["topic_word"] if _first(_TOPIC_RE, clean) else []
     found += [f"{c}?" for p, c in _RISK_WITH_LEARNED if p.search(clean)]
     return found
 
 
 def carries_risk_word(text: str) -> bool:
-    """True when an unsure or out-of-scope reply must not go out for this message."""
+    """True when an unsure or out-of-scope reply must not go out for this message.
+
+    A word naming the topic (suicide, self-harm ...) with no statement is not one:
+    :func:`check` has already weighed it with the learned layer (crisis, check-in, or
+    an ordinary question such as a school's self-harm policy).
+    """
     return any(not c.endswith("?") or c[:-1] not in _WEAK_CATEGORIES for c in risk_words(text))
 
 
@@ -382,7 +386,6 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
         )
     if topic and s.learned_crisis >= TOPIC_QUIET:
         return SafetyResult(CHECK_IN, "risk_word", topic_evidence, s.learned_crisis)
-    always = [w for w in always if w != "topic_word"]
     if always:
         return SafetyResult(CHECK_IN, "risk_word", always[0], 1.0)
     weak = [w[:-1] for w in words if w.endswith("?")]
