@@ -341,30 +341,76 @@ def _nearest_sentences(
 ) -> str:
     """``text`` cut to its sentences nearest the query (in their own order) within
     ``limit`` words; with ``first`` its first sentence is always kept. "" when
-    nothing fits."""
+    nothing fits.
+
+    A list ("...: an item; another item; the last.", as ingest writes one) is cut
+    at its items: an item comes with the words that introduce the list, and the
+    last item kept ends the sentence.
+    """
     if len(text.split()) <= limit:
         return text
-    sentences = [s for s in _SENTENCE.split(text) if s.strip()]
-    similarities = retriever.similarities(sentences, vector)
+    units, lead_ins = _units(text)
+    similarities = retriever.similarities(units, vector)
     keep: set[int] = set()
     words = 0
     if first:
         keep.add(0)
-        words = len(sentences[0].split())
-    for i in sorted(range(len(sentences)), key=lambda j: -similarities[j]):
-        # A sentence that leans on the one before ("This ...", "It ...") comes with it.
-        group = [i]
+        words = len(units[0].split())
+    for i in sorted(range(len(units)), key=lambda j: -similarities[j]):
+        # An item comes with its list's lead-in; a sentence that leans on the one
+        # before ("This ...", "It ...") comes with it.
+        lead_in = lead_ins[i]
+        group: list[int] = [i] if lead_in is None else [lead_in, i]
         while (
-            group[0] > 0 and group[0] - 1 not in keep and _LEADING_JOINER.match(sentences[group[0]])
+            group[0] > 0
+            and group[0] - 1 not in keep
+            and lead_ins[group[0]] is None
+            and _LEADING_JOINER.match(units[group[0]])
         ):
             group.insert(0, group[0] - 1)
         group = [j for j in group if j not in keep]
-        n = sum(len(sentences[j].split()) for j in group)
+        n = sum(len(units[j].split()) for j in group)
         if not group or words + n > limit:
             continue
         keep.update(group)
         words += n
-    return " ".join(sentences[i] for i in sorted(keep))
+    kept = sorted(keep)
+    parts = []
+    for k, i in enumerate(kept):
+        part = units[i]
+        following = kept[k + 1] if k + 1 < len(kept) else None
+        if (
+            lead_ins[i] is not None
+            and part.endswith(";")
+            and (following is None or lead_ins[following] != lead_ins[i])
+        ):
+            part = part[:-1] + "."  # the last item kept ends the list
+        parts.append(part)
+    return " ".join(parts)
+
+
+_LIST = re.compile(r"^(.*?:)\s+(.+;.*)$")
+_ITEM_END = re.compile(r"(?<=;)\s+")
+
+
+def _units(text: str) -> tuple[list[str], list[int | None]]:
+    """The sentences of ``text``, a list's items apart, with each item's lead-in index."""
+    units: list[str] = []
+    lead_ins: list[int | None] = []
+    for sentence in (s for s in _SENTENCE.split(text) if s.strip()):
+        found = _LIST.match(sentence)
+        if found is None:
+            units.append(sentence)
+            lead_ins.append(None)
+            continue
+        lead_in = len(units)
+        units.append(found.group(1))
+        lead_ins.append(None)
+        for item in _ITEM_END.split(found.group(2)):
+            if item.strip():
+                units.append(item.strip())
+                lead_ins.append(lead_in)
+    return units, lead_ins
 
 
 # --- Questions about how to reach a service: from knowledge/contacts.yml --------

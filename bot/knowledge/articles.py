@@ -20,6 +20,7 @@ it writes anything and the previous index stays.
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -100,6 +101,33 @@ def _chunks(text: str) -> Iterable[str]:
         yield " ".join(piece)
 
 
+_BULLET = re.compile(r"^[-*+]\s+")
+_NUMBERED = re.compile(r"^\d+[.)]\s+")
+_ENDS_CLAUSE = re.compile(r"[.!?;:,]$")
+
+
+def punctuated(lines: Sequence[str]) -> list[str]:
+    """A section's lines with each list item ended as a clause of one sentence.
+
+    Run together, "- communication and interaction" and "- physical and sensory"
+    read as one phrase in a reply. A bullet loses its mark; an item that ends without
+    punctuation gets ";", the last of its list "."; so a reply reads "...: a learning
+    programme made for your child; more time with a teacher; ... .", and
+    :func:`bot.knowledge.answers.compose` can cut the list at its items.
+    """
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        bullet = _BULLET.match(line)
+        item = bool(bullet or _NUMBERED.match(line))
+        text = line[bullet.end() :].strip() if bullet else line
+        if item and not _ENDS_CLAUSE.search(text):
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            last = not (_BULLET.match(following) or _NUMBERED.match(following))
+            text += "." if last else ";"
+        out.append(text)
+    return out
+
+
 def passages_of(path: Path) -> list[Passage]:
     """Every passage of one article, under its heading."""
     meta, body = read_article(path)
@@ -108,10 +136,10 @@ def passages_of(path: Path) -> list[Passage]:
         if line.startswith("## "):
             sections.append((line[3:].strip(), []))
         elif line.strip() and not line.startswith("#"):
-            sections[-1][1].append(line.strip().lstrip("-* ").strip())
+            sections[-1][1].append(line.strip())
     found = []
     for heading, lines in sections:
-        for chunk in _chunks(" ".join(lines)):
+        for chunk in _chunks(" ".join(punctuated(lines))):
             if chunk.strip():
                 found.append(
                     Passage(

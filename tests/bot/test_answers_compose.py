@@ -132,3 +132,31 @@ def test_abbreviations_are_written_out_before_embedding_whole_words_only():
     )
     plain = "Lane and Lara asked about a plan"
     assert spelled_out(plain) is plain  # unchanged: the message's own vector still fits
+
+
+def test_a_long_list_is_cut_at_its_items_with_the_words_that_introduce_it():
+    items = "; ".join(f"item number {n} with a few more words in it" for n in range(20))
+    text = (
+        "Support looks different for each child. The page gives these examples: "
+        f"{items}; help with using the toilet and eating."
+    )
+    reply = answers.compose(FakeRetriever(near="toilet"), hit("Examples", text), "toilet", vector=1)
+    assert reply.startswith("Support looks different for each child.")
+    assert "The page gives these examples:" in reply
+    # The item asked about is there, and the list ends as a sentence.
+    assert reply.endswith("help with using the toilet and eating.")
+    assert len(reply.split()) <= answers.MAX_ANSWER_WORDS
+
+
+def test_list_items_read_as_clauses_of_one_sentence():
+    from bot.knowledge.articles import punctuated
+
+    lines = ["It names two areas:", "- communication and interaction", "- physical and sensory"]
+    assert " ".join(punctuated(lines)) == (
+        "It names two areas: communication and interaction; physical and sensory."
+    )
+    # Numbered items keep their numbers; an item with its own full stop keeps it.
+    assert punctuated(["1. universal support", "2. Record of concern."]) == [
+        "1. universal support;",
+        "2. Record of concern.",
+    ]
