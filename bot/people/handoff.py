@@ -54,8 +54,12 @@ class Handoff:
     contact_ids: list[str] = field(default_factory=list)
 
 
+# "complain", and the ways people put it without the word: "a really poor service
+# from SENSS, how do we raise it formally", "a formal grievance".
 _COMPLAINT_WORDS = re.compile(
-    r"\b(complain\w*|complaint|unhappy\s+with|not\s+happy\s+with)\b", re.I
+    r"\b(complain\w*|complaint|unhappy\s+with|not\s+happy\s+with|grievance|"
+    r"(?:poor|bad|terrible|awful)\s+service|raise\s+(?:it|this|that)\s+formally)\b",
+    re.I,
 )
 _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 

@@ -160,3 +160,22 @@ def test_a_question_sent_to_the_handoff_is_answered_first(text, asks):
 )
 def test_a_decision_sent_to_a_handoff_is_answered_before_the_people(text, kind, asks):
     assert asks_a_question_too(text, kind) is asks
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "we had a really poor service from the council's send team, how do we raise it formally",
+        "how do i put in a formal grievance about his TA",
+    ],
+)
+def test_a_complaint_without_the_word_complain_is_a_complaint(message):
+    from bot.people.handoff import is_complaint
+
+    assert is_complaint(message)
+
+
+def test_a_question_about_a_refusal_is_not_a_complaint():
+    from bot.people.handoff import is_complaint
+
+    assert not is_complaint("the council refused the assessment, how do i take this further")
