@@ -68,6 +68,7 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     """{half: {"risk": {category: messages}, "ordinary": {category: messages}}}."""
     more_risk, more_ordinary = mixed(TUNING / "more_tuning.yml", "more")
     fourth_risk, fourth_ordinary = mixed(TUNING / "fourth_tuning.yml", "fourth")
+    fifth_risk, fifth_ordinary = mixed(TUNING / "fifth_tuning.yml", "fifth")
     second_risk, second_ordinary = mixed(HELDOUT / "second_writer.yml", "second")
     tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
     tuning_risk |= {f"disclosure/{g}": m for g, m in load(TUNING / "disclosure.yml").items()}
@@ -76,8 +77,11 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
     return {
         "tuning": {
-            "risk": tuning_risk | more_risk | fourth_risk,
-            "ordinary": load(TUNING / "not_crisis.yml") | more_ordinary | fourth_ordinary,
+            "risk": tuning_risk | more_risk | fourth_risk | fifth_risk,
+            "ordinary": load(TUNING / "not_crisis.yml")
+            | more_ordinary
+            | fourth_ordinary
+            | fifth_ordinary,
         },
         "held-out": {
             "risk": held_risk | second_risk,

@@ -40,8 +40,11 @@ TUNING_FILES = (
     "evaluation/safety/warning_signs.yml",
     "evaluation/safety/more_tuning.yml",
     "evaluation/safety/fourth_tuning.yml",
+    "evaluation/safety/fifth_tuning.yml",
     "evaluation/answers/tuning.yml",
+    "evaluation/answers/tuning_more.yml",
     "evaluation/answers/national_tuning.yml",
+    "evaluation/answers/national_tuning_more.yml",
 )
 # NLU training examples of every other intent are ordinary messages too.
 NLU_DIR = REPO_ROOT / "data" / "nlu"

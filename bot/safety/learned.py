@@ -40,10 +40,11 @@ def tuning_examples() -> tuple[list[str], list[str]]:
 
     Crisis and disclosure messages come from the tuning sets and the phrase sets;
     ordinary ones from ``not_crisis.yml``, the calibration negatives, the ordinary
-    groups of ``more_tuning.yml`` and ``fourth_tuning.yml`` (third and fourth
-    passes, 2026-12-05 and 2026-12-06), the questions of
-    the answer evaluation's tuning halves and every NLU training example of the other
-    intents (``data/nlu/``).
+    groups of ``more_tuning.yml``, ``fourth_tuning.yml`` and ``fifth_tuning.yml``
+    (third to fifth passes, 2026-12-05 and 2026-12-06), the questions of the answer
+    evaluation's tuning sets (not those about urgent mental-health help, some of
+    which are a crisis) and every NLU training example of the other intents
+    (``data/nlu/``).
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -72,10 +73,13 @@ def tuning_examples() -> tuple[list[str], list[str]]:
     add(CRISIS_PHRASES, CRISIS)
     add(DISCLOSURE_PHRASES, DISCLOSURE)
     # The answer evaluation's tuning questions are ordinary messages too.
-    for name in ("tuning", "national_tuning"):
+    for name in ("tuning", "tuning_more", "national_tuning", "national_tuning_more"):
         answers = load(f"evaluation/answers/{name}.yml").get("cases", [])
-        add((c["question"] for c in answers), NONE)
-    for name in ("more_tuning", "fourth_tuning"):
+        urgent = "mental-health-urgent-help"
+        add(
+            (c["question"] for c in answers if (c.get("gold") or {}).get("article") != urgent), NONE
+        )
+    for name in ("more_tuning", "fourth_tuning", "fifth_tuning"):
         for group, items in load(f"evaluation/safety/{name}.yml").items():
             add(items, group_kind(group))
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
