@@ -36,6 +36,14 @@ def test_crisis_and_disclosure_replies_need_no_action_server(live_stack):
         for route in DISCLOSURE_ROUTES:
             assert route in text
         assert "still here" in text
+        # A risk word in a message the classifier is unsure of: the knowledge action
+        # would send the check-in; without it, the fixed reply still has the numbers.
+        text = text_of(
+            live_stack.say(
+                uuid.uuid4().hex, "where can I donate the school uniform we are giving away"
+            )
+        )
+        assert "999" in text and "0800 1111" in text and "116 123" in text, text
     finally:
         live_stack.stack.start(("actions",))
     replies = live_stack.say(uuid.uuid4().hex, "who pays for the extra help at school?")
