@@ -70,6 +70,7 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     fourth_risk, fourth_ordinary = mixed(TUNING / "fourth_tuning.yml", "fourth")
     fifth_risk, fifth_ordinary = mixed(TUNING / "fifth_tuning.yml", "fifth")
     second_risk, second_ordinary = mixed(HELDOUT / "second_writer.yml", "second")
+    third_risk, third_ordinary = mixed(HELDOUT / "third_writer.yml", "third")
     tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
     tuning_risk |= {f"disclosure/{g}": m for g, m in load(TUNING / "disclosure.yml").items()}
     tuning_risk |= {f"signs/{g}": m for g, m in load(TUNING / "warning_signs.yml").items()}
@@ -84,8 +85,8 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
             | fifth_ordinary,
         },
         "held-out": {
-            "risk": held_risk | second_risk,
-            "ordinary": load(HELDOUT / "not_crisis.yml") | second_ordinary,
+            "risk": held_risk | second_risk | third_risk,
+            "ordinary": load(HELDOUT / "not_crisis.yml") | second_ordinary | third_ordinary,
         },
     }
 
