@@ -11,7 +11,9 @@ Two pipelines are kept so the evaluation can put them side by side:
 - ``v2`` (the default): a question about a service's phone, email or website is
   answered from ``knowledge/contacts.yml``; otherwise candidates from hybrid
   search and from the questions written under each article heading
-  (``knowledge/questions/``) are scored together (dense and question similarity,
+  (``knowledge/questions/``), for the whole message and, when it tells a story
+  first, for its asking sentence alone (each candidate keeps its better
+  similarity), are scored together (dense and question similarity,
   BM25, a soft topic prior that never overrides a decline, the person's county),
   the best section is the answer (a long one cut to the sentences nearest the
   question, in order, a sentence that leans on the one before kept with it; a very
@@ -26,6 +28,7 @@ answer function, so its steps stay in one file (about 400 lines).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -206,6 +209,27 @@ def _v2(
             found = retriever.passage(slug, heading, vector=vector)
             if found is not None:
                 by_key[(slug, heading)] = found
+    asking = asking_sentence(question)
+    if asking:
+        # A message that tells a story and then asks: the asking sentence alone is
+        # searched too, and each candidate keeps its better similarity.
+        alone = retriever.embed(spelled_out(asking))
+        for h in retriever.search(asking, area=area, k=CANDIDATES, vector=alone):
+            key = (h.slug, h.heading)
+            old = by_key.get(key)
+            if old is None:
+                found = retriever.passage(h.slug, h.heading, vector=vector)
+                old = found if found is not None else h
+            by_key[key] = dataclasses.replace(
+                old, dense=max(old.dense, h.dense), bm25=max(old.bm25, h.bm25)
+            )
+        for key, (score, text) in retriever.question_matches(alone, k=CANDIDATES).items():
+            if score > questions.get(key, (0.0, ""))[0]:
+                questions[key] = (score, text)
+            if key not in by_key:
+                found = retriever.passage(*key, vector=alone)
+                if found is not None:
+                    by_key[key] = found
     topic = TOPICS.get(intent or "")
     top_bm25 = max((h.bm25 for h in by_key.values()), default=0.0) or 1.0
     scored: list[Scored] = []
@@ -247,6 +271,8 @@ def _v2(
             else "embedded"
         ),
         "decline_below": threshold,
+        # the asking sentence of a longer message, searched on its own as well
+        "asking_sentence": asking,
         "best_similarity": round(best_similarity, 3),
         "candidates": [_scored_json(s) for s in scored[:5]],
     }
@@ -262,6 +288,24 @@ def _v2(
             evidence["also"] = _hit_json(runner_up.hit)
             break
     return Reply("knowledge", text, best.hit, evidence=evidence)
+
+
+_ASKING = re.compile(
+    r"\?\s*$|^\s*(?:what|when|where|who|which|how|why|can|could|do|does|is|are|will|"
+    r"should|would|did|has|have)\b",
+    re.I,
+)
+
+
+def asking_sentence(question: str) -> str:
+    """The last sentence that asks, when the message has others before it; else ""."""
+    sentences = [s.strip() for s in _SENTENCE.split(question.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return ""
+    for sentence in reversed(sentences):
+        if _ASKING.search(sentence) and len(sentence.split()) >= 3:
+            return sentence
+    return ""
 
 
 def near_ties(scored: Sequence[Scored], threshold: float) -> list[Scored]:

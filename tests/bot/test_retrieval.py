@@ -113,3 +113,35 @@ def test_the_la_is_read_as_the_local_authority(retriever):
     assert short.kind == full.kind == "knowledge"
     assert short.hit.slug == full.hit.slug == "ehc-refusal"
     assert short.evidence["question_vector"] == "spelled out"
+
+
+@pytest.mark.parametrize(
+    ("message", "asking"),
+    [
+        ("im 17. can i ask for an assessment myself?", "can i ask for an assessment myself?"),
+        ("My son is 6. He bites staff. Who can help", "Who can help"),
+        ("what is sen support", ""),  # one sentence: nothing more to search
+        ("He is 6. He bites staff.", ""),  # nothing asked
+    ],
+)
+def test_the_asking_sentence_of_a_story_is_found(message, asking):
+    from bot.knowledge.answers import asking_sentence
+
+    assert asking_sentence(message) == asking
+
+
+def test_a_story_then_a_question_is_searched_for_the_question_too(retriever):
+    from bot.knowledge.answers import answer
+
+    reply = answer(
+        retriever,
+        "my son is autistic and has a TA in class and his review is soon. "
+        "can i ask the school what they spend his sen money on?",
+        None,
+        0.0,
+        None,
+    )
+    assert reply.evidence["asking_sentence"] == (
+        "can i ask the school what they spend his sen money on?"
+    )
+    assert reply.hit is not None and reply.hit.slug == "sen-funding-in-schools"
