@@ -143,3 +143,29 @@ def test_an_index_built_with_other_abbreviations_is_not_up_to_date(tmp_path):
         manifest["abbreviations"] = table
         (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
         assert ingest.is_up_to_date([article.parent], index_dir) is up_to_date
+
+
+def test_question_vectors_are_embedded_again_when_the_abbreviations_change(
+    tmp_path, knowledge_index
+):
+    # A question is embedded spelled out, but its vector is kept by the text as
+    # written: after "camhs" left the abbreviations, "what does camhs stand for"
+    # kept the vector of "what does child and adolescent mental health services stand
+    # for" (cosine 0.27 with its own), and a "what does camhs mean" question missed it.
+    import numpy as np
+
+    from bot.knowledge.embeddings import embed
+    from bot.knowledge.search import spelled_out
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(knowledge_index, index_dir)
+    stored = np.load(index_dir / index.QUESTION_VECTORS)
+    np.save(index_dir / index.QUESTION_VECTORS, np.roll(stored, 1, axis=0))  # all wrong
+    manifest = json.loads((index_dir / index.MANIFEST).read_text())
+    manifest["abbreviations"] = "another table"
+    (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
+    assert ingest.main([str(ARTICLES), "--index-dir", str(index_dir)]) == 0
+    questions = [json.loads(line) for line in (index_dir / index.QUESTIONS).open()]
+    vectors = np.load(index_dir / index.QUESTION_VECTORS)
+    fresh = embed([spelled_out(q["question"]) for q in questions[:5]])
+    assert np.allclose(vectors[:5], fresh, atol=1e-4)
