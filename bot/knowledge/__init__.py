@@ -5,7 +5,8 @@
   index (the only writer) in the format :mod:`~bot.knowledge.index` owns;
   :mod:`~bot.knowledge.dry_run` previews a page.
 - :mod:`~bot.knowledge.embeddings` the MiniLM model; :mod:`~bot.knowledge.search`
-  BM25 and dense search; :mod:`~bot.knowledge.answers` the reply the person reads;
+  BM25 and dense search; :mod:`~bot.knowledge.answers` the reply the person reads,
+  its text cut by :mod:`~bot.knowledge.compose`;
   :mod:`~bot.knowledge.topics` and :mod:`~bot.knowledge.sources` what surrounds it.
 - :mod:`~bot.knowledge.audit`, :mod:`~bot.knowledge.evaluate` and
   :mod:`~bot.knowledge.answer_eval` check the knowledge and measure the answers.

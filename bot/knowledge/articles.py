@@ -113,7 +113,7 @@ def punctuated(lines: Sequence[str]) -> list[str]:
     read as one phrase in a reply. A bullet loses its mark; an item that ends without
     punctuation gets ";", the last of its list "."; so a reply reads "...: a learning
     programme made for your child; more time with a teacher; ... .", and
-    :func:`bot.knowledge.answers.compose` can cut the list at its items.
+    :func:`bot.knowledge.compose.compose` can cut the list at its items.
     """
     out: list[str] = []
     for i, line in enumerate(lines):

@@ -6,7 +6,7 @@ These need no index or model: a small fake retriever stands in for the embedding
 
 from __future__ import annotations
 
-from bot.knowledge import answers
+from bot.knowledge import answers, compose
 from bot.knowledge.answers import Scored, near_ties, second_part
 from bot.knowledge.search import Hit, query_tokens, spelled_out, synonyms
 
@@ -84,12 +84,12 @@ def test_a_runner_up_saying_what_the_reply_already_says_is_left_out():
 
 
 def test_the_runner_up_is_cut_to_its_nearest_sentences_to_fit_the_limit():
-    best = hit("A", " ".join(["word"] * (answers.TIE_MAX_WORDS - 30)) + ".")
+    best = hit("A", " ".join(["word"] * (compose.TIE_MAX_WORDS - 30)) + ".")
     filler = " ".join(["Filler sentence with several more words in it."] * 6)
     other = hit("B", f"{filler} The deadline is 20 weeks. {filler}", slug="other")
     part = second_part(FakeRetriever(near="deadline"), best, other, best.text, vector=None)
     assert "The deadline is 20 weeks." in part
-    assert len(best.text.split()) + len(part.split()) <= answers.TIE_MAX_WORDS + 5
+    assert len(best.text.split()) + len(part.split()) <= compose.TIE_MAX_WORDS + 5
 
 
 def test_a_sentence_leaning_on_the_one_before_is_kept_with_it():
@@ -98,7 +98,7 @@ def test_a_sentence_leaning_on_the_one_before_is_kept_with_it():
         + "Other facts about many things follow here. " * 20
         + "Element 3 is top-up money from the council. This is called the high needs block."
     )
-    cut = answers.compose(FakeRetriever(near="This is called"), hit("Funding", text), "q", [0.0])
+    cut = compose.compose(FakeRetriever(near="This is called"), hit("Funding", text), "q", [0.0])
     assert "Element 3 is top-up money from the council. This is called" in cut
     assert cut.startswith("Schools get money for SEN.")
 
@@ -140,12 +140,12 @@ def test_a_long_list_is_cut_at_its_items_with_the_words_that_introduce_it():
         "Support looks different for each child. The page gives these examples: "
         f"{items}; help with using the toilet and eating."
     )
-    reply = answers.compose(FakeRetriever(near="toilet"), hit("Examples", text), "toilet", vector=1)
+    reply = compose.compose(FakeRetriever(near="toilet"), hit("Examples", text), "toilet", vector=1)
     assert reply.startswith("Support looks different for each child.")
     assert "The page gives these examples:" in reply
     # The item asked about is there, and the list ends as a sentence.
     assert reply.endswith("help with using the toilet and eating.")
-    assert len(reply.split()) <= answers.MAX_ANSWER_WORDS
+    assert len(reply.split()) <= compose.MAX_ANSWER_WORDS
 
 
 def test_list_items_read_as_clauses_of_one_sentence():
