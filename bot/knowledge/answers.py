@@ -51,6 +51,7 @@ from bot.knowledge.search import (
     Retriever,
     spelled_out,
 )
+from bot.people.handoff import ASKS
 
 PIPELINES = ("baseline", "v2")
 DEFAULT_PIPELINE = "v2"
@@ -289,20 +290,13 @@ def _v2(
     return Reply("knowledge", text, best.hit, evidence=evidence)
 
 
-_ASKING = re.compile(
-    r"\?\s*$|^\s*(?:what|when|where|who|which|how|why|can|could|do|does|is|are|will|"
-    r"should|would|did|has|have)\b",
-    re.I,
-)
-
-
 def asking_sentence(question: str) -> str:
     """The last sentence that asks, when the message has others before it; else ""."""
     sentences = [s.strip() for s in SENTENCE_END.split(question.strip()) if s.strip()]
     if len(sentences) < 2:
         return ""
     for sentence in reversed(sentences):
-        if _ASKING.search(sentence) and len(sentence.split()) >= 3:
+        if ASKS.search(sentence) and len(sentence.split()) >= 3:
             return sentence
     return ""
 

@@ -253,8 +253,17 @@ def load(index_dir: Path) -> Loaded:
     )
 
 
-def reusable_vectors(index_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def reusable_vectors(
+    index_dir: Path, abbreviations: str
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The vectors a rebuild may take from the index in ``index_dir``.
+
+    Args:
+        index_dir: The index folder.
+        abbreviations: The checksum of the abbreviations questions are spelled out
+            with before they are embedded ("LA" -> "local authority"). Question
+            vectors are kept by the text as written, so with other abbreviations
+            than the index's none of them is reused.
 
     Returns:
         Each source's passage vectors by its ``text_checksums`` entry, and each
@@ -275,7 +284,8 @@ def reusable_vectors(index_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, 
             if old.get("text_checksums", {}).get(name):
                 passages[old["text_checksums"][name]] = stored[offset : offset + count]
             offset += count
-    if (index_dir / QUESTION_VECTORS).exists():
+    same_spelling = old.get("abbreviations", "") == abbreviations
+    if same_spelling and (index_dir / QUESTION_VECTORS).exists():
         stored = np.load(index_dir / QUESTION_VECTORS)
         for row, line in zip(stored, _read_lines(index_dir / QUESTIONS)):
             questions[line["question"]] = row

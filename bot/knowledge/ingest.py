@@ -104,13 +104,7 @@ def build(
     files = _all_sources(paths, raw)
     if not files:
         raise IngestError("nothing to index: give articles or raw pages")
-    old_vectors, old_questions = index.reusable_vectors(index_dir)
-    old_manifest = index.read_manifest(index_dir) or {}
-    if old_manifest.get("abbreviations", "") != abbreviations_checksum():
-        # Questions are embedded spelled out ("LA" -> "local authority") and their
-        # vectors kept by the text as written: with other abbreviations, the same
-        # text was embedded differently, so none of them may be reused.
-        old_questions = {}
+    old_vectors, old_questions = index.reusable_vectors(index_dir, abbreviations_checksum())
 
     all_passages: list[Passage] = []
     vectors = []

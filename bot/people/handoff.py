@@ -94,8 +94,11 @@ _OTHER_SERVICE = re.compile(
     r"educational\s+psycholog\w*|ed\s+psych\w*|school\s+nurs\w*|health\s+visitor)\b",
     re.I,
 )
-_ASKS = re.compile(
-    r"\?\s*$|^\s*(?:what|when|where|who|which|how|why|can|could|do|does|is|are|will|should)\b",
+# A sentence that asks: a question mark at its end, or a question word at its start
+# (also the answer function's test for the asking sentence of a longer message).
+ASKS = re.compile(
+    r"\?\s*$|^\s*(?:what|when|where|who|which|how|why|can|could|do|does|is|are|will|"
+    r"should|would|did|has|have)\b",
     re.I,
 )
 
@@ -128,7 +131,7 @@ def asks_a_question_too(text: str, kind: str = SENDIAS) -> bool:
         return words >= 6 and not is_complaint(text) and bool(_DECISION.search(text))
     if words >= _LONG_STORY and _DECISION.search(text):
         return True
-    if words >= 4 and _OTHER_SERVICE.search(text) and _ASKS.search(text):
+    if words >= 4 and _OTHER_SERVICE.search(text) and ASKS.search(text):
         return True
     return words >= 4 and not _WANTS_A_PERSON.search(text)
 

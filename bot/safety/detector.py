@@ -173,6 +173,16 @@ def _masked(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=64)
+def _clean(text: str) -> str:
+    """The message normalised, its masks applied: what every layer reads.
+
+    Kept for the last few messages, as one check reads the same message several
+    times (patterns, topic words, risk words, the learned layer's sentences).
+    """
+    return _masked(normalise(text))
+
+
 def _first(patterns: list[tuple[re.Pattern[str], str]], text: str) -> tuple[str, str] | None:
     for pattern, label in patterns:
         match = pattern.search(text)
@@ -192,7 +202,7 @@ def check_patterns(text: str, topic: bool = False) -> SafetyResult:
     Returns:
         The first crisis match, else the first disclosure match, else none.
     """
-    clean = _masked(normalise(text))
+    clean = _clean(text)
     layers = [("phrase", _CRISIS_RE), ("third_party", _THIRD_RE)]
     if topic:
         layers.append(("phrase", _TOPIC_RE))
@@ -208,7 +218,7 @@ def check_patterns(text: str, topic: bool = False) -> SafetyResult:
 
 def sentences(text: str) -> list[str]:
     """The message split into short pieces for the semantic layer."""
-    clean = _masked(normalise(text))  # masked figures of speech do not reach the model
+    clean = _clean(text)  # masked figures of speech do not reach the model
     parts = [p.strip() for p in _SENTENCE_SPLIT.split(clean) if p and p.strip()]
     parts = [p for p in parts if len(p) > 2]
     if len(parts) > _MAX_SENTENCES:  # keep the ends and the middle of very long messages
@@ -290,7 +300,7 @@ def _sentences_for_learned(text: str) -> list[str]:
     """What the learned layer reads: a message under 300 characters whole (as it
     was trained), a longer one sentence by sentence (a short fragment such as "can
     I do it without them?" alone reads like a plan; inside its message it does not)."""
-    clean = _masked(normalise(text))
+    clean = _clean(text)
     whole = re.sub(r"\s+", " ", clean).strip()
     if len(whole) < LONG_CHARS:
         return [whole] if whole else []
@@ -303,7 +313,7 @@ def _sentences_for_learned(text: str) -> list[str]:
 
 def _single_sentences(text: str) -> list[str]:
     """The sentences of a short message, when it has two or more of three words or more."""
-    clean = _masked(normalise(text))
+    clean = _clean(text)
     parts = [p.strip() for p in _SENTENCE_END.split(clean) if len(p.split()) >= 3]
     return parts if len(parts) >= 2 else []
 
@@ -320,7 +330,7 @@ def semantic_scores(text: str) -> tuple[float, str, float, str]:
 
 def risk_words(text: str) -> list[str]:
     """Categories of the risk words in the message (``always`` ones first)."""
-    clean = _masked(normalise(text))
+    clean = _clean(text)
     found = [c for p, c in _RISK_ALWAYS if p.search(clean)]
     found += [f"{c}?" for p, c in _RISK_WITH_LEARNED if p.search(clean)]
     return found
@@ -351,7 +361,7 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
     result = check_patterns(text)
     if result.kind == CRISIS:
         return result
-    topic = _first(_TOPIC_RE, _masked(normalise(text)))
+    topic = _first(_TOPIC_RE, _clean(text))
     words = risk_words(text)
     always = [w for w in words if not w.endswith("?")]
     if not semantic:

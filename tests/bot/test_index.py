@@ -67,11 +67,16 @@ def test_a_rebuild_may_reuse_the_vectors(tmp_path):
     manifest = index.read_manifest(index_dir) or {}
     manifest |= {"passage_counts": {"a.md": 1}, "text_checksums": {"a.md": "abc"}}
     (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
-    by_text, by_question = index.reusable_vectors(index_dir)
+    manifest["abbreviations"] = "spelling"
+    (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
+    by_text, by_question = index.reusable_vectors(index_dir, "spelling")
     assert list(by_text) == ["abc"] and list(by_question) == ["What?"]
+    # Questions are embedded spelled out: with other abbreviations none is reused.
+    by_text, by_question = index.reusable_vectors(index_dir, "another spelling")
+    assert list(by_text) == ["abc"] and by_question == {}
     manifest["model"] = "some-other-model"
     (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
-    assert index.reusable_vectors(index_dir) == ({}, {})
+    assert index.reusable_vectors(index_dir, "spelling") == ({}, {})
 
 
 def test_a_manifest_mismatch_is_reported(tmp_path):
