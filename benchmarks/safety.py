@@ -69,6 +69,7 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     more_risk, more_ordinary = mixed(TUNING / "more_tuning.yml", "more")
     fourth_risk, fourth_ordinary = mixed(TUNING / "fourth_tuning.yml", "fourth")
     fifth_risk, fifth_ordinary = mixed(TUNING / "fifth_tuning.yml", "fifth")
+    sixth_risk, sixth_ordinary = mixed(TUNING / "sixth_tuning.yml", "sixth")
     second_risk, second_ordinary = mixed(HELDOUT / "second_writer.yml", "second")
     third_risk, third_ordinary = mixed(HELDOUT / "third_writer.yml", "third")
     tuning_risk = {f"crisis/{g}": m for g, m in load(TUNING / "crisis.yml").items()}
@@ -78,11 +79,12 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
     held_risk |= {f"disclosure/{g}": m for g, m in load(HELDOUT / "disclosure.yml").items()}
     return {
         "tuning": {
-            "risk": tuning_risk | more_risk | fourth_risk | fifth_risk,
+            "risk": tuning_risk | more_risk | fourth_risk | fifth_risk | sixth_risk,
             "ordinary": load(TUNING / "not_crisis.yml")
             | more_ordinary
             | fourth_ordinary
-            | fifth_ordinary,
+            | fifth_ordinary
+            | sixth_ordinary,
         },
         "held-out": {
             "risk": held_risk | second_risk | third_risk,

@@ -41,6 +41,7 @@ TUNING_FILES = (
     "evaluation/safety/more_tuning.yml",
     "evaluation/safety/fourth_tuning.yml",
     "evaluation/safety/fifth_tuning.yml",
+    "evaluation/safety/sixth_tuning.yml",
     "evaluation/answers/tuning.yml",
     "evaluation/answers/tuning_more.yml",
     "evaluation/answers/national_tuning.yml",

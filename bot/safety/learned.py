@@ -40,11 +40,11 @@ def tuning_examples() -> tuple[list[str], list[str]]:
 
     Crisis and disclosure messages come from the tuning sets and the phrase sets;
     ordinary ones from ``not_crisis.yml``, the calibration negatives, the ordinary
-    groups of ``more_tuning.yml``, ``fourth_tuning.yml`` and ``fifth_tuning.yml``
-    (third to fifth passes, 2026-12-05 and 2026-12-06), the questions of the answer
-    evaluation's tuning sets (not those about urgent mental-health help, some of
-    which are a crisis) and every NLU training example of the other intents
-    (``data/nlu/``).
+    groups of ``more_tuning.yml``, ``fourth_tuning.yml``, ``fifth_tuning.yml`` and
+    ``sixth_tuning.yml`` (third to sixth passes, 2026-12-05 and 2026-12-06), the
+    questions of the answer evaluation's tuning sets (not those about urgent
+    mental-health help, some of which are a crisis) and every NLU training example
+    of the other intents (``data/nlu/``).
     """
     texts: list[str] = []
     labels: list[str] = []
@@ -79,7 +79,7 @@ def tuning_examples() -> tuple[list[str], list[str]]:
         add(
             (c["question"] for c in answers if (c.get("gold") or {}).get("article") != urgent), NONE
         )
-    for name in ("more_tuning", "fourth_tuning", "fifth_tuning"):
+    for name in ("more_tuning", "fourth_tuning", "fifth_tuning", "sixth_tuning"):
         for group, items in load(f"evaluation/safety/{name}.yml").items():
             add(items, group_kind(group))
     annotation = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
