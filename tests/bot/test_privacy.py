@@ -151,7 +151,7 @@ def test_log_messages_are_redacted_once_installed(caplog: pytest.LogCaptureFixtu
         install_log_redaction()
         install_log_redaction()  # idempotent: one wrapper
         logger = logging.getLogger("rasa.core.processor")
-        with caplog.at_level(logging.DEBUG):
+        with caplog.at_level(logging.DEBUG, logger="rasa.core.processor"):
             logger.debug("Received user message '%s'", PERSONAL)
             try:
                 raise ValueError("bad text: call 07700 900123")
