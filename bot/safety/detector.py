@@ -290,7 +290,8 @@ def model_scores(text: str) -> Scores:
     ci = divmod(int(crisis.argmax()), crisis.shape[1])
     di = divmod(int(disclosure.argmax()), disclosure.shape[1])
     index = {p: i for i, p in enumerate(texts)}
-    learned = learned_layer().probabilities(vectors[[index[w] for w in whole + single]])
+    read = whole + single
+    learned = learned_layer().probabilities(vectors[[index[w] for w in read]], read)
     return Scores(
         float(crisis[ci]),
         CRISIS_PHRASES[ci[1]],
