@@ -162,8 +162,27 @@ def test_the_held_out_half_is_big_enough_and_apart_from_the_tuning_half():
 
     risky, ordinary = read("crisis.yml") | read("disclosure.yml"), read("not_crisis.yml")
     assert len(risky) >= 150 and len(ordinary) >= 150
+    writers = read("second_writer.yml") | read("third_writer.yml")
     texts, _ = learned.tuning_examples()
-    assert not (risky | ordinary) & {t.lower() for t in texts}
+    assert not (risky | ordinary | writers) & {t.lower() for t in texts}
+
+
+def test_the_learned_layer_keeps_its_lexical_model_when_saved_and_loaded(tmp_path):
+    # The Rasa model stores the layer and the server loads it: a layer that came back
+    # without its n-gram model would score every message differently from the one
+    # whose thresholds were chosen.
+    from bot.knowledge.embeddings import embed
+
+    layer = learned.learned_layer()
+    assert layer.lexical is not None
+    layer.save(tmp_path / "layer")
+    loaded = learned.LearnedLayer.load(tmp_path / "layer")
+    texts = ["kms lol this homework is so long", "i have been saving up my tablets"]
+    vectors = embed(texts)
+    assert loaded.probabilities(vectors, texts) == pytest.approx(
+        layer.probabilities(vectors, texts)
+    )
+    assert loaded.probabilities(vectors, texts) != pytest.approx(loaded.probabilities(vectors))
 
 
 @pytest.mark.parametrize(
