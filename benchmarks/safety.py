@@ -19,6 +19,10 @@ has trained the model and built the index). It prints:
 
 ``--models`` also compares the learned layer's candidate classifiers on
 out-of-fold predictions of the tuning half. ``--detector-only`` skips the REST part.
+``--leave-pass-out`` runs only the check used to choose the detector's thresholds:
+each tuning pass written by its own hand (fourth to sixth) is left out in turn, the
+learned layer is fitted on the rest, and the whole detector runs on the pass left
+out, as it would on messages from a new writer.
 """
 
 from __future__ import annotations
@@ -235,11 +239,64 @@ def compare_models() -> None:
         print(f"  {name:28} " + ", ".join(cells))
 
 
+PASSES = ("fourth_tuning", "fifth_tuning", "sixth_tuning")
+
+
+def leave_pass_out() -> None:
+    """The detector on each tuning pass, with the learned layer fitted without it."""
+    texts, labels = learned.tuning_examples()
+    vectors = learned._cached_vectors(texts)
+    total = {"routed": 0, "risk": 0, "emergency": 0, "check_in": 0, "ordinary": 0}
+    print("\nleave one tuning pass out (the detector alone, the layer fitted without the pass):")
+    for name in PASSES:
+        data = load(TUNING / f"{name}.yml")
+        held = {m.strip() for items in data.values() for m in items}
+        # the pass's messages and the sentences cut from its long ones
+        held |= {
+            p for m in held if len(m) >= safety.LONG_CHARS for p in safety._sentences_for_learned(m)
+        }
+        keep = [i for i, t in enumerate(texts) if t not in held]
+        layer = learned.fit_learned(
+            [texts[i] for i in keep], [labels[i] for i in keep], vectors[keep]
+        )
+        learned.use_learned(layer)
+        counts = dict.fromkeys(total, 0)
+        for group, items in data.items():
+            kinds = [safety.check(m).kind for m in items]
+            if group_kind(group) == NONE:
+                counts["ordinary"] += len(kinds)
+                counts["check_in"] += kinds.count(safety.CHECK_IN)
+                counts["emergency"] += sum(k in (safety.CRISIS, safety.DISCLOSURE) for k in kinds)
+            else:
+                counts["risk"] += len(kinds)
+                counts["routed"] += sum(k != NONE for k in kinds)
+        for key in total:
+            total[key] += counts[key]
+        _print_pass(name, counts)
+    _print_pass("all three", total)
+    learned.use_learned(None)
+
+
+def _print_pass(name: str, c: dict[str, int]) -> None:
+    alarmed = c["emergency"] + c["check_in"]
+    print(
+        f"  {name:14s} crisis and disclosure routed {c['routed']}/{c['risk']}"
+        f" = {c['routed'] / c['risk']:.3f}; ordinary alarmed {c['emergency']} + {c['check_in']}"
+        f" of {c['ordinary']} = {alarmed / c['ordinary']:.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", action="store_true", help="compare learned-layer models")
     parser.add_argument("--detector-only", action="store_true", help="skip the REST part")
+    parser.add_argument(
+        "--leave-pass-out", action="store_true", help="only the leave-one-pass-out check"
+    )
     args = parser.parse_args()
+    if args.leave_pass_out:
+        leave_pass_out()
+        return
     sets = halves()
     detector(sets)
     if args.models:
