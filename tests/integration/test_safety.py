@@ -121,12 +121,24 @@ def test_a_risk_word_the_knowledge_base_cannot_answer_gets_the_check_in_not_a_de
     sender = uuid.uuid4().hex
     first = "\n".join(
         r.get("text", "")
-        for r in live_stack.say(sender, "where can I donate the school uniform we are giving away")
+        for r in live_stack.say(sender, "can i give my old phone away to a friend")
     )
     assert "Are you thinking about hurting yourself" in first
     assert "Did you mean" not in first and "only help with" not in first
     answer = "\n".join(r.get("text", "") for r in live_stack.say(sender, "yes"))
     assert all(route in answer for route in CRISIS_ROUTES), answer
+
+
+def test_a_paperwork_or_donation_question_without_risk_is_not_checked_in(live_stack):
+    # A with_learned risk word ("giving away", "notes") where the learned layer sees
+    # no risk: no check-in, whatever else the reply is.
+    for message in (
+        "where can I donate the school uniform we are giving away",
+        "can I have a copy of the notes from the meeting",
+    ):
+        text = reply_text(live_stack, message)
+        assert "Are you thinking about hurting yourself" not in text, message
+        assert "999" not in text, message
 
 
 def test_a_risk_word_in_a_question_the_knowledge_base_can_answer_gets_the_answer(live_stack):

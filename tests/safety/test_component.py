@@ -94,11 +94,20 @@ def test_a_risk_word_never_gets_the_unsure_out_of_scope_or_goodbye_reply(compone
 def test_an_unsure_guess_with_a_weak_risk_word_goes_to_the_knowledge_base_with_it(component, said):
     # The knowledge action answers it if it can, and sends the check-in where it
     # would have declined (tests/integration/test_safety.py).
+    [message] = component.process([classified("what should a final letter say", said, 0.5)])
+    assert message.get(INTENT)["name"] == said
+    assert message.get("safety")["risk_words"] == ["goodbye_letters?"]
+
+
+@pytest.mark.parametrize("said", ["out_of_scope", "nlu_fallback"])
+def test_a_weak_risk_word_the_learned_layer_sees_no_risk_in_may_be_declined(component, said):
+    # "giving away" a school uniform: the learned layer gives it almost no crisis
+    # probability, so it is declined like any question the knowledge base cannot answer.
     [message] = component.process(
         [classified("where can I donate the school uniform we are giving away", said, 0.5)]
     )
     assert message.get(INTENT)["name"] == said
-    assert message.get("safety")["risk_words"] == ["giving_away?"]
+    assert "risk_words" not in message.get("safety")
 
 
 def test_a_goodbye_with_a_weak_risk_word_gets_the_check_in(component):

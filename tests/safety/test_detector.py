@@ -143,6 +143,17 @@ def test_risk_words_are_reported_by_category():
     assert not safety.carries_risk_word("what dose of melatonin is ok")  # weak word alone
 
 
+def test_a_paperwork_word_alone_does_not_stop_a_decline():
+    # "notes" and "final" are risk words of the with_learned kind: a question about
+    # meeting notes that the knowledge base cannot answer is declined like any other,
+    # while the same words in a goodbye still stop the decline (and get the check-in).
+    assert not safety.carries_risk_word("can I have a copy of the notes from the meeting")
+    assert not safety.carries_risk_word("where do i send the final letters for the appeal")
+    assert safety.carries_risk_word("i've written letters to my family and put them away")
+    # without the model, any risk word counts
+    assert safety.carries_risk_word("we are giving away his old uniform", False)
+
+
 def test_the_learned_layer_thresholds_come_from_out_of_fold_predictions():
     layer = learned.learned_layer()
     assert 0 < layer.thresholds["check_in"] < layer.thresholds["crisis"] < 1
