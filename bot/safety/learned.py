@@ -150,14 +150,20 @@ class LearnedLayer:
 
     CLASSES = (NONE, CRISIS, DISCLOSURE)
 
-    def probabilities(self, vectors: np.ndarray, texts: Sequence[str] = ()) -> np.ndarray:
-        """``(n, 3)`` class probabilities for ``n`` sentence vectors.
+    def probabilities(self, vectors: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """``(n, 3)`` class probabilities for ``n`` sentences: their vectors and texts.
 
-        With the texts (normalised and masked, as :func:`bot.safety.detector._clean`
-        gives them), the lexical model's probabilities are averaged in.
+        The texts are normalised and masked, as :func:`bot.safety.detector._clean`
+        gives them; the lexical model's probabilities are averaged in (a layer saved
+        before it had one has none).
+
+        Raises:
+            ValueError: Not one text for each vector.
         """
         found = self.model.predict_proba(vectors)
-        if self.lexical is not None and len(texts) == len(found):
+        if len(texts) != len(found):
+            raise ValueError(f"{len(found)} vectors but {len(texts)} texts")
+        if self.lexical is not None:
             found = (found + self.lexical.predict_proba(list(texts))) / 2
         return found
 
@@ -199,8 +205,8 @@ def learned_estimator(seed: int = 0) -> Any:
 def lexical_estimator(seed: int = 0) -> Any:
     """The unfitted word and character n-gram model averaged with the SVC.
 
-    MiniLM reads meaning; the words themselves ("lol", "homework", "ehcp" beside
-    "kms"; "tablets" beside "saving up") separate the tricky ordinary messages from
+    MiniLM reads meaning; the words themselves ("lol", "homework", "ehcp" in a
+    joke; "tablets" beside "saving up") separate the tricky ordinary messages from
     the crisis ones in a way the sentence vectors blur. Leaving each tuning pass out
     in turn (fourth to sixth, 2026-12-06), the average of the two kept 370 of 405
     crisis messages at the check-in-alone threshold against 340 for the SVC alone,

@@ -193,7 +193,11 @@ def test_the_learned_layer_keeps_its_lexical_model_when_saved_and_loaded(tmp_pat
     assert loaded.probabilities(vectors, texts) == pytest.approx(
         layer.probabilities(vectors, texts)
     )
-    assert loaded.probabilities(vectors, texts) != pytest.approx(loaded.probabilities(vectors))
+    assert loaded.probabilities(vectors, texts) != pytest.approx(
+        loaded.model.predict_proba(vectors)
+    )
+    with pytest.raises(ValueError):
+        loaded.probabilities(vectors, texts[:1])
 
 
 @pytest.mark.parametrize(
