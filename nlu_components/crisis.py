@@ -169,14 +169,17 @@ class CrisisCheck(GraphComponent, IntentClassifier):
             if not result.flagged:
                 self._demote_unsure_classifier(message)
                 intent = (message.get(INTENT) or {}).get("name")
-                if intent in _DECLINE_MAY_FOLLOW and safety.carries_risk_word(text, self.semantic):
+                risky = intent in (*_DECLINE_MAY_FOLLOW, *_NOT_FOR_RISK) and (
+                    safety.carries_risk_word(text, result.learned_crisis)
+                )
+                words = safety.risk_words(text) if risky else []
+                if risky and intent in _DECLINE_MAY_FOLLOW:
                     message.set(
                         SAFETY_KEY,
-                        {**message.get(SAFETY_KEY), RISK_WORDS_KEY: safety.risk_words(text)},
+                        {**message.get(SAFETY_KEY), RISK_WORDS_KEY: words},
                         add_to_output=True,
                     )
-                elif intent in _NOT_FOR_RISK and safety.carries_risk_word(text, self.semantic):
-                    words = safety.risk_words(text)
+                elif risky:
                     only_bye = all(w.startswith("goodbye_letters") for w in words)
                     if not (only_bye and (intent == "goodbye" or _THANKS_BYE.search(text))):
                         result = safety.SafetyResult(

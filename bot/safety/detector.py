@@ -146,12 +146,15 @@ class SafetyResult:
             ``"risk_word"`` or ``""`` for none.
         evidence: The matched text, or the nearest curated phrase and its score.
         score: 1.0 for a pattern match, the cosine similarity for the semantic layer.
+        learned_crisis: The learned layer's crisis probability for a message it let
+            through, or None when the learned layer did not run.
     """
 
     kind: str
     layer: str = ""
     evidence: str = ""
     score: float = 0.0
+    learned_crisis: float | None = None
 
     @property
     def flagged(self) -> bool:
@@ -356,7 +359,7 @@ def risk_words(text: str) -> list[str]:
 DECLINE_CHECK_IN_FLOOR = 0.10
 
 
-def carries_risk_word(text: str, semantic: bool = True) -> bool:
+def carries_risk_word(text: str, learned_crisis: float | None) -> bool:
     """True when an unsure or out-of-scope reply must not go out for this message.
 
     A word naming the topic (suicide, self-harm ...) with no statement is not one:
@@ -364,20 +367,19 @@ def carries_risk_word(text: str, semantic: bool = True) -> bool:
     an ordinary question such as a school's self-harm policy). An ``always`` word
     (a method, a quantity of medicine) is one whatever the learned layer says; a
     ``with_learned`` word only with a crisis probability of at least
-    :data:`DECLINE_CHECK_IN_FLOOR` (any, with ``semantic`` off or the model failing).
+    :data:`DECLINE_CHECK_IN_FLOOR`.
+
+    Args:
+        text: The message as the person wrote it.
+        learned_crisis: :attr:`SafetyResult.learned_crisis` of the message's check
+            (None, as when the model is off or failed: every risk word counts).
     """
     words = risk_words(text)
     if any(not c.endswith("?") for c in words):
         return True
     if not any(c[:-1] not in _WEAK_CATEGORIES for c in words):
         return False
-    if not semantic:
-        return True
-    try:
-        return model_scores(text).learned_crisis >= DECLINE_CHECK_IN_FLOOR
-    except Exception:  # noqa: BLE001 - the model failing must not hide a risk word
-        logger.exception("Learned layer failed; counting the risk word")
-        return True
+    return learned_crisis is None or learned_crisis >= DECLINE_CHECK_IN_FLOOR
 
 
 def check(text: str, semantic: bool = True) -> SafetyResult:
@@ -446,4 +448,4 @@ def check(text: str, semantic: bool = True) -> SafetyResult:
         return SafetyResult(
             CHECK_IN, "learned", f"crisis p={s.learned_crisis:.2f}", s.learned_crisis
         )
-    return NOT_FLAGGED
+    return SafetyResult(NONE, learned_crisis=s.learned_crisis)

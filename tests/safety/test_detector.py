@@ -139,19 +139,24 @@ def test_a_last_night_or_goodbye_of_ones_own_is_still_a_crisis(message):
 
 def test_risk_words_are_reported_by_category():
     assert "medicine_quantity" in safety.risk_words("how many tablets would it take")
-    assert safety.carries_risk_word("there's no point any more")
-    assert not safety.carries_risk_word("what dose of melatonin is ok")  # weak word alone
+    # with or without the learned layer's score
+    assert safety.carries_risk_word("there's no point any more", None)
+    assert not safety.carries_risk_word("what dose of melatonin is ok", None)  # weak word
 
 
 def test_a_paperwork_word_alone_does_not_stop_a_decline():
     # "notes" and "final" are risk words of the with_learned kind: a question about
     # meeting notes that the knowledge base cannot answer is declined like any other,
     # while the same words in a goodbye still stop the decline (and get the check-in).
-    assert not safety.carries_risk_word("can I have a copy of the notes from the meeting")
-    assert not safety.carries_risk_word("where do i send the final letters for the appeal")
-    assert safety.carries_risk_word("i've written letters to my family and put them away")
+    def carries(text):
+        return safety.carries_risk_word(text, safety.check(text).learned_crisis)
+
+    assert not carries("can I have a copy of the notes from the meeting")
+    assert not carries("where do i send the final letters for the appeal")
+    assert not carries("we are giving away his old uniform")
+    assert carries("what should a final letter say")
     # without the model, any risk word counts
-    assert safety.carries_risk_word("we are giving away his old uniform", False)
+    assert safety.carries_risk_word("we are giving away his old uniform", None)
 
 
 def test_the_learned_layer_thresholds_come_from_out_of_fold_predictions():
