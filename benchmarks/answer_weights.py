@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> None:
         return found / len(answerable)
 
     grid = itertools.product(
-        (0.5, 1.0), (0.5, 1.0, 1.5), (0, 0.1, 0.2, 0.4), (0, 0.05, 0.1, 0.2), (0, 0.05, 0.1)
+        (0.5, 1.0),
+        (0.5, 1.0, 1.5),
+        (0, 0.1, 0.2, 0.4),
+        (0, 0.05, 0.1, 0.2),
+        (0, 0.05, 0.1, 0.2, 0.3),
     )
     scored = sorted(((fact_share(w), w) for w in grid), reverse=True)
     current = tuple(answers.WEIGHTS[k] for k in ("dense", "question", "bm25", "topic", "area"))
@@ -104,8 +108,17 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  in use {current}: best section carries the fact {fact_share(current):.3f}")
     for share, weights in scored[:8]:
         print(f"  {weights}: {share:.3f}")
+    print("  each weight alone moved from the one in use:")
+    for position, name in enumerate(("dense", "question", "bm25", "topic", "area")):
+        cells = []
+        for value in (0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 1.5):
+            moved = current[:position] + (value,) + current[position + 1 :]
+            cells.append(f"{value:g}: {fact_share(moved):.3f}")
+        print(f"    {name}: " + ", ".join(cells))
     print("decline thresholds (classifier sure of a topic / unsure):")
-    for sure, unsure in itertools.product((0.40, 0.45, 0.50), (0.50, 0.55, 0.60)):
+    for sure, unsure in itertools.product(
+        (0.35, 0.40, 0.45, 0.50, 0.55), (0.40, 0.45, 0.50, 0.55, 0.60)
+    ):
         declined_unrelated = declined_answerable = n_unrelated = n_answerable = 0
         for case, intent, rows in table:
             if intent.get("name") == "out_of_scope":
@@ -127,6 +140,15 @@ def main(argv: list[str] | None = None) -> None:
             f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
             f"answerable declined {declined_answerable}/{n_answerable}"
         )
+
+    print(
+        "put out of scope by the classifier: best similarity"
+        " (answered from answers.OUT_OF_SCOPE_ANSWER_FROM)"
+    )
+    for case, intent, rows in table:
+        if intent.get("name") == "out_of_scope" and (case.kind == "unrelated" or case.gold):
+            best = max((max(r[1], r[2]) for r in rows), default=0.0)
+            print(f"  {best:.3f} {case.kind:<10} {case.question[:70]}")
 
     print("near-tie margin (runner-up given too when within it): fact in the whole reply")
     in_use = answers.TIE_MARGIN

@@ -42,7 +42,8 @@ import yaml  # noqa: E402
 
 from bot.knowledge import ingest  # noqa: E402
 from bot.knowledge.articles import passages_of  # noqa: E402
-from bot.knowledge.embeddings import DIMENSION, embed, get_model  # noqa: E402
+from bot.knowledge.embeddings import DIMENSION, get_model  # noqa: E402
+from bot.knowledge.embeddings import search_embed as embed  # noqa: E402
 from bot.knowledge.index import VECTORS, dense_index, save  # noqa: E402
 from bot.knowledge.search import CANDIDATES, Retriever, tokens  # noqa: E402
 from bot.settings import REPO_ROOT, get_settings  # noqa: E402

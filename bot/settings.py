@@ -19,6 +19,7 @@ Nothing else in the project reads ``os.environ`` for configuration; it asks
 | ``SENBOT_LOCK_STORE_URL`` | empty | Redis for Rasa's conversation locks, e.g. ``redis://127.0.0.1:6379/0``; empty keeps them in the one Rasa process's memory |
 | ``SENBOT_ALLOWED_ORIGINS`` | ``http://127.0.0.1:8000,http://localhost:8000`` | sites allowed to embed the widget |
 | ``SENBOT_EMBEDDING_MODEL`` | the bundled all-MiniLM-L6-v2 | folder of a sentence-transformers model |
+| ``SENBOT_SEARCH_MODEL`` | ``adapted`` | ``adapted``: dense search embeds with MiniLM adapted to the articles' written questions (``bot/knowledge/adapted.py``; ``prepare`` trains it); ``base``: with the bundled model |
 | ``SENBOT_FEEDBACK_DB`` | ``<var>/feedback.sqlite`` | SQLite file of "Was this helpful?" answers |
 | ``SENBOT_RATE_LIMIT_SESSION`` | ``20/minute`` | widget chat messages allowed per conversation |
 | ``SENBOT_RATE_LIMIT_ADDRESS`` | ``60/minute`` | widget chat messages allowed per client address |

@@ -121,8 +121,11 @@ def max_seq_length(folder: Path) -> int:
     return min(limits) if limits else 512
 
 
-def export_onnx(settings: Settings | None = None) -> Path:
-    """Build the ONNX file of the model once; a build step, never run by a service.
+def export_onnx(settings: Settings | None = None, folder: Path | None = None) -> Path:
+    """Build the ONNX file of a model once; a build step, never run by a service.
+
+    ``folder`` is the model's (the bundled one when None; the adapted search model
+    of :mod:`bot.knowledge.adapted` is exported the same way).
 
     Exports the model's transformer (token embeddings, ``last_hidden_state``) with
     dynamic batch and sequence axes, offline, with PyTorch's TorchScript exporter.
@@ -131,7 +134,8 @@ def export_onnx(settings: Settings | None = None) -> Path:
     Returns:
         The path of the ONNX file (already there, or just built).
     """
-    path = onnx_path(settings)
+    folder = folder or model_path()
+    path = onnx_path(settings, folder)
     if path.is_file():
         print(f"MiniLM ONNX file is up to date ({path})", flush=True)
         return path
@@ -145,7 +149,7 @@ def export_onnx(settings: Settings | None = None) -> Path:
     started = time.monotonic()
     print("Exporting MiniLM to ONNX (the model file is missing)...", flush=True)
     # Eager attention: the plain matrix products export to standard ONNX operators.
-    model = AutoModel.from_pretrained(str(model_path()), attn_implementation="eager")
+    model = AutoModel.from_pretrained(str(folder), attn_implementation="eager")
     model.eval()
 
     class LastHiddenState(torch.nn.Module):
@@ -393,6 +397,50 @@ def get_model() -> OnnxMiniLM | TorchMiniLM:
     return TorchMiniLM(folder, _threads)
 
 
+@lru_cache(maxsize=1)
+def get_search_model() -> OnnxMiniLM | TorchMiniLM:
+    """The model dense search embeds with: the adapted one, else the bundled one.
+
+    The adapted model (:mod:`bot.knowledge.adapted`) when it is built for the
+    current articles and ``SENBOT_SEARCH_MODEL`` is not ``base``; its ONNX file
+    when exported, else sentence-transformers.
+    """
+    from bot.knowledge import adapted
+
+    folder = adapted.built_folder()
+    if folder is None:
+        return get_model()
+    onnx_file = onnx_path(folder=folder)
+    if onnx_file.is_file():
+        return OnnxMiniLM(onnx_file, folder, _threads)
+    logger.warning("No ONNX file for the adapted search model; using PyTorch.")
+    return TorchMiniLM(folder, _threads)
+
+
+def search_model_name() -> str:
+    """The search model's name as the index records it (another name: rebuild the index)."""
+    from bot.knowledge import adapted
+
+    folder = adapted.built_folder()
+    return MODEL_NAME if folder is None else f"{MODEL_NAME} adapted ({folder.name})"
+
+
+def search_reads_message_vectors() -> bool:
+    """Whether search embeds with the model the Rasa featurizer uses (its vectors fit)."""
+    return get_search_model() is get_model()
+
+
+def search_embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    """:func:`embed`, with the search model: for the index, questions and answer sentences."""
+    model = get_search_model()
+    if model is get_model():
+        return embed(texts, batch_size)
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    with model_lock:
+        return model.encode(list(texts), batch_size=batch_size).astype(np.float32, copy=False)
+
+
 def mean_pooled(folder: Path) -> bool:
     """Whether the model pools by the mean over its tokens (all-MiniLM-L6-v2 does).
 
@@ -431,6 +479,9 @@ def use_threads(threads: int) -> None:
     if get_model.cache_info().currsize:
         with model_lock:
             get_model().set_threads(threads)
+    if get_search_model.cache_info().currsize:
+        with model_lock:
+            get_search_model().set_threads(threads)
     elif "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 

@@ -86,7 +86,7 @@ def evaluate(retriever: Retriever, cases: dict, areas: dict[str, str]) -> Report
     Returns:
         The report; print it with :func:`format_report`.
     """
-    from bot.knowledge.embeddings import embed
+    from bot.knowledge.embeddings import search_embed as embed
 
     report = Report(scores={mode: {} for mode in MODES}, misses={mode: [] for mode in MODES})
     questions = [c["q"] for c in cases["cases"]]

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.knowledge.embeddings import DIMENSION, MODEL_NAME
+from bot.knowledge.embeddings import DIMENSION, search_model_name
 
 if TYPE_CHECKING:  # numpy loads lazily, with the model
     import numpy as np
@@ -92,7 +92,12 @@ class IndexMismatch(RuntimeError):  # noqa: N818 - reads as what happened
 
 def manifest(**build: Any) -> dict[str, Any]:
     """A manifest: what the vectors and rows are (model, dimension, format), then ``build``."""
-    return {"model": MODEL_NAME, "dimension": DIMENSION, "format": FORMAT_VERSION, **build}
+    return {
+        "model": search_model_name(),
+        "dimension": DIMENSION,
+        "format": FORMAT_VERSION,
+        **build,
+    }
 
 
 def read_manifest(index_dir: Path) -> dict | None:
@@ -106,14 +111,16 @@ def read_manifest(index_dir: Path) -> dict | None:
 def mismatch(manifest: Mapping[str, Any] | None, *, rows: bool = False) -> str | None:
     """Why an index with this manifest does not fit this code, or None when it does.
 
-    Its vectors must come from this model (``model`` and ``dimension``). With
+    Its vectors must come from the search model (``model`` and ``dimension``:
+    the adapted MiniLM of :mod:`bot.knowledge.adapted`, or the bundled one). With
     ``rows``, its passage rows must also be of this :data:`FORMAT_VERSION`: search
     reads older rows, but ingest rebuilds an index that has them.
     """
     if manifest is None:
         return "has no readable manifest"
-    if manifest.get("model") != MODEL_NAME or manifest.get("dimension") != DIMENSION:
-        return f"was built with {manifest.get('model')}, not {MODEL_NAME}"
+    model = search_model_name()
+    if manifest.get("model") != model or manifest.get("dimension") != DIMENSION:
+        return f"was built with {manifest.get('model')}, not {model}"
     if rows and manifest.get("format") != FORMAT_VERSION:
         return f"holds passages of format {manifest.get('format')}, not {FORMAT_VERSION}"
     return None

@@ -98,7 +98,7 @@ def build(
     import numpy as np
     from tqdm import tqdm
 
-    from bot.knowledge.embeddings import embed
+    from bot.knowledge.embeddings import search_embed as embed
 
     started = time.monotonic()
     files = _all_sources(paths, raw)
@@ -161,7 +161,7 @@ def _question_vectors(previous: dict[str, np.ndarray], questions: Sequence[dict]
     """Embed the questions, reusing the previous index's vectors (by text) for unchanged ones."""
     import numpy as np
 
-    from bot.knowledge.embeddings import embed
+    from bot.knowledge.embeddings import search_embed as embed
 
     texts = [spelled_out(q["question"]) for q in questions]  # as questions are embedded
     missing = [t for t in dict.fromkeys(texts) if t not in previous]

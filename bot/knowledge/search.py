@@ -241,14 +241,25 @@ class Retriever:
         return hits
 
     def _embed(self, query: str):
-        from bot.knowledge.embeddings import embed
+        from bot.knowledge.embeddings import search_embed
 
-        return embed([query])[0]
+        return search_embed([query])[0]
 
     def embed(self, query: str):
         """The query's embedding (one MiniLM call), for the other methods to share."""
         self._load()
         return self._embed(query)
+
+    def reads_message_vectors(self) -> bool:
+        """Whether a message's vector from the Rasa featurizer fits this index.
+
+        Not when search embeds with the adapted model (:mod:`bot.knowledge.adapted`):
+        the question is then embedded again, with it.
+        """
+        from bot.knowledge.embeddings import search_reads_message_vectors
+
+        self._load()
+        return search_reads_message_vectors()
 
     def question_matches(
         self, vector, k: int = CANDIDATES
@@ -303,11 +314,13 @@ class Retriever:
         """Cosine of each text to the query vector (embeds the texts)."""
         import numpy as np
 
-        from bot.knowledge.embeddings import embed
+        from bot.knowledge.embeddings import search_embed
 
         if not texts:
             return []
-        return [float(x) for x in embed(texts) @ np.asarray(vector, dtype="float32").reshape(-1)]
+        return [
+            float(x) for x in search_embed(texts) @ np.asarray(vector, dtype="float32").reshape(-1)
+        ]
 
     def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""

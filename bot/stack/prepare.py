@@ -1,4 +1,4 @@
-"""What the services need before they start: the ONNX model, the index, the Rasa model.
+"""What the services need before they start: the ONNX models, the index, the Rasa model.
 
 Also what every child process is given (:func:`child_env`, the API token) and the
 throwaway settings the tests and benchmarks run a stack on (:func:`loopback_settings`).
@@ -235,6 +235,14 @@ def prepare(settings: Settings) -> None:
     # MiniLM as ONNX (bot.knowledge.embeddings), built in its own process: it needs torch.
     subprocess.run(
         [sys.executable, "-m", "bot.knowledge.embeddings"],
+        cwd=REPO_ROOT,
+        env=child_env(settings),
+        check=True,
+    )
+    # The search model: MiniLM adapted to the articles' written questions
+    # (bot.knowledge.adapted), trained once for these articles, then as ONNX.
+    subprocess.run(
+        [sys.executable, "-m", "bot.knowledge.adapted"],
         cwd=REPO_ROOT,
         env=child_env(settings),
         check=True,

@@ -7,8 +7,9 @@ import shutil
 
 import pytest
 
-from bot.knowledge import index, ingest
+from bot.knowledge import adapted, index, ingest
 from bot.knowledge.articles import passages_of, source_checksum
+from bot.knowledge.embeddings import MODEL_NAME, search_model_name
 from bot.knowledge.search import abbreviations_checksum
 from bot.settings import REPO_ROOT
 
@@ -29,7 +30,9 @@ def built(tmp_path_factory, knowledge_index):
 def test_every_article_is_indexed_with_its_source(built):
     articles, index_dir = built
     manifest = json.loads((index_dir / "manifest.json").read_text())
-    assert manifest["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    # the search model's name: the bundled MiniLM, adapted when prepare has trained it
+    assert manifest["model"] == search_model_name()
+    assert manifest["model"].startswith("sentence-transformers/all-MiniLM-L6-v2")
     assert manifest["dimension"] == 384
     assert set(manifest["sources"]) == {p.name for p in articles.glob("*.md")}
     passages = [json.loads(line) for line in (index_dir / "passages.jsonl").open()]
@@ -109,7 +112,7 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
     index_dir.mkdir()
     (index_dir / index.INDEX).write_bytes(b"")
     manifest = {
-        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "model": search_model_name(),
         "dimension": 384,
         "sources": {"one.md": source_checksum(article, False)},
         "abbreviations": abbreviations_checksum(),
@@ -134,7 +137,7 @@ def test_an_index_built_with_other_abbreviations_is_not_up_to_date(tmp_path):
     index_dir.mkdir()
     (index_dir / index.INDEX).write_bytes(b"")
     manifest = {
-        "model": "sentence-transformers/all-MiniLM-L6-v2",
+        "model": search_model_name(),
         "dimension": 384,
         "format": index.FORMAT_VERSION,
         "sources": {"one.md": source_checksum(article, False)},
@@ -154,7 +157,7 @@ def test_question_vectors_are_embedded_again_when_the_abbreviations_change(
     # for" (cosine 0.27 with its own), and a "what does camhs mean" question missed it.
     import numpy as np
 
-    from bot.knowledge.embeddings import embed
+    from bot.knowledge.embeddings import search_embed
     from bot.knowledge.search import spelled_out
 
     index_dir = tmp_path / "index"
@@ -167,5 +170,35 @@ def test_question_vectors_are_embedded_again_when_the_abbreviations_change(
     assert ingest.main([str(ARTICLES), "--index-dir", str(index_dir)]) == 0
     questions = [json.loads(line) for line in (index_dir / index.QUESTIONS).open()]
     vectors = np.load(index_dir / index.QUESTION_VECTORS)
-    fresh = embed([spelled_out(q["question"]) for q in questions[:5]])
+    fresh = search_embed([spelled_out(q["question"]) for q in questions[:5]])
     assert np.allclose(vectors[:5], fresh, atol=1e-4)
+
+
+def test_an_index_from_another_search_model_is_not_up_to_date(tmp_path, monkeypatch):
+    # Vectors of the bundled MiniLM and of the adapted one are not comparable: an
+    # index built with one is rebuilt before the other searches it.
+    article = tmp_path / "articles" / "one.md"
+    article.parent.mkdir()
+    article.write_text(
+        "---\ntitle: One\narea: England\nsource_title: T\n"
+        "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n"
+    )
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    (index_dir / index.INDEX).write_bytes(b"")
+    manifest = {
+        "model": f"{MODEL_NAME} adapted (search-0123456789abcdef)",
+        "dimension": 384,
+        "format": index.FORMAT_VERSION,
+        "sources": {"one.md": source_checksum(article, False)},
+        "abbreviations": abbreviations_checksum(),
+    }
+    (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
+    monkeypatch.setenv(adapted.SETTING, "base")
+    assert search_model_name() == MODEL_NAME
+    assert not ingest.is_up_to_date([article.parent], index_dir)
+    with pytest.raises(index.IndexMismatch, match="adapted"):
+        index.load(index_dir)
+    manifest["model"] = MODEL_NAME
+    (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
+    assert ingest.is_up_to_date([article.parent], index_dir)

@@ -1,0 +1,80 @@
+"""The search model: MiniLM adapted to the articles by the questions written under them."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from bot.knowledge import adapted
+from bot.knowledge.answer_eval import load_cases
+from bot.knowledge.articles import passages_of, sources
+from bot.knowledge.search import spelled_out
+from bot.settings import REPO_ROOT
+
+KNOWLEDGE = REPO_ROOT / "knowledge"
+
+
+def test_every_written_question_trains_it_spelled_out_beside_its_section():
+    pairs = adapted.training_pairs(KNOWLEDGE)
+    questions = [q for q, _ in pairs]
+    assert len(pairs) > 800
+    # "LA" and "EHCP" are written out as search embeds them
+    assert not any(" LA " in f" {q} " for q in questions)
+    texts = {text for _, text in pairs}
+    diagnosis = [
+        t for q, t in pairs if q == "Does my child need a diagnosis to get help at school?"
+    ]
+    assert diagnosis and "No diagnosis is needed for SEN Support" in diagnosis[0]
+    assert len(texts) > 150  # most sections have questions of their own
+
+
+def test_a_changed_question_retrains_it(tmp_path):
+    copy = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, copy)
+    before = adapted.fingerprint(copy)
+    questions = copy / "questions" / "diagnosis-not-needed.yml"
+    questions.write_text(
+        questions.read_text().replace(
+            '  - "Does my child need a diagnosis to get help at school?"',
+            '  - "Does my child need a diagnosis to get help at school?"\n'
+            '  - "does he need to be diagnosed first"',
+        )
+    )
+    adapted.fingerprint.cache_clear()  # read once per process, as the services do
+    assert adapted.fingerprint(copy) != before
+
+
+def test_the_setting_picks_the_bundled_model_or_refuses_a_typo(monkeypatch):
+    monkeypatch.setenv(adapted.SETTING, "base")
+    assert adapted.built_folder() is None
+    monkeypatch.setenv(adapted.SETTING, "adapteed")
+    with pytest.raises(ValueError, match="adapted"):
+        adapted.wanted()
+
+
+def test_it_finds_the_right_section_for_questions_it_never_saw():
+    # tuning_more.yml was written from the articles alone, without reading the
+    # written questions; none of its questions trains the model.
+    from bot.knowledge.embeddings import get_model, get_search_model
+
+    if adapted.built_folder() is None:
+        pytest.skip("the adapted model is not built (python -m bot.stack prepare)")
+    found = [p for path in sources([KNOWLEDGE / "articles"]) for p in passages_of(path)]
+    sections = [(p.slug, p.heading) for p in found]
+    cases = [c for c in load_cases("tuning_more") if c.gold and c.fact]
+
+    def top_five(model) -> int:
+        passages = model.encode([p.embedding_text() for p in found])
+        questions = model.encode([spelled_out(c.question) for c in cases])
+        hits = 0
+        for case, row in zip(cases, questions @ passages.T):
+            ranked = list(dict.fromkeys(sections[i] for i in np.argsort(-row)))[:5]
+            hits += (case.gold["article"], case.gold["heading"]) in ranked
+        return hits
+
+    bundled, tuned = top_five(get_model()), top_five(get_search_model())
+    # 2026-12-07: 121 and 149 of 157
+    assert tuned >= 0.9 * len(cases)
+    assert tuned > bundled + 15
