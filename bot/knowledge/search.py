@@ -250,6 +250,13 @@ class Retriever:
         self._load()
         return self._embed(query)
 
+    def embed_texts(self, texts: list[str]):
+        """Several texts' embeddings in one model call, one row each."""
+        from bot.knowledge.embeddings import search_embed
+
+        self._load()
+        return search_embed(texts)
+
     def reads_message_vectors(self) -> bool:
         """Whether a message's vector from the Rasa featurizer fits this index.
 

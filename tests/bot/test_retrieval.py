@@ -145,3 +145,58 @@ def test_a_story_then_a_question_is_searched_for_the_question_too(retriever):
         "can i ask the school what they spend his sen money on?"
     )
     assert reply.hit is not None and reply.hit.slug == "sen-funding-in-schools"
+
+
+# Long messages written for these tests (2026-12-07): background, with the SEN part
+# in one sentence and no question asked.
+LONG_VENTS = [
+    (
+        (
+            "Long day. Dropped the twins at breakfast club, work was mad, the car is making a "
+            "noise again and the dog got out. Then a letter from school saying my eldest is "
+            "going on the SEN register and they will be writing an SEN Support plan with me. "
+            "Tea is burning so I will read it properly later."
+        ),
+        "sen-support-plans",
+    ),
+    (
+        (
+            "Just venting really. Third meeting this term, third new teacher, the head was late "
+            "again and the coffee was cold. They keep using the words ordinarily available "
+            "provision and I had to pretend I knew what that meant. Anyway, home now, kids fed, "
+            "feet up."
+        ),
+        "ordinarily-available-provision-buckinghamshire",
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "article"), LONG_VENTS)
+def test_a_long_message_too_vague_as_a_whole_is_answered_from_its_clearest_sentence(
+    retriever, monkeypatch, message, article
+):
+    from bot.knowledge import answers
+
+    reply = answers.answer(retriever, message, None, 0.0, None)
+    assert reply.hit is not None and reply.hit.slug == article
+    assert reply.evidence["answered_sentence"] in message
+    monkeypatch.setattr(answers, "LONG_WORDS", 10_000)  # the whole message alone
+    assert answers.answer(retriever, message, None, 0.0, None).declined
+
+
+def test_a_sentence_of_background_does_not_answer_instead_of_the_question(retriever):
+    from bot.knowledge.answers import answer
+
+    reply = answer(
+        retriever,
+        "I want to ask the council for an EHC needs assessment for my son. He is 9, "
+        "autistic and the school have tried everything in his SEN Support plan for two "
+        "years. Nothing has worked and the school agree he needs more. I have heard there "
+        "is a time limit for the council to reply to me about it.",
+        None,
+        0.0,
+        None,
+    )
+    assert reply.hit is not None and reply.hit.slug == "ehc-needs-assessment-timescales"
+    assert "6 weeks" in reply.text
+    assert "answered_sentence" not in reply.evidence
