@@ -56,13 +56,15 @@ def test_each_national_rule_is_in_the_reply(live_stack, case):
         assert "Source:" in text
 
 
-def test_the_answer_uses_the_vector_rasa_made_and_it_is_never_stored(live_stack):
-    # MiniLM runs once for a typed question: the action server answers from the
-    # featurizer's vector (the staff console shows which), and the conversation store
-    # keeps no copy of it.
+def test_the_answer_embeds_with_the_search_model_and_no_vector_is_stored(live_stack):
+    # The featurizer's vector (bundled MiniLM) rides in the parse data; with the
+    # adapted search model built (prepare builds it) the action server embeds the
+    # question again with that model, as the index was (the staff console shows
+    # which). The conversation store keeps no copy of the vector.
     import json
     import sqlite3
 
+    from bot.knowledge import adapted
     from bot.knowledge.embeddings import VECTOR_KEY
 
     sender = "vector-once"
@@ -70,7 +72,8 @@ def test_the_answer_uses_the_vector_rasa_made_and_it_is_never_stored(live_stack)
     [explanation] = [
         r["custom"]["explanation"] for r in replies if "explanation" in r.get("custom", {})
     ]
-    assert explanation["question_vector"] == "message"
+    assert adapted.built_folder() is not None  # make test prepares it
+    assert explanation["question_vector"] == "embedded"
     assert any("diagnosis" in r.get("text", "").lower() for r in replies)
     with sqlite3.connect(live_stack.settings.tracker_db) as conn:
         rows = conn.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)).fetchall()
