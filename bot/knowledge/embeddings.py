@@ -410,6 +410,7 @@ def get_search_model() -> OnnxMiniLM | TorchMiniLM:
     folder = adapted.built_folder()
     if folder is None:
         return get_model()
+    # The action server then loads only this model, not the bundled one too.
     onnx_file = onnx_path(folder=folder)
     if onnx_file.is_file():
         return OnnxMiniLM(onnx_file, folder, _threads)
@@ -425,16 +426,23 @@ def search_model_name() -> str:
     return MODEL_NAME if folder is None else f"{MODEL_NAME} adapted ({folder.name})"
 
 
+@lru_cache(maxsize=1)
 def search_reads_message_vectors() -> bool:
-    """Whether search embeds with the model the Rasa featurizer uses (its vectors fit)."""
-    return get_search_model() is get_model()
+    """Whether search embeds with the model the Rasa featurizer uses (its vectors fit).
+
+    Asked without loading either model, so a process that only searches (the action
+    server) never loads the bundled one beside the adapted one.
+    """
+    from bot.knowledge import adapted
+
+    return adapted.built_folder() is None
 
 
 def search_embed(texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
     """:func:`embed`, with the search model: for the index, questions and answer sentences."""
-    model = get_search_model()
-    if model is get_model():
+    if search_reads_message_vectors():
         return embed(texts, batch_size)
+    model = get_search_model()
     if not texts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
     with model_lock:

@@ -78,3 +78,30 @@ def test_it_finds_the_right_section_for_questions_it_never_saw():
     # 2026-12-07: 121 and 149 of 157
     assert tuned >= 0.9 * len(cases)
     assert tuned > bundled + 15
+
+
+def test_a_process_that_only_searches_loads_one_model(knowledge_index):
+    # The action server answers from the index: with the adapted model built, it
+    # must not hold the bundled MiniLM in memory beside it.
+    import subprocess
+    import sys
+
+    if adapted.built_folder() is None:
+        pytest.skip("the adapted model is not built (python -m bot.stack prepare)")
+    script = (
+        "from pathlib import Path\n"
+        "from bot.knowledge import embeddings\n"
+        "from bot.knowledge.search import Retriever\n"
+        f"Retriever(Path({str(knowledge_index)!r})).search('who pays for sen support')\n"
+        "print(embeddings.get_model.cache_info().currsize,"
+        " embeddings.get_search_model.cache_info().currsize)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    assert done.stdout.split()[-2:] == ["0", "1"]
