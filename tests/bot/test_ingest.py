@@ -101,7 +101,8 @@ def test_passages_carry_the_pages_address_date_and_status():
     assert all(p.source_date for p in by_slug.values())
 
 
-def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
+def one_article_and_an_index(tmp_path):
+    """One article, and an index folder whose manifest the test writes."""
     article = tmp_path / "articles" / "one.md"
     article.parent.mkdir()
     article.write_text(
@@ -111,6 +112,11 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
     index_dir = tmp_path / "index"
     index_dir.mkdir()
     (index_dir / index.INDEX).write_bytes(b"")
+    return article, index_dir
+
+
+def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
+    article, index_dir = one_article_and_an_index(tmp_path)
     manifest = {
         "model": search_model_name(),
         "dimension": 384,
@@ -127,15 +133,7 @@ def test_an_index_in_an_older_format_is_not_up_to_date(tmp_path):
 def test_an_index_built_with_other_abbreviations_is_not_up_to_date(tmp_path):
     # Questions are embedded with knowledge/abbreviations.yml written out: a changed
     # table means stale question vectors.
-    article = tmp_path / "articles" / "one.md"
-    article.parent.mkdir()
-    article.write_text(
-        "---\ntitle: One\narea: England\nsource_title: T\n"
-        "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n"
-    )
-    index_dir = tmp_path / "index"
-    index_dir.mkdir()
-    (index_dir / index.INDEX).write_bytes(b"")
+    article, index_dir = one_article_and_an_index(tmp_path)
     manifest = {
         "model": search_model_name(),
         "dimension": 384,
@@ -177,15 +175,7 @@ def test_question_vectors_are_embedded_again_when_the_abbreviations_change(
 def test_an_index_from_another_search_model_is_not_up_to_date(tmp_path, monkeypatch):
     # Vectors of the bundled MiniLM and of the adapted one are not comparable: an
     # index built with one is rebuilt before the other searches it.
-    article = tmp_path / "articles" / "one.md"
-    article.parent.mkdir()
-    article.write_text(
-        "---\ntitle: One\narea: England\nsource_title: T\n"
-        "source_publisher: P\nsource_date: 2018-03-08\n---\n## A\nText.\n"
-    )
-    index_dir = tmp_path / "index"
-    index_dir.mkdir()
-    (index_dir / index.INDEX).write_bytes(b"")
+    article, index_dir = one_article_and_an_index(tmp_path)
     manifest = {
         "model": f"{MODEL_NAME} adapted (search-0123456789abcdef)",
         "dimension": 384,
