@@ -17,34 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-
 from bot.knowledge import adapted  # noqa: E402
 from bot.knowledge.answer_eval import load_cases  # noqa: E402
-from bot.knowledge.articles import passages_of, sources  # noqa: E402
 from bot.knowledge.embeddings import get_model, get_search_model  # noqa: E402
-from bot.knowledge.search import spelled_out  # noqa: E402
-from bot.settings import get_settings  # noqa: E402
 
 TUNING = ("tuning", "tuning_more", "national_tuning", "national_tuning_more")
-
-
-def recall(model, sections: list[tuple[str, str]], texts: list[str], cases) -> tuple[int, int]:
-    """How many cases have their gold section first, and in the top five."""
-    passages = model.encode(texts)
-    questions = model.encode([spelled_out(c.question) for c in cases])
-    first = top5 = 0
-    for case, row in zip(cases, questions @ passages.T):
-        ranked: list[tuple[str, str]] = []
-        for i in np.argsort(-row):
-            if sections[i] not in ranked:
-                ranked.append(sections[i])
-            if len(ranked) == 5:
-                break
-        gold = (case.gold["article"], case.gold["heading"])
-        first += ranked[0] == gold
-        top5 += gold in ranked
-    return first, top5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,13 +33,6 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"tuning sets only: {', '.join(TUNING)}")
     if adapted.built_folder() is None:
         parser.error("the adapted model is not built: run python -m bot.stack prepare")
-    found = [
-        p
-        for path in sources([get_settings().knowledge_dir / "articles"])
-        for p in passages_of(path)
-    ]
-    sections = [(p.slug, p.heading) for p in found]
-    texts = [p.embedding_text() for p in found]
     models = {"bundled": get_model(), "adapted": get_search_model()}
     print(f"{'set':<22}{'n':>5}   {'bundled @1 / @5':>18}   {'adapted @1 / @5':>18}")
     totals = {name: [0, 0] for name in models}
@@ -72,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         count += len(cases)
         cells = []
         for name, model in models.items():
-            first, top5 = recall(model, sections, texts, cases)
+            first, top5 = adapted.dense_recall(model, cases)
             totals[name][0] += first
             totals[name][1] += top5
             cells.append(f"{first:>6} / {top5:<6}")

@@ -199,6 +199,33 @@ def train(settings: Settings | None = None) -> Path:
     return target
 
 
+def dense_recall(model, cases, knowledge_dir: Path | None = None) -> tuple[int, int]:
+    """How many answer cases dense search alone ranks the gold section of first, and
+    in the top five, with ``model`` (the bundled or the adapted one).
+
+    Sections are ranked by their passages' cosine to the question (no BM25, no
+    written questions, no topic). ``cases`` are ``answer_eval`` cases with a gold
+    section; benchmarks/search_model.py and the tests read the tuning sets only.
+    """
+    import numpy as np
+
+    from bot.knowledge.articles import passages_of, sources
+    from bot.knowledge.search import spelled_out
+
+    knowledge_dir = knowledge_dir or get_settings().knowledge_dir
+    found = [p for path in sources([knowledge_dir / "articles"]) for p in passages_of(path)]
+    sections = [(p.slug, p.heading) for p in found]
+    passages = model.encode([p.embedding_text() for p in found])
+    questions = model.encode([spelled_out(c.question) for c in cases])
+    first = top5 = 0
+    for case, row in zip(cases, questions @ passages.T):
+        ranked = list(dict.fromkeys(sections[i] for i in np.argsort(-row)))[:5]
+        gold = (case.gold["article"], case.gold["heading"])
+        first += ranked[0] == gold
+        top5 += gold in ranked
+    return first, top5
+
+
 def main() -> int:
     """Train the adapted model if needed, then its ONNX file; 0 when both are there."""
     from bot.knowledge.embeddings import export_onnx

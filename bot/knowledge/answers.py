@@ -218,11 +218,11 @@ def _v2(
             if found is not None:
                 by_key[(slug, heading)] = found
     asking = asking_sentence(question)
-    # A message that tells a story and then asks: the asking sentence alone is
-    # searched too, and each candidate keeps its better similarity.
-    readings = [asking] if asking else []
-    for reading, alone in zip(readings, [retriever.embed(spelled_out(r)) for r in readings]):
-        for h in retriever.search(reading, area=area, k=CANDIDATES, vector=alone):
+    if asking:
+        # A message that tells a story and then asks: the asking sentence alone is
+        # searched too, and each candidate keeps its better similarity.
+        alone = retriever.embed(spelled_out(asking))
+        for h in retriever.search(asking, area=area, k=CANDIDATES, vector=alone):
             key = (h.slug, h.heading)
             old = by_key.get(key)
             if old is None:
@@ -314,9 +314,14 @@ def _v2(
     return Reply("knowledge", text, best.hit, evidence=evidence)
 
 
+def sentences_of(text: str) -> list[str]:
+    """The text's sentences, stripped, none empty."""
+    return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
+
+
 def asking_sentence(question: str) -> str:
     """The last sentence that asks, when the message has others before it; else ""."""
-    sentences = [s.strip() for s in SENTENCE_END.split(question.strip()) if s.strip()]
+    sentences = sentences_of(question)
     if len(sentences) < 2:
         return ""
     for sentence in reversed(sentences):
@@ -336,7 +341,7 @@ LONG_WORDS = 25
 # that the bundled model (at 0.55) had answered, both over 90 words; 0.40 none, and
 # it put one more fact in reply on tuning_more (139 of 157).
 DECLINE_BELOW_LONG = 0.40
-MAX_READINGS = 8  # the asking sentence and the first sentences of a long message
+MAX_SENTENCES = 8  # the first sentences of a long message read alone
 
 
 def sentence_best(retriever: Retriever, question: str, asking: str) -> tuple[float, str]:
@@ -344,12 +349,12 @@ def sentence_best(retriever: Retriever, question: str, asking: str) -> tuple[flo
     and that similarity; ``(0.0, "")`` for a message under :data:`LONG_WORDS` words.
 
     Its sentences of four words or more other than the asking sentence (already
-    searched), at most :data:`MAX_READINGS`, embedded in one call.
+    searched), at most :data:`MAX_SENTENCES`, embedded in one call.
     """
     if len(question.split()) < LONG_WORDS:
         return 0.0, ""
-    sentences = [s.strip() for s in SENTENCE_END.split(question.strip()) if s.strip()]
-    chosen = [s for s in sentences if s != asking and len(s.split()) >= 4][:MAX_READINGS]
+    sentences = sentences_of(question)
+    chosen = [s for s in sentences if s != asking and len(s.split()) >= 4][:MAX_SENTENCES]
     if len(sentences) < 2 or not chosen:
         return 0.0, ""
     best, clearest = 0.0, ""

@@ -484,12 +484,11 @@ def use_threads(threads: int) -> None:
     """
     global _threads
     _threads = threads
-    if get_model.cache_info().currsize:
+    loaded = [get() for get in (get_model, get_search_model) if get.cache_info().currsize]
+    if loaded:
         with model_lock:
-            get_model().set_threads(threads)
-    if get_search_model.cache_info().currsize:
-        with model_lock:
-            get_search_model().set_threads(threads)
+            for model in loaded:
+                model.set_threads(threads)
     elif "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
 

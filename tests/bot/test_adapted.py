@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
 
 from bot.knowledge import adapted
 from bot.knowledge.answer_eval import load_cases
-from bot.knowledge.articles import passages_of, sources
-from bot.knowledge.search import spelled_out
 from bot.settings import REPO_ROOT
 
 KNOWLEDGE = REPO_ROOT / "knowledge"
@@ -61,20 +58,11 @@ def test_it_finds_the_right_section_for_questions_it_never_saw():
 
     if adapted.built_folder() is None:
         pytest.skip("the adapted model is not built (python -m bot.stack prepare)")
-    found = [p for path in sources([KNOWLEDGE / "articles"]) for p in passages_of(path)]
-    sections = [(p.slug, p.heading) for p in found]
     cases = [c for c in load_cases("tuning_more") if c.gold and c.fact]
-
-    def top_five(model) -> int:
-        passages = model.encode([p.embedding_text() for p in found])
-        questions = model.encode([spelled_out(c.question) for c in cases])
-        hits = 0
-        for case, row in zip(cases, questions @ passages.T):
-            ranked = list(dict.fromkeys(sections[i] for i in np.argsort(-row)))[:5]
-            hits += (case.gold["article"], case.gold["heading"]) in ranked
-        return hits
-
-    bundled, tuned = top_five(get_model()), top_five(get_search_model())
+    (_, bundled), (_, tuned) = (
+        adapted.dense_recall(get_model(), cases),
+        adapted.dense_recall(get_search_model(), cases),
+    )
     # 2026-12-07: 121 and 149 of 157
     assert tuned >= 0.9 * len(cases)
     assert tuned > bundled + 15
