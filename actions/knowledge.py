@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
 from bot.knowledge import areas
-from bot.knowledge.answers import OUT_OF_SCOPE, answer
+from bot.knowledge.answers import NOT_COVERED, OUT_OF_SCOPE, answer
 from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
@@ -25,6 +25,9 @@ from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 UNSURE_REPLY = "utter_unsure"
 DID_YOU_MEAN = "utter_did_you_mean"
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
+# "I don't have information about {subject}...": a question about a subject no
+# article covers (knowledge/not_covered.yml).
+NOT_COVERED_REPLY = "utter_not_covered"
 # "Was this helpful?" with its yes / no buttons: a response in domain.yml.
 ASK_HELPFUL = "utter_ask_helpful"
 # The kind question with the help routes (data/rules/safety.yml answers yes and no).
@@ -113,6 +116,20 @@ class ActionAnswerFromKnowledge(Action):
             # its own action, so the rules for yes and no to it apply. Not recorded for
             # the review report, as no crisis message is.
             return [SlotSet("last_article", None), FollowupAction(CHECK_IN)]
+        if reply.declined and reply.evidence.get("reason") == NOT_COVERED:
+            # Recorded as declined, so staff see which subjects people ask about; not
+            # when out of scope, as the staff report reads those from the
+            # conversation store (bot/records/review.py).
+            if name != OUT_OF_SCOPE:
+                self.review.record_event(
+                    DECLINED, conversation=tracker.sender_id, question=question
+                )
+            dispatcher.utter_message(
+                response=NOT_COVERED_REPLY,
+                subject=reply.evidence["subject"],
+                json_message={"explanation": explanation},
+            )
+            return [SlotSet("last_article", None)]
         if reply.declined and name == OUT_OF_SCOPE:
             # Not recorded here: the staff report reads out-of-scope questions from
             # the conversation store (bot/records/review.py), redacted there.

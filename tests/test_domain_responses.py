@@ -34,15 +34,21 @@ class _Recorder:
         pass
 
 
+# Variables an action passes with the response (actions/knowledge.py), not slots.
+FROM_ACTIONS = {"utter_not_covered": {"subject": "home-to-school transport"}}
+
+
 @pytest.mark.parametrize("name", sorted(DOMAIN.responses))
 def test_response_fills_without_error(name, monkeypatch):
     recorder = _Recorder()
     monkeypatch.setattr(interpolator, "structlogger", recorder)
     nlg = TemplatedNaturalLanguageGenerator(DOMAIN.responses)
     tracker = DialogueStateTracker.from_events("t", [], slots=DOMAIN.slots)
-    out = asyncio.run(nlg.generate(name, tracker, "rest"))
+    variables = FROM_ACTIONS.get(name, {})
+    out = asyncio.run(nlg.generate(name, tracker, "rest", **variables))
     assert out is not None
     assert recorder.errors == []
+    assert all(value in out["text"] for value in variables.values())
     for button in out.get("buttons") or []:
         assert "{{" not in button["payload"]
 

@@ -54,6 +54,7 @@ DECLINE_MARKS = (
     "I'm not sure I have a good answer",
     "I'm not sure I understood",
     "I can only help with questions about special educational needs",
+    "I don't have information about",
 )
 COUNTY = {a.slot: a.name for a in areas.areas()}  # slot value -> county name
 # Questions about it may rightly get the crisis routes: not counted as false alarms.

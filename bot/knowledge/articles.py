@@ -9,6 +9,10 @@ Owns what a source is and how it is cut, with no model and no index:
 - their questions in ``knowledge/questions/<slug>.yml``, a list under each
   heading (:func:`questions_of`), and the checksum of the pair
   (:func:`source_checksum`) that the manifest records;
+- ``knowledge/not_covered.yml``: questions about subjects no article covers, a
+  list under each subject (:func:`not_covered_of`), so the answer function can
+  say it has no information on that subject instead of answering from the
+  nearest article;
 - raw extra pages (``.txt``, ``.md``, ``.html``), cleaned into sections by
   :mod:`bot.knowledge.pages` and cut the same way (:func:`passages_of_page`);
 - finding the files in the folders given (:func:`sources`, :func:`raw_sources`).
@@ -211,6 +215,38 @@ def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
             if str(q).strip()
         )
     return found
+
+
+NOT_COVERED = "not_covered.yml"
+
+
+def not_covered_files(articles: Sequence[Path]) -> list[Path]:
+    """The not-covered file beside each articles folder (``knowledge/not_covered.yml``)."""
+    folders = dict.fromkeys(a.parent.parent for a in articles)
+    return [f / NOT_COVERED for f in folders if (f / NOT_COVERED).is_file()]
+
+
+def not_covered_of(path: Path) -> list[dict]:
+    """The questions of a not-covered file, one dict a question: subject, question.
+
+    The subject reads after "I don't have information about" (domain.yml's
+    ``utter_not_covered``).
+
+    Raises:
+        IngestError: The file is not a YAML mapping of lists of questions.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise IngestError(f"{path}: is not valid YAML") from err
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise IngestError(f"{path}: must map each subject to a list of questions")
+    return [
+        {"subject": str(subject), "question": str(q)}
+        for subject, questions in data.items()
+        for q in questions
+        if str(q).strip()
+    ]
 
 
 def passages_of_page(path: Path) -> list[Passage]:

@@ -34,7 +34,9 @@ PASSAGES = "passages.jsonl"
 INDEX = "index.faiss"
 VECTORS = "vectors.npy"
 # Questions written under each article heading (knowledge/questions/<slug>.yml),
-# embedded beside the passages: one JSON line (slug, heading, question) a row.
+# embedded beside the passages: one JSON line (slug, heading, question) a row; a
+# question about a subject no article covers (knowledge/not_covered.yml) has a
+# subject instead of the slug and heading.
 QUESTIONS = "questions.jsonl"
 QUESTION_VECTORS = "questions.npy"
 # What a passage row holds. Raised when its fields change, so that
@@ -224,7 +226,7 @@ class Loaded:
     index: Any  # the faiss index, with the manifest's nprobe
     vectors: np.ndarray  # memory-mapped: one row per passage
     passages: list[dict]  # the rows of PASSAGES (see fields_of)
-    questions: list[dict]  # slug, heading, question; none in an index without them
+    questions: list[dict]  # slug, heading, question (or subject, question); maybe none
     question_vectors: np.ndarray
 
 

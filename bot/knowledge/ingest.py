@@ -36,10 +36,13 @@ from typing import TYPE_CHECKING
 from bot.knowledge import index
 from bot.knowledge.articles import (
     IngestError,
+    not_covered_files,
+    not_covered_of,
     passages_of,
     passages_of_page,
     questions_of,
     raw_sources,
+    sha256,
     source_checksum,
     sources,
 )
@@ -61,19 +64,25 @@ def _all_sources(paths: Sequence[Path], raw: Sequence[Path]) -> list[tuple[Path,
     return [(p, False) for p in sources(paths)] + [(p, True) for p in raw_sources(raw)]
 
 
+def _not_covered(files: Sequence[tuple[Path, bool]]) -> dict[str, str]:
+    """The not-covered files beside the articles, by name, with their checksums."""
+    return {p.name: sha256(p) for p in not_covered_files([p for p, raw in files if not raw])}
+
+
 def is_up_to_date(paths: Sequence[Path], index_dir: Path, raw: Sequence[Path] = ()) -> bool:
     """True when the index was built from exactly these sources and this model."""
     manifest = index.read_manifest(index_dir)
     if manifest is None or index.mismatch(manifest, rows=True) or not index.exists(index_dir):
         return False
     try:
-        current = {
-            _key(p, is_raw): source_checksum(p, is_raw) for p, is_raw in _all_sources(paths, raw)
-        }
+        files = _all_sources(paths, raw)
+        current = {_key(p, is_raw): source_checksum(p, is_raw) for p, is_raw in files}
+        not_covered = _not_covered(files)
     except (IngestError, OSError):
         return False
     return (
         manifest.get("sources") == current
+        and manifest.get("not_covered", {}) == not_covered
         and manifest.get("abbreviations", "") == abbreviations_checksum()
     )
 
@@ -136,6 +145,11 @@ def build(
         counts[key] = len(found)
         text_checksums[key] = text_checksum
 
+    # Questions about subjects no article covers (knowledge/not_covered.yml), stored
+    # with the written questions, a subject in place of the article and heading.
+    article_files = [p for p, is_raw in files if not is_raw]
+    for path in not_covered_files(article_files):
+        questions.extend(not_covered_of(path))
     matrix = np.vstack(vectors).astype("float32")
     dense, kind = index.dense_index(matrix, ivf_from)
     manifest = index.manifest(
@@ -148,6 +162,7 @@ def build(
         reused_sources=reused,
         seconds=round(time.monotonic() - started, 2),
         questions=len(questions),
+        not_covered=_not_covered(files),
         abbreviations=abbreviations_checksum(),
     )
     question_matrix = _question_vectors(old_questions, questions)

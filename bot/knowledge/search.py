@@ -173,8 +173,14 @@ class Retriever:
             self._by_section = {
                 (p["slug"], p["heading"]): i for i, p in reversed(list(enumerate(self._passages)))
             }
-            self._questions = stored.questions
-            self._question_vectors = stored.question_vectors
+            # The written questions, and apart from them those about subjects no
+            # article covers (knowledge/not_covered.yml, rows with a subject).
+            off = [i for i, q in enumerate(stored.questions) if "subject" in q]
+            on = [i for i, q in enumerate(stored.questions) if "subject" not in q]
+            self._questions = [stored.questions[i] for i in on]
+            self._question_vectors = stored.question_vectors[on]
+            self._not_covered = [stored.questions[i] for i in off]
+            self._not_covered_vectors = stored.question_vectors[off]
             # Okapi BM25 with rank_bm25's defaults (k1 1.5, b 0.75), which the
             # retrieval cases were tuned with.
             self._bm25 = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
@@ -290,6 +296,22 @@ class Retriever:
             if key not in found:
                 found[key] = (float(scores[i]), q["question"])
         return found
+
+    def not_covered(self, vector) -> tuple[float, str, str]:
+        """The question about a subject no article covers nearest the query.
+
+        Returns:
+            ``(cosine, subject, question)``; ``(0.0, "", "")`` when there are none.
+        """
+        import numpy as np
+
+        self._load()
+        if not self._not_covered:
+            return 0.0, "", ""
+        scores = self._not_covered_vectors @ np.asarray(vector, dtype="float32").reshape(-1)
+        best = int(np.argmax(scores))
+        row = self._not_covered[best]
+        return float(scores[best]), row["subject"], row["question"]
 
     def _hit(self, i: int, vector, bm25: float = 0.0, fused: float = 0.0) -> Hit:
         import numpy as np

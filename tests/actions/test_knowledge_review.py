@@ -55,14 +55,28 @@ def test_an_answer_is_counted_with_its_article_and_without_the_question(action, 
     assert event.question == ""
 
 
-def test_an_out_of_scope_question_gets_the_decline_and_is_counted_once(action, review):
+@pytest.mark.parametrize(
+    ("question", "response", "reason"),
+    [
+        (
+            "what will the weather be like in the lake district",
+            "utter_out_of_scope",
+            "out of scope",
+        ),
+        # car tax is a subject of knowledge/not_covered.yml: the reply names it
+        ("how do i renew my car tax online", "utter_not_covered", "not covered"),
+    ],
+)
+def test_an_out_of_scope_question_gets_the_decline_and_is_counted_once(
+    action, review, question, response, reason
+):
     # The staff report reads out-of-scope questions from the conversation store, so
     # the action does not record them a second time.
     dispatcher = CollectingDispatcher()
-    action.run(dispatcher, tracker_saying("how do i renew my car tax online", "out_of_scope"), {})
+    action.run(dispatcher, tracker_saying(question, "out_of_scope"), {})
     (message,) = dispatcher.messages
-    assert message["response"] == "utter_out_of_scope"
-    assert message["custom"]["explanation"]["reason"] == "out of scope"
+    assert message["response"] == response
+    assert message["custom"]["explanation"]["reason"] == reason
     assert review.events() == []
 
 
@@ -78,3 +92,14 @@ def test_an_out_of_scope_guess_on_a_question_the_knowledge_answers_closely_is_an
     assert source["text"].startswith("Source: ")
     (event,) = review.events()
     assert event.kind == "answered"
+
+
+def test_a_question_on_an_uncovered_subject_names_it_and_is_counted_as_declined(action, review):
+    dispatcher = CollectingDispatcher()
+    question = "will the council pay for a taxi to take my son to his special school"
+    action.run(dispatcher, tracker_saying(question, "funding"), {})
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_not_covered"
+    assert message["subject"] == "home-to-school transport"
+    (event,) = review.events()
+    assert event.kind == "declined" and "taxi" in event.question

@@ -192,3 +192,39 @@ def test_an_index_from_another_search_model_is_not_up_to_date(tmp_path, monkeypa
     manifest["model"] = MODEL_NAME
     (index_dir / index.MANIFEST).write_text(json.dumps(manifest))
     assert ingest.is_up_to_date([article.parent], index_dir)
+
+
+def test_questions_on_uncovered_subjects_are_indexed_apart_and_checked(built):
+    articles, index_dir = built
+    not_covered = articles.parent / "not_covered.yml"
+    run = [str(articles), "--index-dir", str(index_dir)]
+    not_covered.write_text('school uniform grants:\n  - "is there help with uniform costs"\n')
+    try:
+        assert ingest.main([*run, "--check"]) == 1  # a new file: the index is stale
+        assert ingest.main(run) == 0
+        assert ingest.main([*run, "--check"]) == 0
+        rows = [json.loads(line) for line in (index_dir / "questions.jsonl").open()]
+        assert [r for r in rows if "subject" in r] == [
+            {"subject": "school uniform grants", "question": "is there help with uniform costs"}
+        ]
+        from bot.knowledge.search import Retriever
+
+        retriever = Retriever(index_dir)
+        similarity, subject, _ = retriever.not_covered(retriever.embed("help with uniform costs"))
+        assert subject == "school uniform grants" and similarity > 0.7
+        # The written questions of the articles do not include it.
+        assert all(
+            "uniform" not in q
+            for _, q in retriever.question_matches(
+                retriever.embed("help with uniform costs")
+            ).values()
+        )
+        not_covered.write_text("- a list, not subjects\n")
+        assert ingest.main(run) == 2  # named; the index built before stays
+        assert ingest.main([*run, "--check"]) == 1
+        assert Retriever(index_dir).not_covered(retriever.embed("uniform"))[1] == (
+            "school uniform grants"
+        )
+    finally:
+        not_covered.unlink()
+    assert ingest.main(run) == 0

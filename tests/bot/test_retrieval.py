@@ -200,3 +200,42 @@ def test_a_sentence_of_background_does_not_answer_instead_of_the_question(retrie
     assert reply.hit is not None and reply.hit.slug == "ehc-needs-assessment-timescales"
     assert "6 weeks" in reply.text
     assert "answered_sentence" not in reply.evidence
+
+
+@pytest.mark.parametrize(
+    ("question", "subject"),
+    [
+        (
+            "how do i apply for school transport for my autistic son, his school is 12 miles away",
+            "home-to-school transport",
+        ),
+        (
+            "our daughter is in year 10, can she have extra time in her gcses, she's dyslexic",
+            "exam access arrangements such as extra time, readers or scribes",
+        ),
+    ],
+)
+def test_a_question_on_a_subject_no_article_covers_is_declined_naming_it(
+    retriever, question, subject
+):
+    from bot.knowledge.answers import NOT_COVERED, answer
+
+    reply = answer(retriever, question, "request_ehc_assessment", 0.8, None)
+    assert reply.declined
+    assert reply.evidence["reason"] == NOT_COVERED
+    assert reply.evidence["subject"] == subject
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "my son has dyslexia, what help should school give?",
+        "can a school use a calm room for a child with adhd",
+        "does my son need a diagnosis to get help",
+    ],
+)
+def test_a_question_the_articles_answer_is_not_taken_for_an_uncovered_subject(retriever, question):
+    from bot.knowledge.answers import answer
+
+    reply = answer(retriever, question, "what_is_sen_support", 0.8, None)
+    assert reply.kind == "knowledge", reply.evidence
