@@ -48,13 +48,15 @@ HALVES = ("tuning", "heldout")
 # their own written apart: national_tuning may be read while improving, national
 # (the test set) may not; national_tuning_more is more of the tuning half, one or two
 # cases for each national section the first had none for.
-EXTRA_SETS = ("tuning_more", "national_tuning", "national_tuning_more", "national")
+EXTRA_SETS = ("tuning_more", "tuning_fresh", "national_tuning", "national_tuning_more", "national")
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
+OUT_OF_SCOPE_MARK = "I can only help with questions about special educational needs"
+NOT_COVERED_MARK = "I don't have information about"
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",
     "I'm not sure I understood",
-    "I can only help with questions about special educational needs",
-    "I don't have information about",
+    OUT_OF_SCOPE_MARK,
+    NOT_COVERED_MARK,
 )
 COUNTY = {a.slot: a.name for a in areas.areas()}  # slot value -> county name
 # Questions about it may rightly get the crisis routes: not counted as false alarms.
@@ -162,7 +164,7 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
 
     from rasa.core.agent import Agent
 
-    from bot.knowledge.answers import answer
+    from bot.knowledge.answers import NOT_COVERED, answer
     from bot.knowledge.search import Retriever
     from bot.knowledge.topics import question_for
 
@@ -184,8 +186,13 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         )
         top5 = [(c["article"], c["heading"]) for c in reply.evidence.get("candidates", [])[:5]]
         section = (reply.hit.slug, reply.hit.heading) if reply.hit else None
-        # A declined out-of-scope question gets utter_out_of_scope (actions/knowledge.py).
-        shown = DECLINE_MARKS[-1] if reply.declined and name == "out_of_scope" else reply.text
+        # How a decline reads (actions/knowledge.py): a subject no article covers is
+        # named (utter_not_covered); an out-of-scope question gets utter_out_of_scope.
+        shown = reply.text
+        if reply.declined and reply.evidence.get("reason") == NOT_COVERED:
+            shown = f"{NOT_COVERED_MARK} {reply.evidence.get('subject')}"
+        elif reply.declined and name == "out_of_scope":
+            shown = OUT_OF_SCOPE_MARK
         text = f"[{name}] {shown}"
         outcomes.append(
             Outcome(case, text, reply.declined, section, top5, time.perf_counter() - started)

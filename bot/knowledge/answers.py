@@ -85,12 +85,17 @@ OUT_OF_SCOPE = "out_of_scope"
 # A question close to one about a subject no article covers (knowledge/not_covered.yml,
 # written without reading the evaluation sets), and clearly closer to it than to
 # anything the articles say, is declined, naming that subject. Chosen on the tuning
-# sets (2026-12-07): of their 415 answerable and 29 unrelated questions and 2,600
-# tuning safety messages, a cosine of at least 0.65 and 0.10 above the best
-# similarity declined 2 more unrelated questions (home education, school transport)
-# and one ordinary message (a laptop for exams), and nothing answerable. At 0.50 /
-# 0.55 / 0.60 with a margin of 0 it also declined "my son has dyslexia, what help
-# should school give?" and "can a school use a calm room for a child with adhd".
+# sets (2026-12-07, with the adapted model trained before those questions): of their
+# 415 answerable and 29 unrelated questions and 1,709 tuning safety messages the
+# answer function sees, a cosine of at least 0.65 and 0.10 above the best similarity
+# declined 2 more unrelated questions (home education, school transport) and one
+# ordinary message (a laptop for exams), and nothing answerable. At 0.50 / 0.55 /
+# 0.60 with a margin of 0 it also declined "my son has dyslexia, what help should
+# school give?" and "can a school use a calm room for a child with adhd". Since the
+# adapted model trains on those questions too, the model itself declines them (all 29
+# unrelated tuning questions); the rule then only names the subject: for 17 of the 44
+# unrelated questions of the tuning sets with tuning_fresh, and for 7 ordinary safety
+# messages (a laptop in exams, school transport, a parking permit ...), all right.
 NOT_COVERED = "not covered"  # the reason in the evidence
 NOT_COVERED_FROM = 0.65
 NOT_COVERED_MARGIN = 0.10

@@ -235,7 +235,9 @@ def test_a_question_on_a_subject_no_article_covers_is_declined_naming_it(
     ],
 )
 def test_a_question_the_articles_answer_is_not_taken_for_an_uncovered_subject(retriever, question):
-    from bot.knowledge.answers import answer
+    from bot.knowledge.answers import NOT_COVERED, answer
 
+    # Each came within 0.10 of a not-covered question (university finance, exam
+    # access arrangements) when the rule was tried at lower thresholds.
     reply = answer(retriever, question, "what_is_sen_support", 0.8, None)
-    assert reply.kind == "knowledge", reply.evidence
+    assert reply.evidence.get("reason") != NOT_COVERED, reply.evidence
