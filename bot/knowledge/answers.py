@@ -91,11 +91,7 @@ OUT_OF_SCOPE = "out_of_scope"
 # declined 2 more unrelated questions (home education, school transport) and one
 # ordinary message (a laptop for exams), and nothing answerable. At 0.50 / 0.55 /
 # 0.60 with a margin of 0 it also declined "my son has dyslexia, what help should
-# school give?" and "can a school use a calm room for a child with adhd". Since the
-# adapted model trains on those questions too, the model itself declines them (all 29
-# unrelated tuning questions); the rule then only names the subject: for 17 of the 44
-# unrelated questions of the tuning sets with tuning_fresh, and for 7 ordinary safety
-# messages (a laptop in exams, school transport, a parking permit ...), all right.
+# school give?" and "can a school use a calm room for a child with adhd".
 NOT_COVERED = "not covered"  # the reason in the evidence
 NOT_COVERED_FROM = 0.65
 NOT_COVERED_MARGIN = 0.10
