@@ -22,3 +22,15 @@ def test_ask_abstains_on_an_unrelated_question(knowledge_index, monkeypatch, cap
     monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
     cli.main(["ask", "what's the weather in Leeds tomorrow"])
     assert "(declines)" in capsys.readouterr().out
+
+
+def test_ask_shows_the_decline_the_person_reads(knowledge_index, monkeypatch, capsys):
+    settings = dataclasses.replace(Settings.from_env(), index_dir=knowledge_index)
+    monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
+    cli.main(["ask", "how do i apply for school transport for my autistic son"])
+    out = capsys.readouterr().out
+    assert out.startswith("(declines) I'm sorry, I don't have information about home-to-school")
+    cli.main(["ask", "what's the weather in Leeds tomorrow", "--intent", "out_of_scope"])
+    assert "I can only help with questions about special educational needs" in (
+        capsys.readouterr().out
+    )
