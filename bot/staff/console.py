@@ -250,6 +250,15 @@ def render_explanation(explanations: Sequence[dict[str, Any]], turn: TrackerTurn
         out.append(line)
         if explanation.get("candidates"):
             out.append(_candidate_table(explanation))
+        nearest = explanation.get("not_covered") or {}
+        if nearest.get("subject"):  # knowledge/not_covered.yml
+            out.append(
+                Text("nearest subject no article covers: ", style="bold")
+                + Text(
+                    f"{nearest['subject']} ({nearest.get('similarity')}, "
+                    f"like {nearest.get('question', '')!r})"
+                )
+            )
         if "contacts" in explanation:
             used = ", ".join(explanation.get("contacts") or []) or "none"
             out.append(Text("contacts used: ", style="bold") + Text(used))

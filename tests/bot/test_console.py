@@ -177,6 +177,27 @@ def test_a_declined_question_and_a_contact_answer_are_explained():
     assert "intent ranking: not available (API off)" in out
 
 
+def test_a_question_on_a_subject_no_article_covers_shows_that_subject():
+    declined = {
+        "kind": "declined",
+        "reason": "not covered",
+        "decline_below": 0.45,
+        "best_similarity": 0.44,
+        "candidates": [],
+        "not_covered": {
+            "similarity": 0.92,
+            "subject": "home-to-school transport",
+            "question": "how do i apply for school transport",
+        },
+    }
+    out = plain(render_explanation([declined], TrackerTurn(None, [], "API off")))
+    assert "DECLINED (not covered)" in out
+    assert (
+        "nearest subject no article covers: home-to-school transport (0.92, like 'how do i "
+        "apply for school transport')" in out
+    )
+
+
 class FakeClient:
     rasa_url = "http://rasa"
 
