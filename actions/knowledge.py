@@ -25,7 +25,7 @@ from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 UNSURE_REPLY = "utter_unsure"
 DID_YOU_MEAN = "utter_did_you_mean"
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
-# "I don't have information about {subject}...": a question about a subject no
+# "I can't help with {subject}: I don't have information...": a question on a subject no
 # article covers (knowledge/not_covered.yml).
 NOT_COVERED_REPLY = "utter_not_covered"
 # "Was this helpful?" with its yes / no buttons: a response in domain.yml.

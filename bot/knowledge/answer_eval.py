@@ -51,7 +51,7 @@ HALVES = ("tuning", "heldout")
 EXTRA_SETS = ("tuning_more", "tuning_fresh", "national_tuning", "national_tuning_more", "national")
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
 OUT_OF_SCOPE_MARK = "I can only help with questions about special educational needs"
-NOT_COVERED_MARK = "I don't have information about"
+NOT_COVERED_MARK = "I don't have information about it"
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",
     "I'm not sure I understood",
@@ -190,7 +190,7 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         # named (utter_not_covered); an out-of-scope question gets utter_out_of_scope.
         shown = reply.text
         if reply.declined and reply.evidence.get("reason") == NOT_COVERED:
-            shown = f"{NOT_COVERED_MARK} {reply.evidence.get('subject')}"
+            shown = f"I can't help with {reply.evidence.get('subject')}: {NOT_COVERED_MARK}"
         elif reply.declined and name == "out_of_scope":
             shown = OUT_OF_SCOPE_MARK
         text = f"[{name}] {shown}"

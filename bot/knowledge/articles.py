@@ -229,7 +229,7 @@ def not_covered_files(articles: Sequence[Path]) -> list[Path]:
 def not_covered_of(path: Path) -> list[dict]:
     """The questions of a not-covered file, one dict a question: subject, question.
 
-    The subject reads after "I don't have information about" (domain.yml's
+    The subject reads after "I can't help with" (domain.yml's
     ``utter_not_covered``).
 
     Raises:

@@ -29,7 +29,7 @@ def test_ask_shows_the_decline_the_person_reads(knowledge_index, monkeypatch, ca
     monkeypatch.setattr(retrieval, "get_settings", lambda: settings)
     cli.main(["ask", "how do i apply for school transport for my autistic son"])
     out = capsys.readouterr().out
-    assert out.startswith("(declines) I'm sorry, I don't have information about home-to-school")
+    assert out.startswith("(declines) I'm sorry, I can't help with home-to-school transport:")
     cli.main(["ask", "what's the weather in Leeds tomorrow", "--intent", "out_of_scope"])
     assert "I can only help with questions about special educational needs" in (
         capsys.readouterr().out

@@ -56,7 +56,7 @@ def test_an_area_said_earlier_is_remembered_for_the_handoff(live_stack):
 def test_a_parking_permit_is_politely_declined(live_stack):
     text = " ".join(chat(live_stack, "can you renew my parking permit?"))
     assert "I can only help with questions about special educational needs" in text or (
-        "I don't have information about parking permits" in text
+        "I can't help with parking permits" in text
     )
     assert "council's website" in text
 
@@ -64,7 +64,7 @@ def test_a_parking_permit_is_politely_declined(live_stack):
 def test_school_transport_is_declined_by_name_with_what_can_be_asked(live_stack):
     # knowledge/not_covered.yml: no article covers home-to-school transport.
     text = " ".join(chat(live_stack, "can i get a taxi to school for my daughter, she has an ehcp"))
-    assert "I'm sorry, I don't have information about home-to-school transport." in text
+    assert "I'm sorry, I can't help with home-to-school transport: I don't have" in text
     assert "EHC needs assessments" in text and "{subject}" not in text
 
 
