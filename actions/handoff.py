@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
@@ -17,6 +17,7 @@ from bot.people.contacts import normalise_area
 from bot.people.handoff import (
     AREA_BUTTONS,
     AREA_QUESTION,
+    ASKS,
     COMPLAINT,
     SENDIAS,
     asks_a_question_too,
@@ -24,6 +25,11 @@ from bot.people.handoff import (
 )
 
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
+KNOWLEDGE_ACTION = "action_answer_from_knowledge"
+# From this many words, a message naming a place that also asks something ("How
+# often do the Aylesbury SENCo network meetings take place?") is a question, not
+# only where the person lives.
+QUESTION_WORDS = 5
 
 
 def say_handoff(
@@ -72,6 +78,11 @@ class ActionHandoff(Action):
         if kind == KIND_OF_INTENT.get(intent or "") and asks_a_question_too(text, kind):
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            if reply.kind == "contact" and reply.contacts:
+                # "Is there an email address I can use to send feedback to SENSS?":
+                # that service's details (knowledge/contacts.yml) are the answer.
+                dispatcher.utter_message(text=reply.text, json_message={"contacts": reply.contacts})
+                return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
             if reply.kind == "knowledge" and reply.hit is not None:
                 dispatcher.utter_message(text=reply.text)
                 dispatcher.utter_message(
@@ -82,7 +93,22 @@ class ActionHandoff(Action):
 
 
 class ActionAreaNoted(Action):
-    """The person said where they live: use it, and finish a handoff that waited for it."""
+    """The person said where they live: use it, and finish a handoff that waited for it.
+
+    A question that names a place ("How often are the specialist teacher sessions
+    held in High Wycombe?") is answered with the area set, when the answer function
+    has an answer for it; otherwise the area is noted and the person asked what
+    they would like to know.
+    """
+
+    def __init__(self, retriever: Retriever | None = None) -> None:
+        self._retriever = retriever
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:  # lazy: the index loads on the first question
+            self._retriever = Retriever()
+        return self._retriever
 
     def name(self) -> str:
         return "action_area_noted"
@@ -99,6 +125,12 @@ class ActionAreaNoted(Action):
             return events + say_handoff(
                 dispatcher, kind, tracker.get_slot("handoff_text") or "", area
             )
+        text = (tracker.latest_message.get("text") or "").strip()
+        if len(text.split()) >= QUESTION_WORDS and ASKS.search(text):
+            reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            if reply.kind in ("knowledge", "contact"):
+                # The knowledge action answers it, with the area just set.
+                return [*events, FollowupAction(KNOWLEDGE_ACTION)]
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))
         return events

@@ -111,3 +111,50 @@ def test_a_request_for_a_person_gets_the_people_alone(knowledge_index):
     texts = [m["text"] for m in dispatcher.messages]
     assert not any(t.startswith("Source:") for t in texts)
     assert any("01865 810516" in t for t in texts)
+
+
+def test_a_handoff_asking_for_another_services_details_gets_them(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    dispatcher = CollectingDispatcher()
+    events = ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker("what email do i use to give SENSS some feedback?", "talk_to_someone"),
+        {},
+    )
+    (message,) = dispatcher.messages
+    assert "senss@oxfordshire.gov.uk" in message["text"]
+    assert message["custom"]["contacts"] == ["senss_oxfordshire"]
+    assert slots_of(events) == {"handoff_kind": None, "handoff_text": None}
+
+
+def test_a_question_naming_a_place_is_answered_with_that_area(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    events = ActionAreaNoted(Retriever(knowledge_index)).run(
+        CollectingDispatcher(),
+        tracker(
+            "what help can the specialist teachers in High Wycombe give our school?",
+            "inform_area",
+            entities=["buckinghamshire"],
+        ),
+        {},
+    )
+    assert slots_of(events) == {"area": "buckinghamshire"}
+    assert events[-1] == {
+        "event": "followup",
+        "timestamp": None,
+        "name": "action_answer_from_knowledge",
+    }
+
+
+def test_a_place_alone_or_a_question_with_no_answer_is_only_noted(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    for text in ("we live just outside High Wycombe", "is the swimming pool in Truro open today?"):
+        dispatcher = CollectingDispatcher()
+        events = ActionAreaNoted(Retriever(knowledge_index)).run(
+            dispatcher, tracker(text, "inform_area", entities=["cornwall"]), {}
+        )
+        assert all(e.get("event") == "slot" for e in events), text
+        assert "What would you like to know?" in dispatcher.messages[0]["text"], text

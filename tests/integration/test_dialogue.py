@@ -74,3 +74,16 @@ def test_the_feedback_button_is_thanked(live_stack):
     payload = replies[-1]["buttons"][0]["payload"]
     thanks = live_stack.say(sender, payload)
     assert thanks[0]["text"].startswith("Thank you for telling me")
+
+
+def test_a_question_naming_a_town_is_answered_for_that_area(live_stack):
+    sender = uuid.uuid4().hex
+    replies = live_stack.say(
+        sender, "what help can the specialist teachers in High Wycombe give our school?"
+    )
+    text = "\n".join(r.get("text", "") for r in replies)
+    assert "Source:" in text and "Buckinghamshire" in text, text
+    assert "What would you like to know?" not in text
+    # ... and the area is kept for what comes next, and the conversation goes on.
+    text = " ".join(r.get("text", "") for r in live_stack.say(sender, "who can I talk to?"))
+    assert "SENDIAS" in text and "Buckinghamshire" in text, text
