@@ -158,3 +158,25 @@ def test_a_place_alone_or_a_question_with_no_answer_is_only_noted(knowledge_inde
         )
         assert all(e.get("event") == "slot" for e in events), text
         assert "What would you like to know?" in dispatcher.messages[0]["text"], text
+
+
+def test_a_request_worded_for_a_person_that_the_articles_answer_closely_gets_the_answer(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            # "person" is a request for one (asks_a_question_too says no)
+            "we told the mediation person we dont want it, how soon does the certificate come "
+            "through",
+            "talk_to_someone",
+            {"area": "oxfordshire"},
+        ),
+        {},
+    )
+    texts = [m["text"] for m in dispatcher.messages]
+    assert "certificate" in texts[0] and texts[1].startswith("Source:")
+    assert any("01865 810516" in t for t in texts[2:])  # then the people, as before
