@@ -183,6 +183,21 @@ def questions_file(article: Path) -> Path:
     return article.parent.parent / "questions" / f"{article.stem}.yml"
 
 
+def _lists_of_questions(path: Path, key: str) -> dict:
+    """A YAML file mapping each ``key`` (a heading, a subject) to a list of questions.
+
+    Raises:
+        IngestError: It is not valid YAML, or not such a mapping.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise IngestError(f"{path}: is not valid YAML") from err
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise IngestError(f"{path}: must map each {key} to a list of questions")
+    return data
+
+
 def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
     """The questions written under an article's headings, one dict a question.
 
@@ -195,12 +210,7 @@ def questions_of(article: Path, passages: Sequence[Passage]) -> list[dict]:
     path = questions_file(article)
     if not path.exists():
         return []
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise IngestError(f"{path}: is not valid YAML") from err
-    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-        raise IngestError(f"{path}: must map each heading to a list of questions")
+    data = _lists_of_questions(path, "heading")
     headings = {p.heading for p in passages}
     found: list[dict[str, str]] = []
     for heading, questions in data.items():
@@ -235,15 +245,9 @@ def not_covered_of(path: Path) -> list[dict]:
     Raises:
         IngestError: The file is not a YAML mapping of lists of questions.
     """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise IngestError(f"{path}: is not valid YAML") from err
-    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
-        raise IngestError(f"{path}: must map each subject to a list of questions")
     return [
         {"subject": str(subject), "question": str(q)}
-        for subject, questions in data.items()
+        for subject, questions in _lists_of_questions(path, "subject").items()
         for q in questions
         if str(q).strip()
     ]
