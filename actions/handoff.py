@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
-from bot.knowledge.answers import Reply, answer
+from bot.knowledge.answers import answer
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.people import replies
@@ -89,9 +89,9 @@ class ActionHandoff(Action):
         if kind == KIND_OF_INTENT.get(intent or "") and len(text.split()) >= 4:
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
-            question_too = asks_a_question_too(text, kind)
-            if not question_too and reply.evidence.get("best_similarity", 0.0) < SURE:
-                reply = Reply("declined")
+            sure = reply.evidence.get("best_similarity", 0.0) >= SURE
+            if not (sure or asks_a_question_too(text, kind)):
+                return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "contact" and reply.contacts:
                 # "Is there an email address I can use to send feedback to SENSS?":
                 # that service's details (knowledge/contacts.yml) are the answer.
@@ -143,7 +143,8 @@ class ActionAreaNoted(Action):
         if len(text.split()) >= QUESTION_WORDS and ASKS.search(text):
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
             if reply.kind in ("knowledge", "contact"):
-                # The knowledge action answers it, with the area just set.
+                # The knowledge action answers it, with the area just set (searching
+                # once more: one place says answers, with their source and record).
                 return [*events, FollowupAction(KNOWLEDGE_ACTION)]
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
 from bot.knowledge import areas
-from bot.knowledge.answers import NOT_COVERED, OUT_OF_SCOPE, answer
+from bot.knowledge.answers import OUT_OF_SCOPE, UNSURE_REPLY, answer, decline_response
 from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
@@ -22,12 +22,8 @@ from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 
 # The replies are responses in domain.yml; the topic guesses and the SENDIAS button
 # are added to them here, in that order.
-UNSURE_REPLY = "utter_unsure"
 DID_YOU_MEAN = "utter_did_you_mean"
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
-# "I can't help with {subject}: I don't have information...": a question on a subject no
-# article covers (knowledge/not_covered.yml).
-NOT_COVERED_REPLY = "utter_not_covered"
 # "Was this helpful?" with its yes / no buttons: a response in domain.yml.
 ASK_HELPFUL = "utter_ask_helpful"
 # The kind question with the help routes (data/rules/safety.yml answers yes and no).
@@ -116,35 +112,28 @@ class ActionAnswerFromKnowledge(Action):
             # its own action, so the rules for yes and no to it apply. Not recorded for
             # the review report, as no crisis message is.
             return [SlotSet("last_article", None), FollowupAction(CHECK_IN)]
-        if reply.declined and reply.evidence.get("reason") == NOT_COVERED:
-            # Recorded as declined, so staff see which subjects people ask about; not
-            # when out of scope, as the staff report reads those from the
-            # conversation store (bot/records/review.py).
+        if reply.declined or reply.hit is None:
+            # Recorded, so staff see what people asked that went unanswered; not when
+            # out of scope: the staff report reads those from the conversation store
+            # (bot/records/review.py), redacted there.
             if name != OUT_OF_SCOPE:
                 self.review.record_event(
                     DECLINED, conversation=tracker.sender_id, question=question
                 )
-            dispatcher.utter_message(
-                response=NOT_COVERED_REPLY,
-                subject=reply.evidence["subject"],
-                json_message={"explanation": explanation},
-            )
-            return [SlotSet("last_article", None)]
-        if reply.declined and name == OUT_OF_SCOPE:
-            # Not recorded here: the staff report reads out-of-scope questions from
-            # the conversation store (bot/records/review.py), redacted there.
-            dispatcher.utter_message(
-                response="utter_out_of_scope", json_message={"explanation": explanation}
-            )
-            return [SlotSet("last_article", None)]
-        if reply.declined or reply.hit is None:
-            self.review.record_event(DECLINED, conversation=tracker.sender_id, question=question)
-            buttons = guesses(tracker)
-            dispatcher.utter_message(
-                response=DID_YOU_MEAN if buttons else UNSURE_REPLY,
-                buttons=buttons + [SENDIAS_BUTTON],
-                json_message={"explanation": explanation},
-            )
+            response = decline_response(reply, name)
+            if response == UNSURE_REPLY:
+                buttons = guesses(tracker)
+                dispatcher.utter_message(
+                    response=DID_YOU_MEAN if buttons else UNSURE_REPLY,
+                    buttons=buttons + [SENDIAS_BUTTON],
+                    json_message={"explanation": explanation},
+                )
+            else:  # a subject no article covers (named), or out of scope
+                dispatcher.utter_message(
+                    response=response,
+                    subject=reply.evidence.get("subject", ""),
+                    json_message={"explanation": explanation},
+                )
             return [SlotSet("last_article", None)]
         hit = reply.hit
         self.review.record_event(ANSWERED, conversation=tracker.sender_id, article=hit.slug)

@@ -18,27 +18,9 @@ import sys
 from collections.abc import Sequence
 
 from bot.knowledge import areas
-from bot.knowledge.answers import NOT_COVERED, OUT_OF_SCOPE, PIPELINES, Reply, answer
+from bot.knowledge.answers import PIPELINES, answer, decline_text
 from bot.knowledge.search import MODES, Retriever
 from bot.knowledge.sources import source_line
-from bot.settings import REPO_ROOT
-
-
-def decline_text(reply: Reply, intent: str | None) -> str:
-    """A declined question's reply as the person reads it: the response of domain.yml
-    that actions/knowledge.py sends (a subject no article covers named, out of scope,
-    or unsure; the topic buttons and a risk word's check-in need Rasa)."""
-    import yaml
-
-    if reply.evidence.get("reason") == NOT_COVERED:
-        name = "utter_not_covered"
-    elif intent == OUT_OF_SCOPE:
-        name = "utter_out_of_scope"
-    else:
-        name = "utter_unsure"
-    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    text = str(domain["responses"][name][0]["text"])
-    return text.replace("{subject}", str(reply.evidence.get("subject", "")))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -86,8 +86,7 @@ def training_pairs(knowledge_dir: Path | None = None) -> list[tuple[str, str]]:
     The question is spelled out as search embeds it ("LA" -> "local authority");
     the section text is its first passage as the index embeds it.
     """
-    from bot.knowledge.articles import passages_of, sources
-    from bot.knowledge.ingest import questions_of
+    from bot.knowledge.articles import passages_of, questions_of, sources
     from bot.knowledge.search import spelled_out
 
     knowledge_dir = knowledge_dir or get_settings().knowledge_dir

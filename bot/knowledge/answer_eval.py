@@ -50,13 +50,11 @@ HALVES = ("tuning", "heldout")
 # cases for each national section the first had none for.
 EXTRA_SETS = ("tuning_more", "tuning_fresh", "national_tuning", "national_tuning_more", "national")
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
-OUT_OF_SCOPE_MARK = "I can only help with questions about special educational needs"
-NOT_COVERED_MARK = "I don't have information about it"
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",
     "I'm not sure I understood",
-    OUT_OF_SCOPE_MARK,
-    NOT_COVERED_MARK,
+    "I can only help with questions about special educational needs",
+    "I don't have information about it",
 )
 COUNTY = {a.slot: a.name for a in areas.areas()}  # slot value -> county name
 # Questions about it may rightly get the crisis routes: not counted as false alarms.
@@ -164,7 +162,7 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
 
     from rasa.core.agent import Agent
 
-    from bot.knowledge.answers import NOT_COVERED, answer
+    from bot.knowledge.answers import UNSURE_REPLY, answer, decline_response, decline_text
     from bot.knowledge.search import Retriever
     from bot.knowledge.topics import question_for
 
@@ -187,12 +185,11 @@ def run_fast(cases: Sequence[Case], pipeline: str, model: Path) -> list[Outcome]
         top5 = [(c["article"], c["heading"]) for c in reply.evidence.get("candidates", [])[:5]]
         section = (reply.hit.slug, reply.hit.heading) if reply.hit else None
         # How a decline reads (actions/knowledge.py): a subject no article covers is
-        # named (utter_not_covered); an out-of-scope question gets utter_out_of_scope.
+        # named, an out-of-scope question gets utter_out_of_scope (an unsure one: no
+        # text here, its topic buttons need Rasa).
         shown = reply.text
-        if reply.declined and reply.evidence.get("reason") == NOT_COVERED:
-            shown = f"I can't help with {reply.evidence.get('subject')}: {NOT_COVERED_MARK}"
-        elif reply.declined and name == "out_of_scope":
-            shown = OUT_OF_SCOPE_MARK
+        if reply.declined and decline_response(reply, name) != UNSURE_REPLY:
+            shown = decline_text(reply, name)
         text = f"[{name}] {shown}"
         outcomes.append(
             Outcome(case, text, reply.declined, section, top5, time.perf_counter() - started)

@@ -33,6 +33,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,38 @@ class Reply:
     @property
     def declined(self) -> bool:
         return self.kind == "declined"
+
+
+# The domain.yml responses a declined question gets (actions/knowledge.py sends them;
+# there the topic buttons turn utter_unsure into utter_did_you_mean).
+NOT_COVERED_REPLY = "utter_not_covered"
+OUT_OF_SCOPE_REPLY = "utter_out_of_scope"
+UNSURE_REPLY = "utter_unsure"
+
+
+def decline_response(reply: Reply, intent: str | None) -> str:
+    """Which response a declined question gets: a subject no article covers named,
+    out of scope, or unsure."""
+    if reply.evidence.get("reason") == NOT_COVERED:
+        return NOT_COVERED_REPLY
+    return OUT_OF_SCOPE_REPLY if intent == OUT_OF_SCOPE else UNSURE_REPLY
+
+
+def decline_text(reply: Reply, intent: str | None) -> str:
+    """That response's text as the person reads it (for ``bot ask`` and the fast
+    evaluation, which run without Rasa), the subject filled in."""
+    text = _responses()[decline_response(reply, intent)]
+    return text.replace("{subject}", str(reply.evidence.get("subject", "")))
+
+
+@lru_cache(maxsize=1)
+def _responses() -> dict[str, str]:
+    import yaml
+
+    from bot.settings import REPO_ROOT
+
+    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+    return {name: str(variants[0]["text"]) for name, variants in domain["responses"].items()}
 
 
 def pipeline_setting() -> str:

@@ -147,8 +147,8 @@ def build(
 
     # Questions about subjects no article covers (knowledge/not_covered.yml), stored
     # with the written questions, a subject in place of the article and heading.
-    article_files = [p for p, is_raw in files if not is_raw]
-    for path in not_covered_files(article_files):
+    not_covered = _not_covered(files)
+    for path in not_covered_files([p for p, is_raw in files if not is_raw]):
         questions.extend(not_covered_of(path))
     matrix = np.vstack(vectors).astype("float32")
     dense, kind = index.dense_index(matrix, ivf_from)
@@ -162,7 +162,7 @@ def build(
         reused_sources=reused,
         seconds=round(time.monotonic() - started, 2),
         questions=len(questions),
-        not_covered=_not_covered(files),
+        not_covered=not_covered,
         abbreviations=abbreviations_checksum(),
     )
     question_matrix = _question_vectors(old_questions, questions)
