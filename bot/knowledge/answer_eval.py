@@ -48,7 +48,14 @@ HALVES = ("tuning", "heldout")
 # their own written apart: national_tuning may be read while improving, national
 # (the test set) may not; national_tuning_more is more of the tuning half, one or two
 # cases for each national section the first had none for.
-EXTRA_SETS = ("tuning_more", "tuning_fresh", "national_tuning", "national_tuning_more", "national")
+EXTRA_SETS = (
+    "tuning_more",
+    "tuning_fresh",
+    "tuning_hard",
+    "national_tuning",
+    "national_tuning_more",
+    "national",
+)
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",

@@ -10,9 +10,9 @@ Owns what a source is and how it is cut, with no model and no index:
   heading (:func:`questions_of`), and the checksum of the pair
   (:func:`source_checksum`) that the manifest records;
 - ``knowledge/not_covered.yml``: questions about subjects no article covers, a
-  list under each subject (:func:`not_covered_of`), so the answer function can
-  say it has no information on that subject instead of answering from the
-  nearest article;
+  list under each subject, with words that name it (:func:`not_covered_of`), so
+  the answer function can say it has no information on that subject instead of
+  answering from the nearest article;
 - raw extra pages (``.txt``, ``.md``, ``.html``), cleaned into sections by
   :mod:`bot.knowledge.pages` and cut the same way (:func:`passages_of_page`);
 - finding the files in the folders given (:func:`sources`, :func:`raw_sources`).
@@ -236,21 +236,48 @@ def not_covered_files(articles: Sequence[Path]) -> list[Path]:
     return [f / NOT_COVERED for f in folders if (f / NOT_COVERED).is_file()]
 
 
-def not_covered_of(path: Path) -> list[dict]:
-    """The questions of a not-covered file, one dict a question: subject, question.
+def uses_word(text: str, word: str) -> bool:
+    """Whether the text uses the word or phrase (or its plural), in any case."""
+    return re.search(rf"(?<!\w){re.escape(word)}(?:e?s)?(?!\w)", text, re.IGNORECASE) is not None
 
-    The subject reads after "I can't help with" (domain.yml's
-    ``utter_not_covered``).
+
+def not_covered_of(path: Path) -> list[dict]:
+    """The questions of a not-covered file, one dict a question: subject, question, words.
+
+    Each subject maps to its questions, or to ``{words: [...], questions: [...]}``:
+    the words name the subject ("taxi", "DLA") and no article uses them, so a
+    question using one is about that subject. The subject reads after "I can't
+    help with" (domain.yml's ``utter_not_covered``).
 
     Raises:
-        IngestError: The file is not a YAML mapping of lists of questions.
+        IngestError: The file is not a YAML mapping of subjects to lists of
+            questions, or to mappings of words and questions.
     """
-    return [
-        {"subject": str(subject), "question": str(q)}
-        for subject, questions in _lists_of_questions(path, "subject").items()
-        for q in questions
-        if str(q).strip()
-    ]
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise IngestError(f"{path}: is not valid YAML") from err
+    if not isinstance(data, dict):
+        raise IngestError(f"{path}: must map each subject to its questions")
+    rows: list[dict] = []
+    for subject, value in data.items():
+        if isinstance(value, list):
+            value = {"questions": value}
+        if (
+            not isinstance(value, dict)
+            or not isinstance(value.get("questions"), list)
+            or not isinstance(value.get("words", []), list)
+        ):
+            raise IngestError(
+                f"{path}: {subject!r} must have a list of questions (and may have a list of words)"
+            )
+        words = [str(w) for w in value.get("words", []) if str(w).strip()]
+        rows.extend(
+            {"subject": str(subject), "question": str(q), "words": words}
+            for q in value["questions"]
+            if str(q).strip()
+        )
+    return rows
 
 
 def passages_of_page(path: Path) -> list[Passage]:

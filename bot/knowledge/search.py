@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.knowledge import areas, index
+from bot.knowledge.articles import uses_word
 from bot.knowledge.embeddings import use_threads
 from bot.knowledge.index import IndexMismatch as IndexMismatch  # raised by index.load
 from bot.knowledge.index import Passage, fields_of
@@ -181,6 +182,7 @@ class Retriever:
             self._question_vectors = stored.question_vectors[on]
             self._not_covered = [stored.questions[i] for i in off]
             self._not_covered_vectors = stored.question_vectors[off]
+            self._subject_words = {q["subject"]: q.get("words", []) for q in self._not_covered}
             # Okapi BM25 with rank_bm25's defaults (k1 1.5, b 0.75), which the
             # retrieval cases were tuned with.
             self._bm25 = bm25s.BM25(method="robertson", k1=1.5, b=0.75)
@@ -297,8 +299,12 @@ class Retriever:
                 found[key] = (float(scores[i]), q["question"])
         return found
 
-    def not_covered(self, vector) -> tuple[float, str, str]:
+    def not_covered(self, vector, subject: str | None = None) -> tuple[float, str, str]:
         """The question about a subject no article covers nearest the query.
+
+        Args:
+            vector: The query's vector.
+            subject: Only that subject's questions, when given.
 
         Returns:
             ``(cosine, subject, question)``; ``(0.0, "", "")`` when there are none.
@@ -306,12 +312,29 @@ class Retriever:
         import numpy as np
 
         self._load()
-        if not self._not_covered:
+        rows = [
+            i for i, q in enumerate(self._not_covered) if subject is None or q["subject"] == subject
+        ]
+        if not rows:
             return 0.0, "", ""
-        scores = self._not_covered_vectors @ np.asarray(vector, dtype="float32").reshape(-1)
+        query = np.asarray(vector, dtype="float32").reshape(-1)
+        scores = self._not_covered_vectors[rows] @ query
         best = int(np.argmax(scores))
-        row = self._not_covered[best]
+        row = self._not_covered[rows[best]]
         return float(scores[best]), row["subject"], row["question"]
+
+    def named_subject(self, question: str) -> tuple[str, str]:
+        """The first subject no article covers that the question names by one of its words.
+
+        Returns:
+            ``(subject, word)``; ``("", "")`` when it names none.
+        """
+        self._load()
+        for subject, words in self._subject_words.items():
+            for word in words:
+                if uses_word(question, word):
+                    return subject, word
+        return "", ""
 
     def _hit(self, i: int, vector, bm25: float = 0.0, fused: float = 0.0) -> Hit:
         import numpy as np

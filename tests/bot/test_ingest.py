@@ -205,7 +205,11 @@ def test_questions_on_uncovered_subjects_are_indexed_apart_and_checked(built):
         assert ingest.main([*run, "--check"]) == 0
         rows = [json.loads(line) for line in (index_dir / "questions.jsonl").open()]
         assert [r for r in rows if "subject" in r] == [
-            {"subject": "school uniform grants", "question": "is there help with uniform costs"}
+            {
+                "subject": "school uniform grants",
+                "question": "is there help with uniform costs",
+                "words": [],
+            }
         ]
         from bot.knowledge.search import Retriever
 
@@ -219,8 +223,25 @@ def test_questions_on_uncovered_subjects_are_indexed_apart_and_checked(built):
                 retriever.embed("help with uniform costs")
             ).values()
         )
+        # The other form: words that name the subject, and its questions.
+        not_covered.write_text(
+            "school uniform grants:\n"
+            '  words: ["uniform", "blazer"]\n'
+            '  questions: ["is there help with uniform costs"]\n'
+        )
+        assert ingest.main(run) == 0
+        retriever = Retriever(index_dir)
+        assert retriever.named_subject("Do we get help buying Blazers?") == (
+            "school uniform grants",
+            "blazer",
+        )
+        assert retriever.named_subject("can school help with his reading") == ("", "")
+        for wrong in ("- a list, not subjects\n", "uniform grants:\n  words: [uniform]\n"):
+            not_covered.write_text(wrong)
+            assert ingest.main(run) == 2  # named; the index built before stays
+            assert ingest.main([*run, "--check"]) == 1
         not_covered.write_text("- a list, not subjects\n")
-        assert ingest.main(run) == 2  # named; the index built before stays
+        assert ingest.main(run) == 2
         assert ingest.main([*run, "--check"]) == 1
         assert Retriever(index_dir).not_covered(retriever.embed("uniform"))[1] == (
             "school uniform grants"

@@ -213,6 +213,12 @@ def test_a_sentence_of_background_does_not_answer_instead_of_the_question(retrie
             "our daughter is in year 10, can she have extra time in her gcses, she's dyslexic",
             "exam access arrangements such as extra time, readers or scribes",
         ),
+        # Closer to an article (EHC plans) than to any not-covered question, but it
+        # names a subject no article covers.
+        (
+            "how do I get a blue badge, my son has an ehcp",
+            "Blue Badges and disabled parking",
+        ),
     ],
 )
 def test_a_question_on_a_subject_no_article_covers_is_declined_naming_it(
@@ -232,6 +238,8 @@ def test_a_question_on_a_subject_no_article_covers_is_declined_naming_it(
         "my son has dyslexia, what help should school give?",
         "can a school use a calm room for a child with adhd",
         "does my son need a diagnosis to get help",
+        # It names a subject no article covers (a taxi), but asks about support.
+        "he gets a taxi to school but struggles all day in class, how do I get him more support",
     ],
 )
 def test_a_question_the_articles_answer_is_not_taken_for_an_uncovered_subject(retriever, question):
