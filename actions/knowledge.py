@@ -16,7 +16,7 @@ from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.knowledge.topics import TOPICS, question_for
 from bot.people.contacts import normalise_area
-from bot.people.handoff import COMPLAINT, is_complaint
+from bot.people.handoff import COMPLAINT, SENDIAS, asks_for_a_person, is_complaint
 from bot.records.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
 from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 
@@ -121,6 +121,13 @@ class ActionAnswerFromKnowledge(Action):
                     DECLINED, conversation=tracker.sender_id, question=question
                 )
             response = decline_response(reply, name)
+            if response == UNSURE_REPLY and asks_for_a_person(question):
+                # "is there someone who can explain these letters": nothing in the
+                # articles answers it, but SENDIAS (impartial advice) is the person.
+                return [
+                    SlotSet("last_article", None),
+                    *say_handoff(dispatcher, SENDIAS, question, area_key),
+                ]
             if response == UNSURE_REPLY:
                 buttons = guesses(tracker)
                 dispatcher.utter_message(

@@ -75,6 +75,25 @@ _WANTS_A_PERSON = re.compile(
 )
 
 
+# A request for a person in so many words ("is there someone who can explain it",
+# "anyone i can talk to"): narrower than the words above, which also take "help with"
+# and "advice" in questions about a topic.
+_ASKS_FOR_A_PERSON = re.compile(
+    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|a\s+person|a\s+human|"
+    r"advocat\w*|advis[eo]rs?|experts?|(?:talk|speak|chat)\s+(?:to|with))\b",
+    re.I,
+)
+
+
+def asks_for_a_person(text: str) -> bool:
+    """True when a message asks for a person in so many words ("is there someone who...").
+
+    The knowledge action gives such a message SENDIAS, not "I'm not sure I have a
+    good answer", when the articles have nothing close enough to answer it.
+    """
+    return bool(_ASKS_FOR_A_PERSON.search(text))
+
+
 # A message this long that names a decision (a refusal, a cut, an appeal) tells the
 # story the answer is about, even when it also asks for a person.
 _LONG_STORY = 14

@@ -103,3 +103,26 @@ def test_a_question_on_an_uncovered_subject_names_it_and_is_counted_as_declined(
     assert message["subject"] == "home-to-school transport"
     (event,) = review.events()
     assert event.kind == "declined" and "taxi" in event.question
+
+
+def test_a_request_for_a_person_the_articles_cannot_answer_gets_sendias_not_unsure(action, review):
+    dispatcher = CollectingDispatcher()
+    question = (
+        "i can't make sense of the paperwork school sends home, "
+        "is there somebody who could go through it with me"
+    )
+    events = action.run(dispatcher, tracker_saying(question), {})
+    texts = " ".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "SENDIAS" in texts
+    assert all(
+        m.get("response") not in ("utter_unsure", "utter_did_you_mean") for m in dispatcher.messages
+    )
+    # No area yet: it asks which, and remembers the request for the contact.
+    assert {
+        "event": "slot",
+        "name": "handoff_kind",
+        "value": "sendias",
+        "timestamp": None,
+    } in events
+    (event,) = review.events()
+    assert event.kind == "declined"
