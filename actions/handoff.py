@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,7 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
-from bot.knowledge.answers import answer
+from bot.knowledge.answers import NOT_COVERED, answer, decline_response
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.people import replies
@@ -89,6 +90,14 @@ class ActionHandoff(Action):
         if kind == KIND_OF_INTENT.get(intent or "") and len(text.split()) >= 4:
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            if kind == SENDIAS and reply.evidence.get("reason") == NOT_COVERED:
+                # "can you help me fill in the DLA form": no article covers that
+                # subject, and saying so is more honest than offering a service for it.
+                dispatcher.utter_message(
+                    response=decline_response(reply, intent),
+                    subject=reply.evidence.get("subject", ""),
+                )
+                return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
             sure = reply.evidence.get("best_similarity", 0.0) >= SURE
             if not (sure or asks_a_question_too(text, kind)):
                 return say_handoff(dispatcher, kind, text, area)
@@ -140,11 +149,18 @@ class ActionAreaNoted(Action):
                 dispatcher, kind, tracker.get_slot("handoff_text") or "", area
             )
         text = (tracker.latest_message.get("text") or "").strip()
-        if len(text.split()) >= QUESTION_WORDS and ASKS.search(text):
+        # Asking in any clause: "we just moved to swansea, how does ... work in wales".
+        clauses = re.split(r"[,;.!]\s*", text)
+        if len(text.split()) >= QUESTION_WORDS and any(ASKS.search(c) for c in clauses):
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
-            if reply.kind in ("knowledge", "contact"):
+            if (
+                reply.kind in ("knowledge", "contact")
+                or reply.evidence.get("reason") == NOT_COVERED
+            ):
                 # The knowledge action answers it, with the area just set (searching
-                # once more: one place says answers, with their source and record).
+                # once more: one place says answers, with their source and record),
+                # or says it can't help with that subject ("how does the ALN system
+                # work in wales").
                 return [*events, FollowupAction(KNOWLEDGE_ACTION)]
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))

@@ -367,6 +367,13 @@ def _v2(
             reply.evidence["answered_sentence"] = clearest
             reply.evidence["whole_message"] = evidence
             return reply
+        if named and off >= best_similarity:
+            # Declined in any case, and nearer the subject it names than any article:
+            # saying which subject ("how does the ALN system work in wales") beats
+            # "I'm not sure I have a good answer".
+            return Reply(
+                "declined", evidence=evidence | {"reason": NOT_COVERED, "subject": subject}
+            )
         reason = "out of scope" if intent == OUT_OF_SCOPE else "nothing close enough"
         return Reply("declined", evidence=evidence | {"reason": reason})
     best = scored[0]

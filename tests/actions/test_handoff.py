@@ -180,3 +180,33 @@ def test_a_request_worded_for_a_person_that_the_articles_answer_closely_gets_the
     texts = [m["text"] for m in dispatcher.messages]
     assert "certificate" in texts[0] and texts[1].startswith("Source:")
     assert any("01865 810516" in t for t in texts[2:])  # then the people, as before
+
+
+def test_a_question_naming_a_place_on_a_subject_no_article_covers_says_so(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    # Swansea is no area of ours ("elsewhere"), and the articles are about England:
+    # the knowledge action says it can't help with that subject, not "What would
+    # you like to know?".
+    events = ActionAreaNoted(Retriever(knowledge_index)).run(
+        CollectingDispatcher(),
+        tracker("we just moved to swansea, how does the ALN system work in wales", "inform_area"),
+        {},
+    )
+    assert slots_of(events) == {"area": "elsewhere"}
+    assert events[-1]["name"] == "action_answer_from_knowledge"
+
+
+def test_a_request_for_help_with_a_subject_no_article_covers_says_so(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    dispatcher = CollectingDispatcher()
+    events = ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker("can someone help me fill in the DLA form for my daughter", "talk_to_someone"),
+        {},
+    )
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_not_covered"
+    assert "DLA" in message["subject"]
+    assert slots_of(events) == {"handoff_kind": None, "handoff_text": None}

@@ -219,6 +219,11 @@ def test_a_sentence_of_background_does_not_answer_instead_of_the_question(retrie
             "how do I get a blue badge, my son has an ehcp",
             "Blue Badges and disabled parking",
         ),
+        # Declined in any case, and nearer the subject it names than any article.
+        (
+            "we just moved to swansea, how does the ALN system work in wales",
+            "SEND support in Wales, Scotland or Northern Ireland, which have their own systems",
+        ),
     ],
 )
 def test_a_question_on_a_subject_no_article_covers_is_declined_naming_it(
