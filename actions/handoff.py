@@ -10,7 +10,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
-from bot.knowledge.answers import NOT_COVERED, answer, decline_response
+from bot.knowledge.answers import NOT_COVERED, answer, decline_response, explanation
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.people import replies
@@ -82,7 +82,8 @@ class ActionHandoff(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        classified = tracker.latest_message.get("intent") or {}
+        intent, confidence = classified.get("name"), float(classified.get("confidence") or 0.0)
         kind = KIND_OF_INTENT.get(intent or "") or tracker.get_slot("handoff_kind") or SENDIAS
         text = tracker.latest_message.get("text") or ""
         area = normalise_area(tracker.get_slot("area"))
@@ -90,12 +91,14 @@ class ActionHandoff(Action):
         if kind == KIND_OF_INTENT.get(intent or "") and len(text.split()) >= 4:
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            explained = explanation(reply, intent, confidence, areas.name_of(area))
             if kind == SENDIAS and reply.evidence.get("reason") == NOT_COVERED:
                 # "can you help me fill in the DLA form": no article covers that
                 # subject, and saying so is more honest than offering a service for it.
                 dispatcher.utter_message(
                     response=decline_response(reply, intent),
                     subject=reply.evidence.get("subject", ""),
+                    json_message={"explanation": explained},
                 )
                 return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
             sure = reply.evidence.get("best_similarity", 0.0) >= SURE
@@ -104,12 +107,16 @@ class ActionHandoff(Action):
             if reply.kind == "contact" and reply.contacts:
                 # "Is there an email address I can use to send feedback to SENSS?":
                 # that service's details (knowledge/contacts.yml) are the answer.
-                dispatcher.utter_message(text=reply.text, json_message={"contacts": reply.contacts})
+                dispatcher.utter_message(
+                    text=reply.text,
+                    json_message={"contacts": reply.contacts, "explanation": explained},
+                )
                 return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
             if reply.kind == "knowledge" and reply.hit is not None:
                 dispatcher.utter_message(text=reply.text)
                 dispatcher.utter_message(
-                    text=source_line(reply.hit), json_message={"source": source_json(reply.hit)}
+                    text=source_line(reply.hit),
+                    json_message={"source": source_json(reply.hit), "explanation": explained},
                 )
                 events.append(SlotSet("last_article", reply.hit.slug))
         return events + say_handoff(dispatcher, kind, text, area)

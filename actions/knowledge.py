@@ -10,7 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import say_handoff
 from bot.knowledge import areas
-from bot.knowledge.answers import OUT_OF_SCOPE, UNSURE_REPLY, answer, decline_response
+from bot.knowledge.answers import (
+    OUT_OF_SCOPE,
+    UNSURE_REPLY,
+    answer,
+    decline_response,
+    explanation,
+)
 from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
@@ -88,20 +94,14 @@ class ActionAnswerFromKnowledge(Action):
         typed = question == (tracker.latest_message.get("text") or "").strip()
         vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY)) if typed else None
         reply = answer(self.retriever, question, name, confidence, area, vector=vector)
-        explanation = {
-            "intent": name,
-            "confidence": round(confidence, 3),
-            "area": area,
-            "kind": reply.kind,
-            **reply.evidence,
-        }
+        explained = explanation(reply, name, confidence, area)
         if reply.kind == "contact":
             self.review.record_event(
                 ANSWERED, conversation=tracker.sender_id, article=CONTACTS_ARTICLE
             )
             dispatcher.utter_message(
                 text=reply.text,
-                json_message={"contacts": reply.contacts, "explanation": explanation},
+                json_message={"contacts": reply.contacts, "explanation": explained},
             )
             return [SlotSet("last_article", None)]
         if (reply.declined or reply.hit is None) and (
@@ -133,13 +133,13 @@ class ActionAnswerFromKnowledge(Action):
                 dispatcher.utter_message(
                     response=DID_YOU_MEAN if buttons else UNSURE_REPLY,
                     buttons=buttons + [SENDIAS_BUTTON],
-                    json_message={"explanation": explanation},
+                    json_message={"explanation": explained},
                 )
             else:  # a subject no article covers (named), or out of scope
                 dispatcher.utter_message(
                     response=response,
                     subject=reply.evidence.get("subject", ""),
-                    json_message={"explanation": explanation},
+                    json_message={"explanation": explained},
                 )
             return [SlotSet("last_article", None)]
         hit = reply.hit
@@ -149,7 +149,7 @@ class ActionAnswerFromKnowledge(Action):
         # saying so, both as data (the widget links the title) and in the text.
         dispatcher.utter_message(
             text=source_line(hit),
-            json_message={"source": source_json(hit), "explanation": explanation},
+            json_message={"source": source_json(hit), "explanation": explained},
         )
         dispatcher.utter_message(response=ASK_HELPFUL)
         return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]

@@ -170,6 +170,21 @@ def decline_response(reply: Reply, intent: str | None) -> str:
     return OUT_OF_SCOPE_REPLY if intent == OUT_OF_SCOPE else UNSURE_REPLY
 
 
+def explanation(reply: Reply, intent: str | None, confidence: float, area: str | None) -> dict:
+    """Why the reply is what it is, for staff (the console) and the evaluation.
+
+    Sent in the reply's custom data by every action that gives an answer or a
+    decline from the answer function.
+    """
+    return {
+        "intent": intent,
+        "confidence": round(confidence, 3),
+        "area": area,
+        "kind": reply.kind,
+        **reply.evidence,
+    }
+
+
 def decline_text(reply: Reply, intent: str | None) -> str:
     """That response's text as the person reads it (for ``bot ask`` and the fast
     evaluation, which run without Rasa), the subject filled in."""

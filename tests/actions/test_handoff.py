@@ -90,6 +90,13 @@ def test_a_handoff_that_also_asks_a_question_gets_the_answer_first(knowledge_ind
     texts = [m["text"] for m in dispatcher.messages]
     assert "mediation" in texts[0].lower()
     assert texts[1].startswith("Source:") and dispatcher.messages[1]["custom"]["source"]
+    # Staff see why (the console reads the explanation): the intent and candidates.
+    explained = dispatcher.messages[1]["custom"]["explanation"]
+    assert explained["intent"] == "talk_to_someone" and explained["kind"] == "knowledge"
+    assert (
+        explained["candidates"][0]["article"]
+        == dispatcher.messages[1]["custom"]["source"]["article"]
+    )
     # ... and then the people, as before.
     assert any("01865 810516" in t for t in texts[2:])
     assert slots_of(events)["last_article"]
