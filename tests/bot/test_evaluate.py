@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -84,3 +86,26 @@ def test_the_answer_evaluation_counts_safety_replies_to_ordinary_questions():
         ]
     )
     assert scores.alarms() == (1, 2, 4)
+
+
+def test_every_answer_case_names_a_section_the_articles_have_and_its_fact_is_there():
+    # A heading renamed in an article (a knowledge-currency pass added "in 2018")
+    # left 24 golds pointing at nothing: their passage recall could never count.
+    from collections import defaultdict
+
+    from bot.knowledge.answer_eval import EXTRA_SETS, HALVES, load_cases
+    from bot.knowledge.articles import passages_of, sources
+
+    sections: dict[tuple[str, str], str] = defaultdict(str)
+    for path in sources([REPO_ROOT / "knowledge" / "articles"]):
+        for passage in passages_of(path):
+            sections[(path.stem, passage.heading)] += " " + passage.text
+    wrong = []
+    for half in (*HALVES, *EXTRA_SETS):
+        for case in load_cases(half):
+            if case.gold is None or not case.fact:
+                continue
+            text = sections.get((case.gold["article"], case.gold["heading"]))
+            if text is None or not re.search(case.fact, text):
+                wrong.append(case.id)
+    assert wrong == []
