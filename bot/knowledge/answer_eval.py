@@ -12,7 +12,9 @@ the widget does with ``data-area``) and scores the text of the replies.
 answer function (:func:`bot.knowledge.answers.answer`) answers it, as the action would.
 
 Printed for each half and pipeline: fact in reply (overall, per area, per article,
-per persona), passage recall@1 and @5 against the gold section, routing accuracy,
+per persona), passage recall@1 (the section the reply came from) and @5 (the gold
+among the five sections the answer function ranked first, which a contact answer
+ranks too though its details come from contacts.yml), routing accuracy,
 and decline recall (unrelated questions declined) and the share of answerable
 questions wrongly declined; how many ordinary questions got the emergency reply or
 the check-in (safety false alarms on everyday questions); then knowledge-answer

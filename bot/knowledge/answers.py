@@ -247,6 +247,11 @@ def answer(
         return _baseline(retriever, question, intent, confidence, area)
     contact = contact_answer(question, area)
     if contact is not None:
+        # The details come from knowledge/contacts.yml, never from a passage; staff
+        # (and the evaluation's passage recall) still see what the articles hold
+        # nearest, ranked as for any question.
+        nearest = _v2(retriever, question, intent, confidence, area, vector)
+        contact.evidence["candidates"] = nearest.evidence.get("candidates", [])
         return contact
     return _v2(retriever, question, intent, confidence, area, vector)
 

@@ -254,3 +254,12 @@ def test_a_question_the_articles_answer_is_not_taken_for_an_uncovered_subject(re
     # access arrangements) when the rule was tried at lower thresholds.
     reply = answer(retriever, question, "what_is_sen_support", 0.8, None)
     assert reply.evidence.get("reason") != NOT_COVERED, reply.evidence
+
+
+def test_a_contact_answer_shows_staff_the_nearest_passages_too(retriever):
+    from bot.knowledge.answers import answer
+
+    reply = answer(retriever, "whats the phone number for senss", "senss", 0.9, None)
+    assert reply.kind == "contact" and reply.hit is None  # the details: contacts.yml
+    articles = [c["article"] for c in reply.evidence["candidates"]]
+    assert "senss-comments-and-complaints" in articles[:5]
