@@ -6,8 +6,9 @@ run`` has trained the model and built the index. It parses every tuning question
 with the real NLU model once, gathers each question's candidate sections with their
 features (dense and question similarity, BM25, topic prior, county) as the answer
 function does, then prints, for each weighting, the share of answerable questions
-whose best section carries the fact, and for each pair of decline thresholds the
-unrelated questions declined and the answerable ones wrongly declined; then, for each
+whose best section carries the fact, and for each decline threshold the unrelated
+questions the answer function declines, the answerable ones it wrongly declines and
+the replies with the fact; then, for each
 near-tie margin (``answers.TIE_MARGIN``: the runner-up section is given too when it
 scores this close to the best), fact in the whole reply of the answer function.
 """
@@ -61,9 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--halves",
         default="tuning",
-        help="comma-separated tuning sets (tuning, tuning_more, national_tuning,"
-        " national_tuning_more);"
-        " never heldout or national",
+        help="comma-separated tuning sets (tuning, tuning_more, tuning_fresh, tuning_hard,"
+        " national_tuning, national_tuning_more); never heldout or national",
     )
     args = parser.parse_args(argv)
     halves = [h.strip() for h in args.halves.split(",") if h.strip()]
@@ -115,31 +115,36 @@ def main(argv: list[str] | None = None) -> None:
             moved = current[:position] + (value,) + current[position + 1 :]
             cells.append(f"{value:g}: {fact_share(moved):.3f}")
         print(f"    {name}: " + ", ".join(cells))
-    print("decline thresholds (classifier sure of a topic / unsure):")
-    for sure, unsure in itertools.product(
-        (0.35, 0.40, 0.45, 0.50, 0.55), (0.40, 0.45, 0.50, 0.55, 0.60)
-    ):
-        declined_unrelated = declined_answerable = n_unrelated = n_answerable = 0
-        for case, intent, rows in table:
-            if intent.get("name") == "out_of_scope":
-                declined = True
-            else:
-                is_unsure = (
-                    intent.get("name") in (None, "nlu_fallback")
-                    or float(intent.get("confidence") or 0) < answers.TRUST_TOPIC
+    print("decline threshold (answers.DECLINE_BELOW), the answer function's whole decision:")
+    in_use_decline = answers.DECLINE_BELOW
+    try:
+        for threshold in (0.35, 0.38, 0.40, 0.42, 0.45):
+            answers.DECLINE_BELOW = threshold
+            counts = {"unrelated": [0, 0], "answerable": [0, 0]}
+            facts = 0
+            for case, intent, _ in table:
+                kind = "unrelated" if case.kind == "unrelated" else "answerable"
+                if kind == "answerable" and not case.gold:
+                    continue
+                reply = answers.answer(
+                    retriever,
+                    question_for(intent.get("name"), case.question),
+                    intent.get("name"),
+                    float(intent.get("confidence") or 0.0),
+                    COUNTY.get(case.area or ""),
+                    pipeline="v2",
                 )
-                best = max((max(r[1], r[2]) for r in rows), default=0.0)
-                declined = best < (unsure if is_unsure else sure)
-            if case.kind == "unrelated":
-                n_unrelated += 1
-                declined_unrelated += declined
-            elif case.gold:
-                n_answerable += 1
-                declined_answerable += declined
-        print(
-            f"  {sure:.2f} / {unsure:.2f}: unrelated declined {declined_unrelated}/{n_unrelated}, "
-            f"answerable declined {declined_answerable}/{n_answerable}"
-        )
+                counts[kind][0] += reply.declined
+                counts[kind][1] += 1
+                facts += kind == "answerable" and bool(case.fact.search(reply.text))
+            print(
+                f"  {threshold:.2f}{' (in use)' if threshold == in_use_decline else ''}: "
+                f"unrelated declined {counts['unrelated'][0]}/{counts['unrelated'][1]}, "
+                f"answerable declined {counts['answerable'][0]}/{counts['answerable'][1]}, "
+                f"fact in reply {facts}"
+            )
+    finally:
+        answers.DECLINE_BELOW = in_use_decline
 
     print(
         "put out of scope by the classifier: best similarity"
