@@ -54,6 +54,7 @@ EXTRA_SETS = (
     "tuning_more",
     "tuning_fresh",
     "tuning_hard",
+    "tuning_routes",
     "national_tuning",
     "national_tuning_more",
     "national",
