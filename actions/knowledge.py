@@ -11,7 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import say_handoff
 from bot.knowledge import areas
 from bot.knowledge.answers import (
+    NOT_COVERED_REPLY,
     OUT_OF_SCOPE,
+    OUT_OF_SCOPE_REPLY,
     UNSURE_REPLY,
     answer,
     decline_response,
@@ -121,7 +123,15 @@ class ActionAnswerFromKnowledge(Action):
                     DECLINED, conversation=tracker.sender_id, question=question
                 )
             response = decline_response(reply, name)
-            if response == UNSURE_REPLY and asks_for_a_person(question):
+            buttons = guesses(tracker)
+            if response == OUT_OF_SCOPE_REPLY and name != OUT_OF_SCOPE and buttons:
+                # Far from every passage, but the classifier has a topic in mind.
+                response = UNSURE_REPLY
+            if (
+                response != NOT_COVERED_REPLY
+                and name != OUT_OF_SCOPE
+                and asks_for_a_person(question)
+            ):
                 # "is there someone who can explain these letters": nothing in the
                 # articles answers it, but SENDIAS (impartial advice) is the person.
                 return [
@@ -129,7 +139,6 @@ class ActionAnswerFromKnowledge(Action):
                     *say_handoff(dispatcher, SENDIAS, question, area_key),
                 ]
             if response == UNSURE_REPLY:
-                buttons = guesses(tracker)
                 dispatcher.utter_message(
                     response=DID_YOU_MEAN if buttons else UNSURE_REPLY,
                     buttons=buttons + [SENDIAS_BUTTON],

@@ -77,6 +77,19 @@ def test_unsure_with_guesses_asks_did_you_mean(action):
     ]
 
 
+def test_an_unsure_message_far_from_everything_says_what_the_assistant_is_for(action):
+    # No topic in the classifier's mind and nothing near it in the articles: "I can
+    # only help with SEN ...", not "Could you put it another way?".
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_saying(
+        "what time does the big supermarket in penzance shut tonight",
+        ranking=[("nlu_fallback", 0.4), ("inform_area", 0.3), ("out_of_scope", 0.25)],
+    )
+    action.run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_out_of_scope"
+
+
 def test_the_area_slot_steers_to_local_facts(action):
     question = "who can give schools specialist SEN advice and training"
     oxford = ActionAnswerFromKnowledge(action.retriever)
