@@ -16,6 +16,7 @@ from bot.knowledge.answers import (
     OUT_OF_SCOPE_REPLY,
     UNSURE_REPLY,
     answer,
+    asking_sentence,
     decline_response,
     explanation,
 )
@@ -24,7 +25,13 @@ from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.knowledge.topics import TOPICS, question_for
 from bot.people.contacts import normalise_area
-from bot.people.handoff import COMPLAINT, SENDIAS, asks_for_a_person, is_complaint
+from bot.people.handoff import (
+    COMPLAINT,
+    SENDIAS,
+    asks_for_a_person,
+    is_complaint,
+    wants_someone,
+)
 from bot.records.review import ANSWERED, CONTACTS_ARTICLE, DECLINED, ReviewLog
 from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 
@@ -160,5 +167,9 @@ class ActionAnswerFromKnowledge(Action):
             text=source_line(hit),
             json_message={"source": source_json(hit), "explanation": explained},
         )
+        events = [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]
+        if wants_someone(asking_sentence(question) or question):
+            # "... Can someone independent come with me?": the answer, then SENDIAS.
+            return events + say_handoff(dispatcher, SENDIAS, question, area_key)
         dispatcher.utter_message(response=ASK_HELPFUL)
-        return [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]
+        return events

@@ -62,6 +62,16 @@ _COMPLAINT_WORDS = re.compile(
     re.I,
 )
 _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
+# A grievance without a complaint word: "can I go over her head", "how do I escalate
+# this", "I'm fuming, what do I do". Not when the message names a decision (a cut, a
+# refusal, a review): that has its own route, an appeal.
+_GRIEVANCE = re.compile(
+    r"\bgo(?:ing)?\s+over\s+(?:his|her|their|the\s+\w+'?s?)\s+heads?\b|(?<![\w-])escalat\w*|"
+    r"\btake\s+(?:this|it|things|that)\s+further\b|"
+    r"\b(?:i'?m|i\s+am)\s+(?:absolutely\s+|so\s+|really\s+)?(?:fuming|furious|livid)\b|"
+    r"\babsolutely\s+fuming\b",
+    re.I,
+)
 
 
 # Words of a request for a person rather than a question about a topic: "can I talk
@@ -83,6 +93,28 @@ _ASKS_FOR_A_PERSON = re.compile(
     r"advocat\w*|advis[eo]rs?|experts?|(?:talk|speak|chat)\s+(?:to|with))\b",
     re.I,
 )
+
+
+# ... and one that asks for a person to help or to be there, whatever else the
+# message asks: "can someone independent come with me?", "is there anyone who can
+# go through it with me", "someone on my side". Not "can anyone ask for an
+# assessment", which asks who is allowed to.
+_WANTS_SOMEONE = re.compile(
+    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|a\s+person)\s+(?:\w+\s+)?"
+    r"(?:who|that|to|independent|impartial|neutral|on\s+my\s+side|i\s+can|we\s+can)\b|"
+    r"\badvoca\w*",
+    re.I,
+)
+
+
+def wants_someone(text: str) -> bool:
+    """True when the message asks for a person to help or be there (SENDIAS).
+
+    The knowledge action answers such a message when it can, and then gives
+    SENDIAS too: "My son's annual review is in two weeks ... Can someone
+    independent come with me?".
+    """
+    return bool(_WANTS_SOMEONE.search(text))
 
 
 def asks_for_a_person(text: str) -> bool:
@@ -159,9 +191,15 @@ def is_complaint(text: str) -> bool:
     """True when a message complains about a person or service (whatever its topic).
 
     A complaint word does it, and so does a concern about SENSS, whose own page
-    says how to comment or complain ("raise a concern about a SENSS visit").
+    says how to comment or complain ("raise a concern about a SENSS visit"), and a
+    grievance put another way ("can I go over her head?", "im fuming, what do i do")
+    that names no decision.
     """
-    return bool(_COMPLAINT_WORDS.search(text) or (_SENSS.search(text) and _CONCERN.search(text)))
+    return bool(
+        _COMPLAINT_WORDS.search(text)
+        or (_SENSS.search(text) and _CONCERN.search(text))
+        or (_GRIEVANCE.search(text) and not _DECISION.search(text))
+    )
 
 
 def senss_area(contacts: Directory | None = None) -> str | None:

@@ -124,3 +124,21 @@ def test_an_old_page_is_flagged_and_a_page_with_an_address_is_linked(action):
     assert source["custom"]["source"]["url"] == url
     assert source["custom"]["source"]["caveat"] == ""  # regulations in force
     assert source["text"].endswith(f" {url}")
+
+
+def test_a_question_that_also_asks_for_someone_to_come_along_gets_the_answer_then_sendias(action):
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_saying(
+        "my daughter's EHC plan annual review is next month and I always feel outnumbered "
+        "in those meetings. Who has to be invited? Can someone independent come with me?"
+    )
+    events = action.run(dispatcher, tracker, {})
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert "invited" in texts[0].lower() or "head teacher" in texts[0].lower()
+    assert texts[1].startswith("Source:")
+    assert any("SENDIAS" in t for t in texts[2:])
+    # No "Was this helpful?" on top of the area question.
+    assert all(m.get("response") != "utter_ask_helpful" for m in dispatcher.messages)
+    assert {e["name"]: e["value"] for e in events if e.get("event") == "slot"}[
+        "handoff_kind"
+    ] == "sendias"

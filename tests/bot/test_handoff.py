@@ -15,6 +15,7 @@ from bot.people.handoff import (
     asks_a_question_too,
     complaint_target,
     handoff,
+    is_complaint,
 )
 from bot.settings import REPO_ROOT
 
@@ -179,3 +180,19 @@ def test_a_question_about_a_refusal_is_not_a_complaint():
     from bot.people.handoff import is_complaint
 
     assert not is_complaint("the council refused the assessment, how do i take this further")
+
+
+@pytest.mark.parametrize(
+    ("text", "complaint"),
+    [
+        ("the deputy head brushed me off again, can I go over her head?", True),
+        ("how do we escalate this with the academy trust", True),
+        ("im fuming, the TA support in his plan just isnt happening. what do i do", True),
+        # a decision has its own route (an appeal), whatever the mood
+        ("I'm furious, the council refused the assessment. what now?", False),
+        ("what training do staff get in de-escalation", False),
+        ("she's furious about having to resit maths", False),
+    ],
+)
+def test_a_grievance_without_the_word_complaint_is_one(text, complaint):
+    assert is_complaint(text) is complaint
