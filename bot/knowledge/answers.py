@@ -338,6 +338,12 @@ def _v2(
                 found = retriever.passage(*key, vector=alone)
                 if found is not None:
                     by_key[key] = found
+    # A section found by its written questions alone came with no BM25 score: give it
+    # its own, so the lexical feature weighs every candidate alike.
+    lexical = retriever.section_bm25(question)
+    for key, hit in list(by_key.items()):
+        if hit.bm25 == 0.0 and lexical.get(key):
+            by_key[key] = dataclasses.replace(hit, bm25=lexical[key])
     topic = TOPICS.get(intent or "")
     top_bm25 = max((h.bm25 for h in by_key.values()), default=0.0) or 1.0
     scored: list[Scored] = []

@@ -342,6 +342,19 @@ class Retriever:
         dense = float(np.asarray(self._vectors[i]) @ np.asarray(vector).reshape(-1))
         return hit_of(self._passages[i], dense, bm25, fused)
 
+    def section_bm25(self, query: str) -> dict[tuple[str, str], float]:
+        """Each section's BM25 score for the query (its first passage's), when above 0.
+
+        For candidates found by their written questions rather than by search, which
+        would otherwise carry no BM25 score at all.
+        """
+        self._load()
+        searched = query_tokens(query)
+        if not searched:  # bm25s fails on an empty token list
+            return {}
+        scores = self._bm25.get_scores(searched)
+        return {key: float(scores[i]) for key, i in self._by_section.items() if scores[i] > 0}
+
     def passage(self, slug: str, heading: str, vector) -> Hit | None:
         """The first passage of a section, scored against the query's vector."""
         self._load()

@@ -263,3 +263,21 @@ def test_a_contact_answer_shows_staff_the_nearest_passages_too(retriever):
     assert reply.kind == "contact" and reply.hit is None  # the details: contacts.yml
     articles = [c["article"] for c in reply.evidence["candidates"]]
     assert "senss-comments-and-complaints" in articles[:5]
+
+
+def test_every_candidate_carries_its_bm25_score_however_it_was_found(retriever, monkeypatch):
+    from bot.knowledge.answers import answer
+
+    scores = retriever.section_bm25("what is the K code on the school census")
+    assert scores[("sen-support-k-code", "The K code on the school census")] > 0
+    assert retriever.section_bm25("   ") == {}
+    # Search finds nothing here, so every candidate comes from its written questions;
+    # those with the question's words still weigh them.
+    monkeypatch.setattr(retriever, "search", lambda *args, **kwargs: [])
+    reply = answer(retriever, "what does the K code on the census mean", None, 0.0, None)
+    best = reply.evidence["candidates"][0]
+    assert (best["article"], best["heading"]) == (
+        "sen-support-k-code",
+        "The K code on the school census",
+    )
+    assert best["features"]["bm25"] > 0
