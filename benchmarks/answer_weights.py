@@ -53,6 +53,18 @@ def candidates(retriever: Retriever, question: str, area: str | None, intent: di
     return rows
 
 
+def answer_case(retriever: Retriever, case, intent: dict) -> answers.Reply:
+    """The answer function's reply to a case, given the classifier's parse."""
+    return answers.answer(
+        retriever,
+        question_for(intent.get("name"), case.question),
+        intent.get("name"),
+        float(intent.get("confidence") or 0.0),
+        COUNTY.get(case.area or ""),
+        pipeline="v2",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -126,14 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 kind = "unrelated" if case.kind == "unrelated" else "answerable"
                 if kind == "answerable" and not case.gold:
                     continue
-                reply = answers.answer(
-                    retriever,
-                    question_for(intent.get("name"), case.question),
-                    intent.get("name"),
-                    float(intent.get("confidence") or 0.0),
-                    COUNTY.get(case.area or ""),
-                    pipeline="v2",
-                )
+                reply = answer_case(retriever, case, intent)
                 counts[kind][0] += reply.declined
                 counts[kind][1] += 1
                 facts += kind == "answerable" and bool(case.fact.search(reply.text))
@@ -164,14 +169,7 @@ def main(argv: list[str] | None = None) -> None:
             for case, intent, _ in answerable:
                 if intent.get("name") == "out_of_scope":
                     continue
-                reply = answers.answer(
-                    retriever,
-                    question_for(intent.get("name"), case.question),
-                    intent.get("name"),
-                    float(intent.get("confidence") or 0.0),
-                    COUNTY.get(case.area or ""),
-                    pipeline="v2",
-                )
+                reply = answer_case(retriever, case, intent)
                 found += bool(case.fact.search(reply.text))
                 two_part += "also" in reply.evidence
             print(
