@@ -28,7 +28,6 @@ from bot.people.contacts import normalise_area
 from bot.people.handoff import (
     COMPLAINT,
     SENDIAS,
-    asks_for_a_person,
     is_complaint,
     wants_someone,
 )
@@ -134,11 +133,7 @@ class ActionAnswerFromKnowledge(Action):
             if response == OUT_OF_SCOPE_REPLY and name != OUT_OF_SCOPE and buttons:
                 # Far from every passage, but the classifier has a topic in mind.
                 response = UNSURE_REPLY
-            if (
-                response != NOT_COVERED_REPLY
-                and name != OUT_OF_SCOPE
-                and asks_for_a_person(question)
-            ):
+            if response != NOT_COVERED_REPLY and name != OUT_OF_SCOPE and wants_someone(question):
                 # "is there someone who can explain these letters": nothing in the
                 # articles answers it, but SENDIAS (impartial advice) is the person.
                 return [

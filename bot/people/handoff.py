@@ -85,23 +85,15 @@ _WANTS_A_PERSON = re.compile(
 )
 
 
-# A request for a person in so many words ("is there someone who can explain it",
-# "anyone i can talk to"): narrower than the words above, which also take "help with"
-# and "advice" in questions about a topic.
-_ASKS_FOR_A_PERSON = re.compile(
-    r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|a\s+person|a\s+human|"
-    r"advocat\w*|advis[eo]rs?|experts?|(?:talk|speak|chat)\s+(?:to|with))\b",
-    re.I,
-)
-
-
-# ... and one that asks for a person to help or to be there, whatever else the
-# message asks: "can someone independent come with me?", "is there anyone who can
-# go through it with me", "someone on my side". Not "can anyone ask for an
-# assessment", which asks who is allowed to.
+# A request for a person in so many words, narrower than the words above (which also
+# take "help with" and "advice" in questions about a topic): "can someone independent
+# come with me?", "is there anyone who can go through it with me", "someone on my
+# side", "I want to talk to a person". Not "can anyone ask for an assessment", which
+# asks who is allowed to.
 _WANTS_SOMEONE = re.compile(
     r"\b(?:some\s*one|some\s*body|any\s*one|any\s*body|a\s+person)\s+(?:\w+\s+)?"
     r"(?:who|that|to|independent|impartial|neutral|on\s+my\s+side|i\s+can|we\s+can)\b|"
+    r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:some\s*(?:one|body)|a\s+(?:person|human))\b|"
     r"\badvoca\w*",
     re.I,
 )
@@ -111,19 +103,12 @@ def wants_someone(text: str) -> bool:
     """True when the message asks for a person to help or be there (SENDIAS).
 
     The knowledge action answers such a message when it can, and then gives
-    SENDIAS too: "My son's annual review is in two weeks ... Can someone
-    independent come with me?".
+    SENDIAS too ("My son's annual review is in two weeks ... Can someone
+    independent come with me?"); when the articles have nothing close enough, it
+    gives SENDIAS, not "I'm not sure I have a good answer" ("is there someone who
+    can explain these letters").
     """
     return bool(_WANTS_SOMEONE.search(text))
-
-
-def asks_for_a_person(text: str) -> bool:
-    """True when a message asks for a person in so many words ("is there someone who...").
-
-    The knowledge action gives such a message SENDIAS, not "I'm not sure I have a
-    good answer", when the articles have nothing close enough to answer it.
-    """
-    return bool(_ASKS_FOR_A_PERSON.search(text))
 
 
 # A message this long that names a decision (a refusal, a cut, an appeal) tells the
