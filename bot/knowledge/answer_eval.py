@@ -55,6 +55,7 @@ EXTRA_SETS = (
     "tuning_fresh",
     "tuning_hard",
     "tuning_routes",
+    "tuning_routes2",
     "national_tuning",
     "national_tuning_more",
     "national",
