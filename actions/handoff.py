@@ -13,6 +13,7 @@ from bot.knowledge import areas
 from bot.knowledge.answers import NOT_COVERED, answer, decline_response, explanation
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
+from bot.knowledge.topics import TOPICS
 from bot.people import replies
 from bot.people.contacts import normalise_area
 from bot.people.handoff import (
@@ -22,6 +23,7 @@ from bot.people.handoff import (
     COMPLAINT,
     SENDIAS,
     asks_a_question_too,
+    complaint_target,
     handoff,
 )
 
@@ -102,6 +104,11 @@ class ActionHandoff(Action):
                 )
                 return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
             sure = reply.evidence.get("best_similarity", 0.0) >= SURE
+            if kind == COMPLAINT and "answered_sentence" in reply.evidence:
+                # Only one sentence of the complaint is close to an article ("A
+                # parent at our school wants to put in a formal complaint about ..."):
+                # an answer to that sentence is beside the point.
+                return say_handoff(dispatcher, kind, text, area)
             if not (sure or asks_a_question_too(text, kind)):
                 return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "contact" and reply.contacts:
@@ -112,6 +119,16 @@ class ActionHandoff(Action):
                     json_message={"contacts": reply.contacts, "explanation": explained},
                 )
                 return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
+            if (
+                kind == COMPLAINT
+                and reply.hit is not None
+                and reply.hit.slug in TOPICS["senss"].articles
+                and complaint_target(text, area) != "senss"
+            ):
+                # How to complain about SENSS is no answer to a complaint about a
+                # school ("they put my daughter on a part time timetable ... i want
+                # to complain, who to?").
+                return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "knowledge" and reply.hit is not None:
                 dispatcher.utter_message(text=reply.text)
                 dispatcher.utter_message(

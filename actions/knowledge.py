@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import say_handoff
 from bot.knowledge import areas
 from bot.knowledge.answers import (
+    NOT_COVERED,
     NOT_COVERED_REPLY,
     OUT_OF_SCOPE,
     OUT_OF_SCOPE_REPLY,
@@ -42,6 +43,15 @@ SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_so
 ASK_HELPFUL = "utter_ask_helpful"
 # The kind question with the help routes (data/rules/safety.yml answers yes and no).
 CHECK_IN = "utter_check_in"
+FALLBACK = "nlu_fallback"
+
+
+def heard_as_complaint(tracker: Tracker) -> bool:
+    """True when the classifier's likeliest intent, below its threshold or not, is
+    ``complain`` ("School ignored the agreed support AGAIN ... What now?")."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    named = [r.get("name") for r in ranking if r.get("name") != FALLBACK]
+    return bool(named) and named[0] == "complain"
 
 
 def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
@@ -120,6 +130,19 @@ class ActionAnswerFromKnowledge(Action):
             # its own action, so the rules for yes and no to it apply. Not recorded for
             # the review report, as no crisis message is.
             return [SlotSet("last_article", None), FollowupAction(CHECK_IN)]
+        if (
+            (reply.declined or reply.hit is None or "answered_sentence" in reply.evidence)
+            and reply.evidence.get("reason") != NOT_COVERED
+            and heard_as_complaint(tracker)
+        ):
+            # Nothing answers the whole message and the classifier heard a complaint
+            # ("they just keep saying all children are treated the same here ... its
+            # like talking to a brick wall. next step??"): the complaint route, not
+            # an answer to one sentence of it or "I'm not sure I understood".
+            return [
+                SlotSet("last_article", None),
+                *say_handoff(dispatcher, COMPLAINT, question, area_key),
+            ]
         if reply.declined or reply.hit is None:
             # Recorded, so staff see what people asked that went unanswered; not when
             # out of scope: the staff report reads those from the conversation store

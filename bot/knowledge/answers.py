@@ -437,14 +437,29 @@ def _v2(
     return Reply("knowledge", text, best.hit, evidence=evidence)
 
 
+# Where a message's lead-in ends and its question starts, inside one sentence: a
+# spaced dash or a colon ("Quick one from a nursery manager near Thame - do we get
+# charged when SENSS come in?", "Question for you: can school ...").
+LEAD_IN_END = re.compile(r"\s+[-\u2013\u2014]+\s+|:\s+")
+
+
 def sentences_of(text: str) -> list[str]:
     """The text's sentences, stripped, none empty."""
     return [s.strip() for s in SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 def asking_sentence(question: str) -> str:
-    """The last sentence that asks, when the message has others before it; else ""."""
-    sentences = sentences_of(question)
+    """The last sentence that asks, when the message has others before it; else "".
+
+    A sentence that asks after a lead-in ("Quick one from a nursery manager near
+    Thame - do we get charged ...?") counts as two: the asking part is returned.
+    """
+    sentences = [
+        part.strip()
+        for sentence in sentences_of(question)
+        for part in LEAD_IN_END.split(sentence)
+        if part.strip()
+    ]
     if len(sentences) < 2:
         return ""
     for sentence in reversed(sentences):

@@ -31,9 +31,13 @@ _COUNCIL = re.compile(
     r"|case worker|send team|isend|panel)\b",
     re.I,
 )
+# A school, its staff, or what only a school does to a pupil ("they put my daughter
+# on a part time timetable", "sent her out onto the playground").
 _SCHOOL = re.compile(
     r"\b(school|teacher|senco|sendco|head ?teacher|head|class|ta|teaching assistant"
-    r"|academy|college|nursery|primary|secondary|sixth form|pre-?school)\b",
+    r"|academy|college|nursery|primary|secondary|sixth form|pre-?school|form tutor"
+    r"|(?:part[- ]time\s+)?timetabl\w*|detentions?|exclu(?:ded|sions?)|playground"
+    r"|classroom|lunchtimes?|break\s*times?|school trip|sen register)\b",
     re.I,
 )
 
@@ -63,11 +67,13 @@ _COMPLAINT_WORDS = re.compile(
 )
 _CONCERN = re.compile(r"\bconcerns?\b|\bfeedback\b|\bmistakes?\b", re.I)
 # A grievance without a complaint word: "can I go over her head", "how do I escalate
-# this", "I'm fuming, what do I do". Not when the message names a decision (a cut, a
+# this", "is there a manager I can take it up with", "do I go to the governors
+# now?", "I'm fuming, what do I do". Not when the message names a decision (a cut, a
 # refusal, a review): that has its own route, an appeal.
 _GRIEVANCE = re.compile(
     r"\bgo(?:ing)?\s+over\s+(?:his|her|their|the\s+\w+'?s?)\s+heads?\b|(?<![\w-])escalat\w*|"
     r"\btake\s+(?:this|it|things|that)\s+further\b|"
+    r"\btake\s+(?:this|it|that)\s+up\s+with\b|\bgo\s+to\s+the\s+governors\b|"
     r"\b(?:i'?m|i\s+am)\s+(?:absolutely\s+|so\s+|really\s+)?(?:fuming|furious|livid)\b|"
     r"\babsolutely\s+fuming\b",
     re.I,

@@ -217,3 +217,21 @@ def test_a_request_for_help_with_a_subject_no_article_covers_says_so(knowledge_i
     assert message["response"] == "utter_not_covered"
     assert "DLA" in message["subject"]
     assert slots_of(events) == {"handoff_kind": None, "handoff_text": None}
+
+
+def test_a_complaint_about_a_school_is_not_told_how_to_complain_about_senss(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            'they put my daughter on a part time timetable "temporarily" in january. its now '
+            "june and i never agreed to it in writing. i want to complain, who to?",
+            "complain",
+        ),
+        {},
+    )
+    texts = [m["text"] for m in dispatcher.messages]
+    assert not any("SENSS" in t for t in texts)
+    assert any("complaints policy" in t for t in texts)  # the school's route, at once

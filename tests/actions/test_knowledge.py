@@ -142,3 +142,26 @@ def test_a_question_that_also_asks_for_someone_to_come_along_gets_the_answer_the
     assert {e["name"]: e["value"] for e in events if e.get("event") == "slot"}[
         "handoff_kind"
     ] == "sendias"
+
+
+BRICK_WALL = (
+    'they just keep saying "all children are treated the same here" whenever i ask for '
+    "adjustments for my daughters dyslexia. its like talking to a brick wall. next step??"
+)
+
+
+def test_a_message_nothing_answers_that_the_classifier_heard_as_a_complaint_gets_that_route(
+    action,
+):
+    dispatcher = CollectingDispatcher()
+    heard = [("nlu_fallback", 0.4), ("complain", 0.25), ("diagnosis_needed", 0.15)]
+    oxfordshire = {"area": "oxfordshire"}
+    action.run(dispatcher, tracker_saying(BRICK_WALL, ranking=heard, slots=oxfordshire), {})
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert any("complaints policy" in t for t in texts)
+    assert not any(t.startswith("Source:") for t in texts)
+    # Heard as another topic, the same message is not taken for a complaint.
+    dispatcher = CollectingDispatcher()
+    heard = [("nlu_fallback", 0.4), ("diagnosis_needed", 0.25), ("complain", 0.15)]
+    action.run(dispatcher, tracker_saying(BRICK_WALL, ranking=heard, slots=oxfordshire), {})
+    assert not any("complaints policy" in (m.get("text") or "") for m in dispatcher.messages)

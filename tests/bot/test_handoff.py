@@ -86,6 +86,9 @@ def test_out_of_hours_sendias_gives_the_routes_open_now():
         ("I want to complain", "unclear"),
         ("unhappy with how her primary is handling her needs, I want to complain", "school"),
         ("the sixth form ignored his support plan", "school"),
+        # what only a school does, without the word
+        ("they put my daughter on a part time timetable, i want to complain", "school"),
+        ("today they sent her out onto the playground again, who do i complain to", "school"),
     ],
 )
 def test_complaints_go_to_the_right_place(message, target):
@@ -188,6 +191,8 @@ def test_a_question_about_a_refusal_is_not_a_complaint():
         ("the deputy head brushed me off again, can I go over her head?", True),
         ("how do we escalate this with the academy trust", True),
         ("im fuming, the TA support in his plan just isnt happening. what do i do", True),
+        ("the advisory teacher never followed up. Is there a manager I can take it up with?", True),
+        ("We've asked politely twice for the termly meeting. Do I go to the governors now?", True),
         # a decision has its own route (an appeal), whatever the mood
         ("I'm furious, the council refused the assessment. what now?", False),
         ("what training do staff get in de-escalation", False),

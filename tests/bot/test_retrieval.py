@@ -122,6 +122,13 @@ def test_the_la_is_read_as_the_local_authority(retriever):
         ("My son is 6. He bites staff. Who can help", "Who can help"),
         ("what is sen support", ""),  # one sentence: nothing more to search
         ("He is 6. He bites staff.", ""),  # nothing asked
+        # a lead-in before a dash or colon is not part of the question
+        (
+            "Quick one from a nursery manager near Thame - do we get charged when SENSS come in?",
+            "do we get charged when SENSS come in?",
+        ),
+        ("Question for you: can school refuse to meet me?", "can school refuse to meet me?"),
+        ("Year 6 - 11 pupils", ""),  # nothing asked
     ],
 )
 def test_the_asking_sentence_of_a_story_is_found(message, asking):
