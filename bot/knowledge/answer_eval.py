@@ -56,6 +56,7 @@ EXTRA_SETS = (
     "tuning_hard",
     "tuning_routes",
     "tuning_routes2",
+    "tuning_decline",
     "national_tuning",
     "national_tuning_more",
     "national",
