@@ -10,7 +10,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
-from bot.knowledge.answers import NOT_COVERED, answer, decline_response, explanation
+from bot.knowledge.answers import (
+    NOT_COVERED,
+    OUT_OF_SCOPE,
+    answer,
+    decline_response,
+    explanation,
+)
 from bot.knowledge.search import Retriever
 from bot.knowledge.sources import source_json, source_line
 from bot.knowledge.topics import TOPICS
@@ -42,6 +48,14 @@ SURE = 0.55
 # often do the Aylesbury SENCo network meetings take place?") is a question, not
 # only where the person lives.
 QUESTION_WORDS = 5
+
+
+def runner_up(tracker: Tracker) -> str | None:
+    """The classifier's likeliest intent after the one it chose (and its fallback)."""
+    chosen = (tracker.latest_message.get("intent") or {}).get("name")
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    others = [r.get("name") for r in ranking if r.get("name") not in (chosen, "nlu_fallback")]
+    return others[0] if others else None
 
 
 def say_handoff(
@@ -176,7 +190,13 @@ class ActionAreaNoted(Action):
         # Asking in any clause: "we just moved to swansea, how does ... work in wales".
         clauses = re.split(r"[,;.!]\s*", text)
         if len(text.split()) >= QUESTION_WORDS and any(ASKS.search(c) for c in clauses):
-            reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            # When the classifier's other guess is out of scope ("Year 6 teacher in
+            # Newquay here - can anyone recommend an outdoor activity centre"), the
+            # question is answered only as closely as an out-of-scope one is.
+            elsewhere = runner_up(tracker) == OUT_OF_SCOPE
+            reply = answer(
+                self.retriever, text, OUT_OF_SCOPE if elsewhere else None, 0.0, areas.name_of(area)
+            )
             if (
                 reply.kind in ("knowledge", "contact")
                 or reply.evidence.get("reason") == NOT_COVERED
@@ -186,6 +206,13 @@ class ActionAreaNoted(Action):
                 # or says it can't help with that subject ("how does the ALN system
                 # work in wales").
                 return [*events, FollowupAction(KNOWLEDGE_ACTION)]
+            if elsewhere:
+                # "Is the surf any good in Newquay this weekend?": nothing answers it
+                # and the classifier's other guess is that it is out of scope.
+                place = areas.name_of(area) or replies.reply("area_unknown_place")
+                dispatcher.utter_message(text=replies.reply("area_kept", place=place))
+                dispatcher.utter_message(response="utter_out_of_scope")
+                return events
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))
         return events

@@ -8,11 +8,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import ActionAreaNoted, ActionHandoff
 
 
-def tracker(text, intent, slots=None, entities=()):
+def tracker(text, intent, slots=None, entities=(), ranking=()):
     message = {
         "text": text,
         "intent": {"name": intent},
         "entities": [{"entity": "area", "value": v} for v in entities],
+        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
     }
     return Tracker("parent", slots or {}, message, [], False, None, {}, "")
 
@@ -235,3 +236,20 @@ def test_a_complaint_about_a_school_is_not_told_how_to_complain_about_senss(know
     texts = [m["text"] for m in dispatcher.messages]
     assert not any("SENSS" in t for t in texts)
     assert any("complaints policy" in t for t in texts)  # the school's route, at once
+
+
+def test_a_question_with_a_place_that_is_out_of_scope_says_what_the_assistant_is_for(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    surf = "Is the surf any good in Newquay this weekend? Thinking of taking the kids"
+    heard = [("inform_area", 0.79), ("out_of_scope", 0.14), ("greet", 0.01)]
+    dispatcher = CollectingDispatcher()
+    events = ActionAreaNoted(Retriever(knowledge_index)).run(
+        dispatcher, tracker(surf, "inform_area", entities=["cornwall"], ranking=heard), {}
+    )
+    assert slots_of(events)["area"] == "cornwall"
+    kept, declined = dispatcher.messages
+    assert "Cornwall" in kept["text"] and "What would you like to know?" not in kept["text"]
+    assert declined["response"] == "utter_out_of_scope"

@@ -263,6 +263,26 @@ def test_a_question_the_articles_answer_is_not_taken_for_an_uncovered_subject(re
     assert reply.evidence.get("reason") != NOT_COVERED, reply.evidence
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # exam access arrangements and medicines at school: no article covers them
+        "how do i get extra time in my gcses? i have adhd and run out of time every mock",
+        "who gives him his ADHD medication at lunch?",
+    ],
+)
+def test_a_question_nearer_an_uncovered_subject_than_any_article_is_declined(
+    retriever, question, monkeypatch
+):
+    from bot.knowledge import answers
+
+    reply = answers.answer(retriever, question, "nlu_fallback", 0.4, None)
+    assert reply.declined, reply.evidence
+    # Without the rule the nearest section (about something else) was the answer.
+    monkeypatch.setattr(answers, "NOT_COVERED_NEARER_BELOW", 0.0)
+    assert not answers.answer(retriever, question, "nlu_fallback", 0.4, None).declined
+
+
 def test_a_contact_answer_shows_staff_the_nearest_passages_too(retriever):
     from bot.knowledge.answers import answer
 
