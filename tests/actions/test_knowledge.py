@@ -165,3 +165,15 @@ def test_a_message_nothing_answers_that_the_classifier_heard_as_a_complaint_gets
     heard = [("nlu_fallback", 0.4), ("diagnosis_needed", 0.25), ("complain", 0.15)]
     action.run(dispatcher, tracker_saying(BRICK_WALL, ranking=heard, slots=oxfordshire), {})
     assert not any("complaints policy" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+def test_a_question_heard_as_a_complaint_that_the_articles_answer_closely_is_answered(action):
+    dispatcher = CollectingDispatcher()
+    heard = [("nlu_fallback", 0.4), ("complain", 0.3), ("request_ehc_assessment", 0.2)]
+    tracker = tracker_saying(
+        "council said no to me. what do i do first", ranking=heard, slots={"area": "oxfordshire"}
+    )
+    action.run(dispatcher, tracker, {})
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert texts[1].startswith("Source:")
+    assert not any("complaints policy" in t for t in texts)
