@@ -13,6 +13,7 @@ from bot.knowledge import areas
 from bot.knowledge.answers import (
     NOT_COVERED,
     OUT_OF_SCOPE,
+    Reply,
     answer,
     decline_response,
     explanation,
@@ -56,6 +57,17 @@ def runner_up(tracker: Tracker) -> str | None:
     ranking = tracker.latest_message.get("intent_ranking") or []
     others = [r.get("name") for r in ranking if r.get("name") not in (chosen, "nlu_fallback")]
     return others[0] if others else None
+
+
+def fits_complaint(reply: Reply, text: str, area: str | None) -> bool:
+    """False for an answer about complaining to SENSS when the complaint is not about
+    SENSS: that is no answer to a complaint about a school ("they put my daughter on
+    a part time timetable ... i want to complain, who to?")."""
+    return not (
+        reply.hit is not None
+        and reply.hit.slug in TOPICS["senss"].articles
+        and complaint_target(text, area) != "senss"
+    )
 
 
 def say_handoff(
@@ -133,15 +145,7 @@ class ActionHandoff(Action):
                     json_message={"contacts": reply.contacts, "explanation": explained},
                 )
                 return [SlotSet("handoff_kind", None), SlotSet("handoff_text", None)]
-            if (
-                kind == COMPLAINT
-                and reply.hit is not None
-                and reply.hit.slug in TOPICS["senss"].articles
-                and complaint_target(text, area) != "senss"
-            ):
-                # How to complain about SENSS is no answer to a complaint about a
-                # school ("they put my daughter on a part time timetable ... i want
-                # to complain, who to?").
+            if kind == COMPLAINT and not fits_complaint(reply, text, area):
                 return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "knowledge" and reply.hit is not None:
                 dispatcher.utter_message(text=reply.text)

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import say_handoff
+from actions.handoff import SURE, fits_complaint, say_handoff
 from bot.knowledge import areas
 from bot.knowledge.answers import (
     NOT_COVERED,
@@ -110,16 +110,35 @@ class ActionAnswerFromKnowledge(Action):
         question = question_for(name, tracker.latest_message.get("text") or "")
         area_key = normalise_area(tracker.get_slot("area"))
         area = areas.name_of(area_key)
-        if not question.startswith("/") and is_complaint(question):
-            # A complaint about a named service gets the complaint route, whatever
-            # topic the classifier heard in it.
-            return say_handoff(dispatcher, COMPLAINT, question, area_key)
         # The featurizer's vector of what the person typed, unless the question is
         # another text (a topic button's question).
         typed = question == (tracker.latest_message.get("text") or "").strip()
         vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY)) if typed else None
         reply = answer(self.retriever, question, name, confidence, area, vector=vector)
         explained = explanation(reply, name, confidence, area)
+        if not question.startswith("/") and is_complaint(question):
+            # A complaint gets the complaint route, whatever topic the classifier
+            # heard in it; first the answer when the articles answer it closely ("its
+            # been 10 weeks since we sent the ehc request ... can i complain to
+            # someone?": what to do when the council misses a time limit).
+            events: list[dict[str, Any]] = [SlotSet("last_article", None)]
+            if (
+                reply.kind == "knowledge"
+                and reply.hit is not None
+                and reply.evidence.get("best_similarity", 0.0) >= SURE
+                and "answered_sentence" not in reply.evidence
+                and fits_complaint(reply, question, area_key)
+            ):
+                self.review.record_event(
+                    ANSWERED, conversation=tracker.sender_id, article=reply.hit.slug
+                )
+                dispatcher.utter_message(text=reply.text)
+                dispatcher.utter_message(
+                    text=source_line(reply.hit),
+                    json_message={"source": source_json(reply.hit), "explanation": explained},
+                )
+                events = [SlotSet("last_article", reply.hit.slug)]
+            return events + say_handoff(dispatcher, COMPLAINT, question, area_key)
         if reply.kind == "contact":
             self.review.record_event(
                 ANSWERED, conversation=tracker.sender_id, article=CONTACTS_ARTICLE

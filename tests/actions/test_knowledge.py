@@ -177,3 +177,23 @@ def test_a_question_heard_as_a_complaint_that_the_articles_answer_closely_is_ans
     texts = [m.get("text") or "" for m in dispatcher.messages]
     assert texts[1].startswith("Source:")
     assert not any("complaints policy" in t for t in texts)
+
+
+def test_a_complaint_the_articles_answer_closely_gets_the_answer_then_the_route(action):
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_saying(
+        "its been 10 weeks since we sent the ehc request and not a peep from the council. "
+        "can i complain to someone?",
+        "request_ehc_assessment",
+        slots={"area": "oxfordshire"},
+    )
+    events = action.run(dispatcher, tracker, {})
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert "time limit" in texts[0].lower() or "complain" in texts[0].lower()
+    assert dispatcher.messages[1]["custom"]["source"]["article"] == (
+        "ehc-needs-assessment-timescales"
+    )
+    assert any("council's SEND service" in t for t in texts[2:])  # then the route
+    assert {e["name"]: e["value"] for e in events}["last_article"] == (
+        "ehc-needs-assessment-timescales"
+    )
