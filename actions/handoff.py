@@ -11,8 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import areas
 from bot.knowledge.answers import (
+    FAR_BELOW,
     NOT_COVERED,
     OUT_OF_SCOPE,
+    OUT_OF_SCOPE_REPLY,
+    UNSURE_REPLY,
     Reply,
     answer,
     decline_response,
@@ -32,6 +35,7 @@ from bot.people.handoff import (
     asks_a_question_too,
     complaint_target,
     handoff,
+    wants_someone,
 )
 
 KIND_OF_INTENT = {"talk_to_someone": SENDIAS, "complain": COMPLAINT}
@@ -49,6 +53,13 @@ SURE = 0.55
 # often do the Aylesbury SENCo network meetings take place?") is a question, not
 # only where the person lives.
 QUESTION_WORDS = 5
+# From this many, a question naming a place that nothing answers is declined rather
+# than met with "What would you like to know?", which stays for a place and a request
+# for help ("hi, we're in Truro, can you help me?": 7 words). On the tuning sets the
+# questions of 10 words or more sent here that nothing answered were a swimming club,
+# a surf report, two holidays and a request for independent advice.
+LONG_QUESTION_WORDS = 10
+SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
 
 
 def runner_up(tracker: Tracker) -> str | None:
@@ -210,12 +221,24 @@ class ActionAreaNoted(Action):
                 # or says it can't help with that subject ("how does the ALN system
                 # work in wales").
                 return [*events, FollowupAction(KNOWLEDGE_ACTION)]
-            if elsewhere:
-                # "Is the surf any good in Newquay this weekend?": nothing answers it
-                # and the classifier's other guess is that it is out of scope.
+            if elsewhere or len(text.split()) >= LONG_QUESTION_WORDS:
+                # A question, not only where the person lives, and nothing answers it:
+                # someone to talk to if that is what it asks for ("I'm a SENCo in
+                # Aylesbury. A dad I work with wants independent advice from someone
+                # ..."); otherwise the area is kept and the question declined, as out
+                # of scope when the classifier's other guess is that ("Is the surf any
+                # good in Newquay this weekend?") or it is far from every passage, as
+                # unsure otherwise ("Are there any quiet, SEN-friendly swimming
+                # lessons round Falmouth ...?").
+                if wants_someone(text):
+                    return events + say_handoff(dispatcher, SENDIAS, text, area)
                 place = areas.name_of(area) or replies.reply("area_unknown_place")
                 dispatcher.utter_message(text=replies.reply("area_kept", place=place))
-                dispatcher.utter_message(response="utter_out_of_scope")
+                far = reply.evidence.get("best_similarity", 1.0) < FAR_BELOW
+                if elsewhere or far:
+                    dispatcher.utter_message(response=OUT_OF_SCOPE_REPLY)
+                else:
+                    dispatcher.utter_message(response=UNSURE_REPLY, buttons=[SENDIAS_BUTTON])
                 return events
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))

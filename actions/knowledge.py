@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import SURE, fits_complaint, say_handoff
+from actions.handoff import SENDIAS_BUTTON, SURE, fits_complaint, say_handoff
 from bot.knowledge import areas
 from bot.knowledge.answers import (
     NOT_COVERED,
@@ -38,7 +38,6 @@ from bot.safety.data import RISK_WORDS_KEY, SAFETY_KEY
 # The replies are responses in domain.yml; the topic guesses and the SENDIAS button
 # are added to them here, in that order.
 DID_YOU_MEAN = "utter_did_you_mean"
-SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
 # "Was this helpful?" with its yes / no buttons: a response in domain.yml.
 ASK_HELPFUL = "utter_ask_helpful"
 # The kind question with the help routes (data/rules/safety.yml answers yes and no).

@@ -253,3 +253,23 @@ def test_a_question_with_a_place_that_is_out_of_scope_says_what_the_assistant_is
     kept, declined = dispatcher.messages
     assert "Cornwall" in kept["text"] and "What would you like to know?" not in kept["text"]
     assert declined["response"] == "utter_out_of_scope"
+
+
+def test_a_longer_question_with_a_place_that_nothing_answers_is_declined_not_noted(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    swimming = (
+        "Are there any quiet, SEN-friendly swimming lessons round Falmouth for a 6 year old "
+        "who hates noise? The leisure centre ones are far too loud for him"
+    )
+    heard = [("inform_area", 0.68), ("sen_vs_disability", 0.07), ("raise_concern", 0.05)]
+    dispatcher = CollectingDispatcher()
+    events = ActionAreaNoted(Retriever(knowledge_index)).run(
+        dispatcher, tracker(swimming, "inform_area", entities=["cornwall"], ranking=heard), {}
+    )
+    assert slots_of(events)["area"] == "cornwall"
+    kept, declined = dispatcher.messages
+    assert "What would you like to know?" not in kept["text"]
+    assert declined["response"] in ("utter_unsure", "utter_out_of_scope")
