@@ -62,12 +62,32 @@ LONG_QUESTION_WORDS = 10
 SENDIAS_BUTTON = {"title": "Talk to a person (SENDIAS)", "payload": "/talk_to_someone"}
 
 
+FALLBACK = "nlu_fallback"
+
+
+def ranked_intents(tracker: Tracker, *leaving_out: str | None) -> list[str]:
+    """The classifier's intents, likeliest first, without its fallback and these."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    skip = {FALLBACK, *leaving_out}
+    return [r["name"] for r in ranking if r.get("name") and r["name"] not in skip]
+
+
 def runner_up(tracker: Tracker) -> str | None:
     """The classifier's likeliest intent after the one it chose (and its fallback)."""
     chosen = (tracker.latest_message.get("intent") or {}).get("name")
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    others = [r.get("name") for r in ranking if r.get("name") not in (chosen, "nlu_fallback")]
-    return others[0] if others else None
+    return next(iter(ranked_intents(tracker, chosen)), None)
+
+
+def say_answer(dispatcher: CollectingDispatcher, reply: Reply, explained: dict) -> None:
+    """The answer, then its source: the page's address and, for an old or
+    unmaintained page, a short clause saying so, both as data (the widget links the
+    title) and in the text."""
+    assert reply.hit is not None
+    dispatcher.utter_message(text=reply.text)
+    dispatcher.utter_message(
+        text=source_line(reply.hit),
+        json_message={"source": source_json(reply.hit), "explanation": explained},
+    )
 
 
 def fits_complaint(reply: Reply, text: str, area: str | None) -> bool:
@@ -159,11 +179,7 @@ class ActionHandoff(Action):
             if kind == COMPLAINT and not fits_complaint(reply, text, area):
                 return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "knowledge" and reply.hit is not None:
-                dispatcher.utter_message(text=reply.text)
-                dispatcher.utter_message(
-                    text=source_line(reply.hit),
-                    json_message={"source": source_json(reply.hit), "explanation": explained},
-                )
+                say_answer(dispatcher, reply, explained)
                 events.append(SlotSet("last_article", reply.hit.slug))
         return events + say_handoff(dispatcher, kind, text, area)
 
@@ -202,6 +218,7 @@ class ActionAreaNoted(Action):
                 dispatcher, kind, tracker.get_slot("handoff_text") or "", area
             )
         text = (tracker.latest_message.get("text") or "").strip()
+        place = areas.name_of(area) or replies.reply("area_unknown_place")
         # Asking in any clause: "we just moved to swansea, how does ... work in wales".
         clauses = re.split(r"[,;.!]\s*", text)
         if len(text.split()) >= QUESTION_WORDS and any(ASKS.search(c) for c in clauses):
@@ -232,7 +249,6 @@ class ActionAreaNoted(Action):
                 # lessons round Falmouth ...?").
                 if wants_someone(text):
                     return events + say_handoff(dispatcher, SENDIAS, text, area)
-                place = areas.name_of(area) or replies.reply("area_unknown_place")
                 dispatcher.utter_message(text=replies.reply("area_kept", place=place))
                 far = reply.evidence.get("best_similarity", 1.0) < FAR_BELOW
                 if elsewhere or far:
@@ -240,6 +256,5 @@ class ActionAreaNoted(Action):
                 else:
                     dispatcher.utter_message(response=UNSURE_REPLY, buttons=[SENDIAS_BUTTON])
                 return events
-        place = areas.name_of(area) or replies.reply("area_unknown_place")
         dispatcher.utter_message(text=replies.reply("area_noted", place=place))
         return events

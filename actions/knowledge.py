@@ -8,7 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.handoff import SENDIAS_BUTTON, SURE, fits_complaint, say_handoff
+from actions.handoff import (
+    SENDIAS_BUTTON,
+    SURE,
+    fits_complaint,
+    ranked_intents,
+    say_answer,
+    say_handoff,
+)
 from bot.knowledge import areas
 from bot.knowledge.answers import (
     NOT_COVERED,
@@ -23,7 +30,6 @@ from bot.knowledge.answers import (
 )
 from bot.knowledge.embeddings import VECTOR_KEY, vector_from_text
 from bot.knowledge.search import Retriever
-from bot.knowledge.sources import source_json, source_line
 from bot.knowledge.topics import TOPICS, question_for
 from bot.people.contacts import normalise_area
 from bot.people.handoff import (
@@ -42,7 +48,6 @@ DID_YOU_MEAN = "utter_did_you_mean"
 ASK_HELPFUL = "utter_ask_helpful"
 # The kind question with the help routes (data/rules/safety.yml answers yes and no).
 CHECK_IN = "utter_check_in"
-FALLBACK = "nlu_fallback"
 # A message the classifier heard as a complaint is answered from the articles only
 # when they come this close; otherwise it gets the complaint route. On the tuning
 # answer sets (2026-12-07) the complaints it reached came to 0.413, 0.432 and 0.474
@@ -55,9 +60,7 @@ COMPLAINT_ANSWER_FROM = 0.50
 def heard_as_complaint(tracker: Tracker) -> bool:
     """True when the classifier's likeliest intent, below its threshold or not, is
     ``complain`` ("School ignored the agreed support AGAIN ... What now?")."""
-    ranking = tracker.latest_message.get("intent_ranking") or []
-    named = [r.get("name") for r in ranking if r.get("name") != FALLBACK]
-    return bool(named) and named[0] == "complain"
+    return ranked_intents(tracker)[:1] == ["complain"]
 
 
 def guesses(tracker: Tracker, limit: int = 2) -> list[dict[str, str]]:
@@ -131,11 +134,7 @@ class ActionAnswerFromKnowledge(Action):
                 self.review.record_event(
                     ANSWERED, conversation=tracker.sender_id, article=reply.hit.slug
                 )
-                dispatcher.utter_message(text=reply.text)
-                dispatcher.utter_message(
-                    text=source_line(reply.hit),
-                    json_message={"source": source_json(reply.hit), "explanation": explained},
-                )
+                say_answer(dispatcher, reply, explained)
                 events = [SlotSet("last_article", reply.hit.slug)]
             return events + say_handoff(dispatcher, COMPLAINT, question, area_key)
         if reply.kind == "contact":
@@ -206,13 +205,7 @@ class ActionAnswerFromKnowledge(Action):
             return [SlotSet("last_article", None)]
         hit = reply.hit
         self.review.record_event(ANSWERED, conversation=tracker.sender_id, article=hit.slug)
-        dispatcher.utter_message(text=reply.text)
-        # The page's address and, for an old or unmaintained page, a short clause
-        # saying so, both as data (the widget links the title) and in the text.
-        dispatcher.utter_message(
-            text=source_line(hit),
-            json_message={"source": source_json(hit), "explanation": explained},
-        )
+        say_answer(dispatcher, reply, explained)
         events = [SlotSet("last_article", hit.slug), SlotSet("last_question", question[:500])]
         if wants_someone(asking_sentence(question) or question):
             # "... Can someone independent come with me?": the answer, then SENDIAS.

@@ -439,13 +439,9 @@ def _v2(
             return Reply(
                 "declined", evidence=evidence | {"reason": NOT_COVERED, "subject": subject}
             )
-        reason = (
-            "out of scope"
-            if intent == OUT_OF_SCOPE
-            else NEARER_ELSEWHERE
-            if nearer_elsewhere and best_similarity >= threshold
-            else "nothing close enough"
-        )
+        reason = "out of scope" if intent == OUT_OF_SCOPE else "nothing close enough"
+        if reason != "out of scope" and best_similarity >= threshold:
+            reason = NEARER_ELSEWHERE  # close enough, but nearer an uncovered subject
         return Reply("declined", evidence=evidence | {"reason": reason})
     best = scored[0]
     text = compose(retriever, best.hit, question, vector)
