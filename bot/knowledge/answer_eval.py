@@ -57,6 +57,7 @@ EXTRA_SETS = (
     "tuning_routes",
     "tuning_routes2",
     "tuning_decline",
+    "tuning_decline2",
     "national_tuning",
     "national_tuning_more",
     "national",
