@@ -151,9 +151,10 @@ class ActionHandoff(Action):
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
             explained = explanation(reply, intent, confidence, areas.name_of(area))
-            if kind == SENDIAS and reply.evidence.get("reason") == NOT_COVERED:
-                # "can you help me fill in the DLA form": no article covers that
-                # subject, and saying so is more honest than offering a service for it.
+            if reply.evidence.get("reason") == NOT_COVERED:
+                # "can you help me fill in the DLA form", "I want to complain about the
+                # bins": no article covers that subject, and saying so is more honest
+                # than offering a service for it or a school's complaint steps.
                 dispatcher.utter_message(
                     response=decline_response(reply, intent),
                     subject=reply.evidence.get("subject", ""),
@@ -221,7 +222,15 @@ class ActionAreaNoted(Action):
         place = areas.name_of(area) or replies.reply("area_unknown_place")
         # Asking in any clause: "we just moved to swansea, how does ... work in wales".
         clauses = re.split(r"[,;.!]\s*", text)
-        if len(text.split()) >= QUESTION_WORDS and any(ASKS.search(c) for c in clauses):
+        asks = "?" in text or any(ASKS.search(c) for c in clauses)
+        if len(text.split()) >= QUESTION_WORDS and not asks:
+            # Not a question, but about a subject no article covers ("Our bins in
+            # Bicester haven't been collected for three weeks. I need to speak to a
+            # real person"): the knowledge action says so, the area kept.
+            reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            if reply.evidence.get("reason") == NOT_COVERED:
+                return [*events, FollowupAction(KNOWLEDGE_ACTION)]
+        if len(text.split()) >= QUESTION_WORDS and asks:
             # When the classifier's other guess is out of scope ("Year 6 teacher in
             # Newquay here - can anyone recommend an outdoor activity centre"), the
             # question is answered only as closely as an out-of-scope one is.

@@ -118,7 +118,11 @@ class ActionAnswerFromKnowledge(Action):
         vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY)) if typed else None
         reply = answer(self.retriever, question, name, confidence, area, vector=vector)
         explained = explanation(reply, name, confidence, area)
-        if not question.startswith("/") and is_complaint(question):
+        if (
+            not question.startswith("/")
+            and is_complaint(question)
+            and reply.evidence.get("reason") != NOT_COVERED
+        ):
             # A complaint gets the complaint route, whatever topic the classifier
             # heard in it; first the answer when the articles answer it closely ("its
             # been 10 weeks since we sent the ehc request ... can i complain to

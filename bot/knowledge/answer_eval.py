@@ -62,6 +62,8 @@ EXTRA_SETS = (
     "national_tuning_more",
     "national",
 )
+# The sets no change is tuned on: never read their misses.
+TEST_SETS = ("heldout", "national")
 # How a decline reads (actions/knowledge.py's unsure replies and utter_out_of_scope).
 DECLINE_MARKS = (
     "I'm not sure I have a good answer",
@@ -404,9 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--half",
-        choices=(*HALVES, *EXTRA_SETS, "both", "all"),
+        choices=(*HALVES, *EXTRA_SETS, "both", "all", "tuning_all"),
         default="all",
-        help="both = the two halves; all = with national",
+        help="both = the two halves; all = with national; tuning_all = every tuning set",
     )
     parser.add_argument(
         "--pipelines",
@@ -416,7 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list each wrong reply")
     parser.add_argument("--detail", action="store_true", help="fact in reply per article")
     args = parser.parse_args(argv)
-    halves = {"both": HALVES, "all": (*HALVES, *EXTRA_SETS)}.get(args.half, (args.half,))
+    every_tuning_set = tuple(h for h in (*HALVES, *EXTRA_SETS) if h not in TEST_SETS)
+    halves = {"both": HALVES, "all": (*HALVES, *EXTRA_SETS), "tuning_all": every_tuning_set}.get(
+        args.half, (args.half,)
+    )
     pipelines = [p for p in args.pipelines.split(",") if p]
     cases = {half: load_cases(half) for half in halves}
     results: dict[str, dict[str, Scores]] = {half: {} for half in halves}

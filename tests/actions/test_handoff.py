@@ -260,16 +260,60 @@ def test_a_longer_question_with_a_place_that_nothing_answers_is_declined_not_not
 ):
     from bot.knowledge.search import Retriever
 
-    swimming = (
-        "Are there any quiet, SEN-friendly swimming lessons round Falmouth for a 6 year old "
-        "who hates noise? The leisure centre ones are far too loud for him"
+    hairdresser = (
+        "Can anyone recommend a hairdresser in Falmouth who is patient with a 6 year old "
+        "who hates noise? The busy ones are far too loud for him"
     )
     heard = [("inform_area", 0.68), ("sen_vs_disability", 0.07), ("raise_concern", 0.05)]
     dispatcher = CollectingDispatcher()
     events = ActionAreaNoted(Retriever(knowledge_index)).run(
-        dispatcher, tracker(swimming, "inform_area", entities=["cornwall"], ranking=heard), {}
+        dispatcher, tracker(hairdresser, "inform_area", entities=["cornwall"], ranking=heard), {}
     )
     assert slots_of(events)["area"] == "cornwall"
     kept, declined = dispatcher.messages
     assert "What would you like to know?" not in kept["text"]
     assert declined["response"] in ("utter_unsure", "utter_out_of_scope")
+
+
+def test_a_message_with_a_place_on_a_subject_no_article_covers_says_so_even_unasked(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    # Neither says it with a question word or ends with "?", and neither is "where I
+    # live, what would you like to know?": the knowledge action names the subject.
+    for text, place in (
+        (
+            "Our bins in Bicester haven't been collected for three weeks. I need a real person",
+            "oxfordshire",
+        ),
+        ("Blue Badge for my son?? Aylesbury", "buckinghamshire"),
+    ):
+        dispatcher = CollectingDispatcher()
+        events = ActionAreaNoted(Retriever(knowledge_index)).run(
+            dispatcher, tracker(text, "inform_area", entities=[place]), {}
+        )
+        assert slots_of(events)["area"] == place
+        assert events[-1]["name"] == "action_answer_from_knowledge", text
+        assert dispatcher.messages == []
+
+
+def test_a_complaint_about_a_service_no_article_covers_says_so_not_the_school_route(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            "The receptionist at our GP surgery was really rude to me on the phone this "
+            "morning. I want to make a formal complaint.",
+            "complain",
+            slots={"area": "buckinghamshire"},
+        ),
+        {},
+    )
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_not_covered"
+    assert "GP" in message["subject"]

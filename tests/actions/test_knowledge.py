@@ -197,3 +197,17 @@ def test_a_complaint_the_articles_answer_closely_gets_the_answer_then_the_route(
     assert {e["name"]: e["value"] for e in events}["last_article"] == (
         "ehc-needs-assessment-timescales"
     )
+
+
+def test_a_complaint_about_a_subject_no_article_covers_names_it_not_the_school_route(action):
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_saying(
+        "I want to complain about the parking charges at the hospital. We are there every "
+        "week for my son's appointments. Who do I write to?",
+        "complain",
+        slots={"area": "oxfordshire"},
+    )
+    action.run(dispatcher, tracker, {})
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_not_covered"
+    assert "parking" in message["subject"]
