@@ -58,6 +58,7 @@ EXTRA_SETS = (
     "tuning_routes2",
     "tuning_decline",
     "tuning_decline2",
+    "tuning_decline3",
     "national_tuning",
     "national_tuning_more",
     "national",
