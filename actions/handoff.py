@@ -167,7 +167,8 @@ class ActionHandoff(Action):
                 # parent at our school wants to put in a formal complaint about ..."):
                 # an answer to that sentence is beside the point.
                 return say_handoff(dispatcher, kind, text, area)
-            if not (sure or asks_a_question_too(text, kind)):
+            asked_for_details = kind == SENDIAS and reply.kind == "contact" and reply.contacts
+            if not (sure or asked_for_details or asks_a_question_too(text, kind)):
                 return say_handoff(dispatcher, kind, text, area)
             if reply.kind == "contact" and reply.contacts:
                 # "Is there an email address I can use to send feedback to SENSS?":
@@ -223,14 +224,17 @@ class ActionAreaNoted(Action):
         # Asking in any clause: "we just moved to swansea, how does ... work in wales".
         clauses = re.split(r"[,;.!]\s*", text)
         asks = "?" in text or any(ASKS.search(c) for c in clauses)
-        if len(text.split()) >= QUESTION_WORDS and not asks:
-            # Not a question, but about a subject no article covers ("Our bins in
-            # Bicester haven't been collected for three weeks. I need to speak to a
-            # real person"): the knowledge action says so, the area kept.
+        words = len(text.split())
+        if QUESTION_WORDS <= words < LONG_QUESTION_WORDS and not asks:
+            # Not a question, but about a subject no article covers ("Blue Badge for
+            # my son, Aylesbury"): the knowledge action says so, the area kept.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
             if reply.evidence.get("reason") == NOT_COVERED:
                 return [*events, FollowupAction(KNOWLEDGE_ACTION)]
-        if len(text.split()) >= QUESTION_WORDS and asks:
+        # A long message is taken as a question even when it does not ask in so many
+        # words ("A taxi from Oxford station to Headington charged me £38. That's a
+        # rip off"): it gets an answer or a decline, not "What would you like to know?"
+        if words >= LONG_QUESTION_WORDS or (words >= QUESTION_WORDS and asks):
             # When the classifier's other guess is out of scope ("Year 6 teacher in
             # Newquay here - can anyone recommend an outdoor activity centre"), the
             # question is answered only as closely as an out-of-scope one is.

@@ -136,6 +136,46 @@ def test_a_handoff_asking_for_another_services_details_gets_them(knowledge_index
     assert slots_of(events) == {"handoff_kind": None, "handoff_text": None}
 
 
+def test_a_request_for_a_person_that_names_a_services_phone_gets_its_details(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    # Not a question, and no article answers it closely: still that service's
+    # details, not SENDIAS's.
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            "phone number for SENSS please, I want to speak to someone senior", "talk_to_someone"
+        ),
+        {},
+    )
+    (message,) = dispatcher.messages
+    assert "01865 323070" in message["text"]
+    assert message["custom"]["contacts"] == ["senss_oxfordshire"]
+
+
+def test_a_long_message_with_a_place_that_asks_nothing_gets_a_reply_to_it(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    # Ten words and more is a question, asked in so many words or not: not "What
+    # would you like to know?" after someone has told what is wrong.
+    taxi = (
+        "A taxi from Oxford station to Headington charged me 38 pounds for a ten minute "
+        "ride. That's a rip off and the driver was rude"
+    )
+    heard = [("inform_area", 0.73), ("complain", 0.1), ("out_of_scope", 0.05)]
+    dispatcher = CollectingDispatcher()
+    events = ActionAreaNoted(Retriever(knowledge_index)).run(
+        dispatcher, tracker(taxi, "inform_area", entities=["oxfordshire"], ranking=heard), {}
+    )
+    assert slots_of(events)["area"] == "oxfordshire"
+    texts = [m.get("text") or "" for m in dispatcher.messages]
+    assert not any("What would you like to know?" in t for t in texts)
+    assert events[-1]["name"] == "action_answer_from_knowledge" or dispatcher.messages[-1][
+        "response"
+    ] in ("utter_unsure", "utter_out_of_scope")
+
+
 def test_a_question_naming_a_place_is_answered_with_that_area(knowledge_index):
     from bot.knowledge.search import Retriever
 
