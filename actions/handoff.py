@@ -101,6 +101,31 @@ def fits_complaint(reply: Reply, text: str, area: str | None) -> bool:
     )
 
 
+def about_something_else(reply: Reply, text: str, area: str | None) -> Reply:
+    """A complaint's reply: declined naming the subject when the complaint names no
+    school, council or SENSS but a subject no article covers ("I want to complain
+    about how a police officer spoke to me", "the leisure centre pool won't let my
+    son use the family changing room, who do I complain to?"), by its word alone,
+    whatever the similarity (a complaint reads unlike the questions written for the
+    subject); otherwise not declined for a subject at all: a complaint about a school,
+    the council or SENSS gets their route even when it names one ("the school called
+    the police on my son")."""
+    named = reply.evidence.get("not_covered", {})
+    uncovered = reply.evidence.get("reason") == NOT_COVERED or bool(named.get("named_by"))
+    if complaint_target(text, area) != "unclear":
+        if reply.evidence.get("reason") == NOT_COVERED:
+            return Reply(
+                "declined",
+                evidence=reply.evidence
+                | {"reason": "a complaint about a school, the council or SENSS"},
+            )
+        return reply
+    if not uncovered or reply.evidence.get("reason") == NOT_COVERED:
+        return reply
+    subject = named.get("subject", "")  # the subject the word names
+    return Reply("declined", evidence=reply.evidence | {"reason": NOT_COVERED, "subject": subject})
+
+
 def say_handoff(
     dispatcher: CollectingDispatcher, kind: str, text: str, area: str | None
 ) -> list[dict[str, Any]]:
@@ -150,6 +175,8 @@ class ActionHandoff(Action):
         if kind == KIND_OF_INTENT.get(intent or "") and len(text.split()) >= 4:
             # As an unsure topic: the stricter decline threshold applies.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))
+            if kind == COMPLAINT:
+                reply = about_something_else(reply, text, area)
             explained = explanation(reply, intent, confidence, areas.name_of(area))
             if reply.evidence.get("reason") == NOT_COVERED:
                 # "can you help me fill in the DLA form", "I want to complain about the

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.handoff import (
     SENDIAS_BUTTON,
     SURE,
+    about_something_else,
     fits_complaint,
     ranked_intents,
     say_answer,
@@ -117,6 +118,8 @@ class ActionAnswerFromKnowledge(Action):
         typed = question == (tracker.latest_message.get("text") or "").strip()
         vector = vector_from_text(tracker.latest_message.get(VECTOR_KEY)) if typed else None
         reply = answer(self.retriever, question, name, confidence, area, vector=vector)
+        if is_complaint(question) or heard_as_complaint(tracker):
+            reply = about_something_else(reply, question, area_key)
         explained = explanation(reply, name, confidence, area)
         if (
             not question.startswith("/")

@@ -357,3 +357,37 @@ def test_a_complaint_about_a_service_no_article_covers_says_so_not_the_school_ro
     (message,) = dispatcher.messages
     assert message["response"] == "utter_not_covered"
     assert "GP" in message["subject"]
+
+
+def test_a_complaint_naming_only_a_body_no_article_covers_names_it(knowledge_index):
+    from bot.knowledge.search import Retriever
+
+    # Named by its word ("police", "leisure centre"), with no school, council or
+    # SENSS in it: not a school's complaint steps, whatever the similarity.
+    for text, subject in (
+        ("I want to complain about how a police officer spoke to me last week", "police"),
+        (
+            "The leisure centre pool won't let my autistic son use the family changing "
+            "room with me. Who do I complain to about this?",
+            "leisure",
+        ),
+    ):
+        dispatcher = CollectingDispatcher()
+        ActionHandoff(Retriever(knowledge_index)).run(
+            dispatcher, tracker(text, "complain", slots={"area": "oxfordshire"}), {}
+        )
+        (message,) = dispatcher.messages
+        assert message["response"] == "utter_not_covered", text
+        assert subject in message["subject"]
+    # A complaint naming the school as well keeps the school's route.
+    dispatcher = CollectingDispatcher()
+    ActionHandoff(Retriever(knowledge_index)).run(
+        dispatcher,
+        tracker(
+            "I want to complain that the school called the police on my autistic son",
+            "complain",
+            slots={"area": "oxfordshire"},
+        ),
+        {},
+    )
+    assert any("complaints policy" in (m.get("text") or "") for m in dispatcher.messages)
