@@ -59,6 +59,7 @@ EXTRA_SETS = (
     "tuning_decline",
     "tuning_decline2",
     "tuning_decline3",
+    "tuning_decline4",
     "national_tuning",
     "national_tuning_more",
     "national",
