@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +37,9 @@ CANDIDATES = 30
 ABSTAIN_BELOW = 0.35
 MAX_ANSWER_WORDS = 120
 MAX_QUERY_CHARS = 2000  # a longer message is searched by its start
+# Long sections' sentence vectors kept (Retriever.similarities): there are 248
+# passages, so this keeps every section cut alone and with its neighbour.
+TEXT_VECTORS_KEPT = 1024
 COUNTIES = set(areas.names())  # from knowledge/areas.yml
 _STOP = set(
     "a an and are as at be by can do does for from how i if in is it me my of on or "
@@ -152,6 +156,11 @@ class Retriever:
         self.index_dir = index_dir or get_settings().index_dir
         self._lock = threading.Lock()
         self._loaded = False
+        # The vectors of a long section's sentences, by the sentences: the same
+        # sections are cut for answer after answer (compose.py), and embedding their
+        # sentences took about 50 ms each time. Keyed by the whole list, so a list is
+        # always embedded in the same batch and gives the same vectors.
+        self._text_vectors: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 
     def _load(self) -> None:
         with self._lock:
@@ -383,9 +392,18 @@ class Retriever:
 
         if not texts:
             return []
-        return [
-            float(x) for x in search_embed(texts) @ np.asarray(vector, dtype="float32").reshape(-1)
-        ]
+        key = tuple(texts)
+        with self._lock:
+            vectors = self._text_vectors.get(key)
+            if vectors is not None:
+                self._text_vectors.move_to_end(key)
+        if vectors is None:
+            vectors = search_embed(texts)
+            with self._lock:
+                self._text_vectors[key] = vectors
+                while len(self._text_vectors) > TEXT_VECTORS_KEPT:
+                    self._text_vectors.popitem(last=False)
+        return [float(x) for x in vectors @ np.asarray(vector, dtype="float32").reshape(-1)]
 
     def answer(self, query: str, area: str | None = None, vector=None) -> Answer:
         """A short answer from the best passage, or an abstention when unsure."""

@@ -308,3 +308,20 @@ def test_every_candidate_carries_its_bm25_score_however_it_was_found(retriever, 
         "The K code on the school census",
     )
     assert best["features"]["bm25"] > 0
+
+
+def test_a_long_sections_sentences_are_embedded_once_and_score_the_same(
+    retriever, monkeypatch
+):
+    import bot.knowledge.embeddings as embeddings
+
+    sentences = ["Schools must use their best endeavours.", "Parents should be told."]
+    query = retriever.embed("what must schools do")
+    first = retriever.similarities(sentences, query)
+    calls = []
+    real = embeddings.search_embed
+    monkeypatch.setattr(embeddings, "search_embed", lambda t: calls.append(t) or real(t))
+    assert retriever.similarities(sentences, query) == first  # the same vectors
+    assert calls == []  # from the cache, not embedded again
+    retriever.similarities(sentences[:1], query)  # another list is embedded
+    assert calls == [sentences[:1]]
