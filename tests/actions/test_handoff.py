@@ -367,8 +367,10 @@ def test_a_complaint_naming_only_a_body_no_article_covers_names_it(knowledge_ind
     for text, subject in (
         ("I want to complain about how a police officer spoke to me last week", "police"),
         (
-            "The leisure centre pool won't let my autistic son use the family changing "
-            "room with me. Who do I complain to about this?",
+            (
+                "The leisure centre pool won't let my autistic son use the family changing "
+                "room with me. Who do I complain to about this?"
+            ),
             "leisure",
         ),
     ):

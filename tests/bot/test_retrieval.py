@@ -310,9 +310,7 @@ def test_every_candidate_carries_its_bm25_score_however_it_was_found(retriever, 
     assert best["features"]["bm25"] > 0
 
 
-def test_a_long_sections_sentences_are_embedded_once_and_score_the_same(
-    retriever, monkeypatch
-):
+def test_a_long_sections_sentences_are_embedded_once_and_score_the_same(retriever, monkeypatch):
     import bot.knowledge.embeddings as embeddings
 
     sentences = ["Schools must use their best endeavours.", "Parents should be told."]
@@ -325,3 +323,22 @@ def test_a_long_sections_sentences_are_embedded_once_and_score_the_same(
     assert calls == []  # from the cache, not embedded again
     retriever.similarities(sentences[:1], query)  # another list is embedded
     assert calls == [sentences[:1]]
+
+
+def test_a_request_for_a_recommendation_is_declined_unless_an_article_answers_it_closely(
+    retriever,
+):
+    from bot.knowledge.answers import OUT_OF_SCOPE_REPLY, answer, decline_response
+
+    hairdresser = answer(
+        retriever,
+        "can anyone recommend a good hairdresser in Henley who is patient with autistic kids?",
+    )
+    assert hairdresser.declined
+    assert decline_response(hairdresser, None) == OUT_OF_SCOPE_REPLY  # says what it is for
+    # Worded as a request for a suggestion, but the articles answer it.
+    refused = answer(
+        retriever, "can anyone suggest what to do if the council refuses an EHC needs assessment?"
+    )
+    assert not refused.declined
+    assert "appeal" in refused.text
