@@ -15,7 +15,6 @@ printed, never replies, so the held-out half may be timed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,30 +52,21 @@ def table(timings: Timings) -> str:
 def measure(half: str, pipelines: Sequence[str], runs: int, rounds: int) -> Timings:
     from bot.knowledge import answer_eval
     from bot.stack.prepare import loopback_settings, prepare
-    from bot.stack.services import Stack
 
     settings = loopback_settings("senbot-latency-")
     prepare(settings)
     cases = [c for c in answer_eval.load_cases(half) if c.kind == "answer"]
-    url = f"{settings.rasa_url}/webhooks/rest/webhook"
     timings: Timings = {p: {} for p in pipelines}
     for run in range(runs):
         order = list(pipelines) if run % 2 == 0 else list(reversed(pipelines))
         for pipeline in order:
-            os.environ["SENBOT_ANSWER_PIPELINE"] = pipeline  # the action server reads it
-            stack = Stack(settings)
-            try:
-                stack.start()
-                for i in range(3):  # the first requests pay for lazy set-up
-                    answer_eval._post(url, f"warm-{i}", "who pays for the extra help at school?")
+            with answer_eval.pipeline_stack(settings, pipeline):
                 for _ in range(rounds):
                     for outcome in answer_eval.run_rest(cases, settings.rasa_url):
                         if not outcome.declined:
                             timings[pipeline].setdefault(outcome.case.id, []).append(
                                 outcome.seconds
                             )
-            finally:
-                stack.stop()
             print(f"run {run + 1}/{runs}: {pipeline} done", file=sys.stderr)
     return timings
 

@@ -33,7 +33,8 @@ import time
 import urllib.request
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,29 @@ def _from_replies(case: Case, replies: list[dict[str, Any]], seconds: float) -> 
             top5.append((c["article"], c["heading"]))
     declined = any(mark in text for mark in DECLINE_MARKS)
     return Outcome(case, text, declined, section, top5, seconds)
+
+
+@contextmanager
+def pipeline_stack(settings: Any, pipeline: str) -> Iterator[None]:
+    """The real stack (action server, Rasa) answering with ``pipeline``, warmed up;
+    stopped on leaving."""
+    import os
+
+    from bot.stack.services import Stack
+
+    os.environ["SENBOT_ANSWER_PIPELINE"] = pipeline  # the action server reads it
+    stack = Stack(settings)
+    try:
+        stack.start()
+        for i in range(3):  # the first requests pay for lazy set-up
+            _post(
+                f"{settings.rasa_url}/webhooks/rest/webhook",
+                f"warm-{i}",
+                "who pays for the extra help at school?",
+            )
+        yield
+    finally:
+        stack.stop()
 
 
 def run_rest(cases: Sequence[Case], rasa_url: str) -> list[Outcome]:
@@ -395,7 +419,6 @@ def national_coverage(results: dict[str, dict[str, Scores]], pipeline: str) -> s
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m bot.knowledge.evaluate --answers [--fast] [--half H] [--pipelines P,...]``."""
     import argparse
-    import os
 
     from bot.knowledge.answers import PIPELINES
 
@@ -438,25 +461,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     else:
         from bot.stack.prepare import loopback_settings, prepare
-        from bot.stack.services import Stack
 
         settings = loopback_settings("senbot-answers-")
         prepare(settings)
         for pipeline in pipelines:
-            os.environ["SENBOT_ANSWER_PIPELINE"] = pipeline  # the action server reads it
-            stack = Stack(settings)
-            try:
-                stack.start()
-                for i in range(3):  # the first requests pay for lazy set-up
-                    _post(
-                        f"{settings.rasa_url}/webhooks/rest/webhook",
-                        f"warm-{i}",
-                        "who pays for the extra help at school?",
-                    )
+            with pipeline_stack(settings, pipeline):
                 for half in halves:
                     results[half][pipeline] = Scores(run_rest(cases[half], settings.rasa_url))
-            finally:
-                stack.stop()
     mode = "fast (in-process NLU + answer function)" if args.fast else "through Rasa REST"
     for half in halves:
         print(report(f"{half} half ({len(cases[half])} cases), {mode}", results[half], args.detail))
