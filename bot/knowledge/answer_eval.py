@@ -61,6 +61,7 @@ EXTRA_SETS = (
     "tuning_decline2",
     "tuning_decline3",
     "tuning_decline4",
+    "tuning_decline5",
     "national_tuning",
     "national_tuning_more",
     "national",

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.knowledge import areas
+from bot.knowledge import areas, decline
 from bot.knowledge.compose import (
     SENTENCE_END,
     compose,
@@ -439,6 +439,23 @@ def _v2(
             "named_by": named,
         },
     }
+    # The learned decline (bot/knowledge/decline.py) reads the scores without the
+    # topic prior: the area and handoff actions pass no intent.
+    learned_features = decline.features(
+        [
+            (s.score - WEIGHTS["topic"] * s.features["topic"], s.hit.dense, s.question, s.hit.bm25)
+            for s in scored
+        ],
+        best_similarity,
+        off,
+        bool(named),
+        question,
+    )
+    unlike, probability = decline.judge(learned_features)
+    evidence["learned"] = {
+        "probability": None if probability is None else round(probability, 3),
+        "features": {name: round(value, 4) for name, value in learned_features.items()},
+    }
     if (off >= NOT_COVERED_FROM and off - best_similarity >= NOT_COVERED_MARGIN) or (
         named and off >= NOT_COVERED_NAMED_FROM
     ):
@@ -447,7 +464,7 @@ def _v2(
     recommendation = (
         best_similarity < RECOMMENDATION_ANSWER_FROM and RECOMMENDATION.search(question) is not None
     )
-    if not scored or best_similarity < threshold or nearer_elsewhere or recommendation:
+    if not scored or best_similarity < threshold or nearer_elsewhere or recommendation or unlike:
         if (
             clearest
             and sentence_similarity >= threshold
@@ -467,6 +484,8 @@ def _v2(
         reason = "out of scope" if intent == OUT_OF_SCOPE else "nothing close enough"
         if recommendation and best_similarity >= threshold:
             reason = ASKS_RECOMMENDATION
+        elif unlike and best_similarity >= threshold and not nearer_elsewhere:
+            reason = decline.REASON
         elif reason != "out of scope" and best_similarity >= threshold:
             reason = NEARER_ELSEWHERE  # close enough, but nearer an uncovered subject
         return Reply("declined", evidence=evidence | {"reason": reason})
