@@ -62,6 +62,7 @@ EXTRA_SETS = (
     "tuning_decline3",
     "tuning_decline4",
     "tuning_decline5",
+    "tuning_decline6",
     "national_tuning",
     "national_tuning_more",
     "national",
