@@ -252,7 +252,10 @@ class ActionAreaNoted(Action):
         clauses = re.split(r"[,;.!]\s*", text)
         asks = "?" in text or any(ASKS.search(c) for c in clauses)
         words = len(text.split())
-        if QUESTION_WORDS <= words < LONG_QUESTION_WORDS and not asks:
+        # Fewer words than a question, but one of them names a subject no article
+        # covers ("school uniform grant cornwall", "blue badge bucks"): checked too.
+        names_uncovered = words < QUESTION_WORDS and bool(self.retriever.named_subject(text)[1])
+        if (QUESTION_WORDS <= words < LONG_QUESTION_WORDS and not asks) or names_uncovered:
             # Not a question, but about a subject no article covers ("Blue Badge for
             # my son, Aylesbury"): the knowledge action says so, the area kept.
             reply = answer(self.retriever, text, None, 0.0, areas.name_of(area))

@@ -328,6 +328,9 @@ def test_a_message_with_a_place_on_a_subject_no_article_covers_says_so_even_unas
             "oxfordshire",
         ),
         ("Blue Badge for my son?? Aylesbury", "buckinghamshire"),
+        # Shorter than a question, but a word names the subject.
+        ("free school meals oxford", "oxfordshire"),
+        ("blue badge bucks", "buckinghamshire"),
     ):
         dispatcher = CollectingDispatcher()
         events = ActionAreaNoted(Retriever(knowledge_index)).run(
