@@ -6,6 +6,7 @@ Also the headless browser both ``benchmarks/widget.py`` and the browser tests
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.stack.prepare import free_port, loopback_settings
@@ -23,4 +24,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "loopback_settings"]
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile (``share`` 0 to 1) in the values' own unit; nan when
+    there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "loopback_settings", "percentile"]

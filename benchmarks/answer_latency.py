@@ -21,14 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import percentile  # noqa: E402
+
 Timings = dict[str, dict[str, list[float]]]  # pipeline -> case id -> seconds
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """The nearest-rank percentile of ``values`` (seconds) in milliseconds."""
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[rank] * 1000
 
 
 def table(timings: Timings) -> str:
@@ -43,8 +38,8 @@ def table(timings: Timings) -> str:
             lines.append(f"  {pipeline:10} {0:>8} {'-':>8} {'-':>8}")
             continue
         lines.append(
-            f"  {pipeline:10} {len(values):>8} {percentile(values, 50):>8.0f}"
-            f" {percentile(values, 95):>8.0f}"
+            f"  {pipeline:10} {len(values):>8} {percentile(values, 0.50) * 1000:>8.0f}"
+            f" {percentile(values, 0.95) * 1000:>8.0f}"
         )
     return "\n".join(lines)
 

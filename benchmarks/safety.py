@@ -39,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import loopback_settings  # noqa: E402
+from benchmarks import loopback_settings, percentile  # noqa: E402
 from bot.knowledge.embeddings import use_threads  # noqa: E402
 from bot.safety import detector as safety  # noqa: E402
 from bot.safety import learned  # noqa: E402
@@ -95,11 +95,6 @@ def halves() -> dict[str, dict[str, dict[str, list[str]]]]:
             "ordinary": load(HELDOUT / "not_crisis.yml") | second_ordinary | third_ordinary,
         },
     }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[round(share * (len(ordered) - 1))]
 
 
 def summary(values: list[float]) -> str:

@@ -186,13 +186,20 @@ def _fit(x: Any, y: Any) -> Any:
     return LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(x, y)
 
 
+def _arrays(rows: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """The feature matrix and the labels (True: unrelated) of the training rows."""
+    import numpy as np
+
+    x = np.array([[r["features"][n] for n in FEATURES] for r in rows])
+    return x, np.array([r["unrelated"] for r in rows])
+
+
 def cross_validation(rows: list[dict[str, Any]], thresholds: Sequence[float]) -> str:
     """Leave one tuning set out: how many of its questions the rules let through the
     learned rule declines, at each threshold."""
     import numpy as np
 
-    x = np.array([[r["features"][n] for n in FEATURES] for r in rows])
-    y = np.array([r["unrelated"] for r in rows])
+    x, y = _arrays(rows)
     sets = np.array([r["set"] for r in rows])
     passed = np.array([not r["declined"] for r in rows])
     p = np.zeros(len(rows))
@@ -224,8 +231,6 @@ HEADER = """\
 def main(argv: Sequence[str] | None = None) -> int:
     import argparse
 
-    import numpy as np
-
     from bot.knowledge import adapted
 
     parser = argparse.ArgumentParser(prog="python -m bot.knowledge.decline")
@@ -237,8 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(cv)
     if args.check:
         return 0
-    x = np.array([[r["features"][n] for n in FEATURES] for r in rows])
-    y = np.array([r["unrelated"] for r in rows])
+    x, y = _arrays(rows)
     fitted = _fit(x, y)
     data = {
         "trained": date.today().isoformat(),
