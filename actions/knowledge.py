@@ -9,6 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import (
+    DECLINED_COMPLAINT,
     SENDIAS_BUTTON,
     SURE,
     about_something_else,
@@ -19,8 +20,8 @@ from actions.handoff import (
 )
 from bot.knowledge import areas
 from bot.knowledge.answers import (
-    NOT_COVERED,
     NOT_COVERED_REPLY,
+    OTHER_COMPLAINT,
     OUT_OF_SCOPE,
     OUT_OF_SCOPE_REPLY,
     UNSURE_REPLY,
@@ -124,7 +125,7 @@ class ActionAnswerFromKnowledge(Action):
         if (
             not question.startswith("/")
             and is_complaint(question)
-            and reply.evidence.get("reason") != NOT_COVERED
+            and reply.evidence.get("reason") not in DECLINED_COMPLAINT
         ):
             # A complaint gets the complaint route, whatever topic the classifier
             # heard in it; first the answer when the articles answer it closely ("its
@@ -167,7 +168,11 @@ class ActionAnswerFromKnowledge(Action):
             or "answered_sentence" in reply.evidence
             or reply.evidence.get("best_similarity", 0.0) < COMPLAINT_ANSWER_FROM
         )
-        if weak and reply.evidence.get("reason") != NOT_COVERED and heard_as_complaint(tracker):
+        if (
+            weak
+            and reply.evidence.get("reason") not in DECLINED_COMPLAINT
+            and heard_as_complaint(tracker)
+        ):
             # Nothing answers the whole message closely and the classifier heard a
             # complaint ("they just keep saying all children are treated the same
             # here ... its like talking to a brick wall. next step??"): the
@@ -190,7 +195,12 @@ class ActionAnswerFromKnowledge(Action):
             if response == OUT_OF_SCOPE_REPLY and name != OUT_OF_SCOPE and buttons:
                 # Far from every passage, but the classifier has a topic in mind.
                 response = UNSURE_REPLY
-            if response != NOT_COVERED_REPLY and name != OUT_OF_SCOPE and wants_someone(question):
+            if (
+                response != NOT_COVERED_REPLY
+                and reply.evidence.get("reason") != OTHER_COMPLAINT
+                and name != OUT_OF_SCOPE
+                and wants_someone(question)
+            ):
                 # "is there someone who can explain these letters": nothing in the
                 # articles answers it, but SENDIAS (impartial advice) is the person.
                 return [

@@ -63,6 +63,7 @@ EXTRA_SETS = (
     "tuning_decline4",
     "tuning_decline5",
     "tuning_decline6",
+    "tuning_decline7",
     "national_tuning",
     "national_tuning_more",
     "national",

@@ -105,6 +105,9 @@ OUT_OF_SCOPE = "out_of_scope"
 # 0.60 with a margin of 0 it also declined "my son has dyslexia, what help should
 # school give?" and "can a school use a calm room for a child with adhd".
 NOT_COVERED = "not covered"  # the reason in the evidence
+# A complaint that names no school, council or SENSS and whose words alone read as
+# another subject's (actions/handoff.py): not the complaint steps for a school.
+OTHER_COMPLAINT = "a complaint about something else"
 NEARER_ELSEWHERE = "nearer a subject no article covers"  # another reason
 NOT_COVERED_FROM = 0.65
 NOT_COVERED_MARGIN = 0.10
@@ -213,7 +216,10 @@ def decline_response(reply: Reply, intent: str | None) -> str:
     out of scope, or unsure."""
     if reply.evidence.get("reason") == NOT_COVERED:
         return NOT_COVERED_REPLY
-    if intent == OUT_OF_SCOPE or reply.evidence.get("reason") == ASKS_RECOMMENDATION:
+    if intent == OUT_OF_SCOPE or reply.evidence.get("reason") in (
+        ASKS_RECOMMENDATION,
+        OTHER_COMPLAINT,
+    ):
         return OUT_OF_SCOPE_REPLY
     far = reply.evidence.get("best_similarity", 1.0) < FAR_BELOW
     if intent in NO_TOPIC and far and reply.evidence.get("reason") == "nothing close enough":
@@ -450,6 +456,7 @@ def _v2(
         off,
         bool(named),
         question,
+        decline.meaning(vector),
     )
     unlike, probability = decline.judge(learned_features)
     evidence["learned"] = {

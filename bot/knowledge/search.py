@@ -345,6 +345,12 @@ class Retriever:
                     return subject, word
         return "", ""
 
+    def question_vectors(self) -> tuple[Any, Any]:
+        """The vectors of the written questions (which the articles answer) and of
+        the questions about subjects no article covers, one row each."""
+        self._load()
+        return self._question_vectors, self._not_covered_vectors
+
     def _hit(self, i: int, vector, bm25: float = 0.0, fused: float = 0.0) -> Hit:
         import numpy as np
 

@@ -396,3 +396,25 @@ def test_a_complaint_naming_only_a_body_no_article_covers_names_it(knowledge_ind
         {},
     )
     assert any("complaints policy" in (m.get("text") or "") for m in dispatcher.messages)
+
+
+def test_a_complaint_about_another_service_that_no_word_names_is_declined_as_out_of_scope(
+    knowledge_index,
+):
+    from bot.knowledge.search import Retriever
+
+    # No school, council or SENSS, and no word naming a subject no article covers:
+    # the question's meaning alone reads as another subject, so not a school's
+    # complaint steps ("For a complaint about a school...") but what the assistant is for.
+    for text in (
+        "broadband been down 4 days and my provider keeps fobbing me off, i want to complain",
+        "I want to complain about my mobile phone contract, the shop won't let me cancel it",
+    ):
+        dispatcher = CollectingDispatcher()
+        ActionHandoff(Retriever(knowledge_index)).run(
+            dispatcher, tracker(text, "complain", slots={"area": "cornwall"}), {}
+        )
+        (message,) = dispatcher.messages
+        assert message["response"] == "utter_out_of_scope", text
+        explained = message["custom"]["explanation"]
+        assert explained["reason"] == "a complaint about something else"

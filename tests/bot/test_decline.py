@@ -51,6 +51,20 @@ def test_questions_the_articles_answer_are_still_answered(retriever, question):
 
 
 def test_features_of_a_question_with_no_candidates_are_all_defined():
-    values = decline.features([], 0.0, 0.2, False, "")
+    values = decline.features([], 0.0, 0.2, False, "", 0.5)
     assert set(values) == set(decline.FEATURES)
     assert decline.model().probability(values) > 0.5  # nothing found: unrelated
+
+
+def test_the_meaning_of_a_question_alone_tells_sen_support_from_other_subjects(retriever):
+    # Not the scores against the articles: the question's vector alone, so a subject
+    # no list names still reads as unrelated.
+    on, off = retriever.embed_texts(
+        [
+            "can the school refuse to ask for an ehc needs assessment",
+            "what time does the big tesco in truro shut on a sunday",
+        ]
+    )
+    assert decline.meaning(on) < 0.5 < decline.meaning(off)
+    with decline.disabled():  # training: the stored model has no say
+        assert decline.meaning(off) == 0.5
