@@ -64,6 +64,7 @@ EXTRA_SETS = (
     "tuning_decline5",
     "tuning_decline6",
     "tuning_decline7",
+    "tuning_decline8",
     "national_tuning",
     "national_tuning_more",
     "national",

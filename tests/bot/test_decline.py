@@ -26,7 +26,7 @@ def test_the_stored_model_was_trained_on_this_search_models_scores():
 
 
 def test_a_question_the_articles_only_touch_is_declined_and_says_why(retriever):
-    question = "how many children are allowed in a reception class"
+    question = "how big can a class be in year 2"
     reply = answer(retriever, question, None, 0.0, None)
     assert reply.declined, reply.evidence
     assert reply.evidence["reason"] == decline.REASON
