@@ -20,8 +20,6 @@ from actions.handoff import (
 )
 from bot.knowledge import areas
 from bot.knowledge.answers import (
-    NOT_COVERED_REPLY,
-    OTHER_COMPLAINT,
     OUT_OF_SCOPE,
     OUT_OF_SCOPE_REPLY,
     UNSURE_REPLY,
@@ -196,8 +194,7 @@ class ActionAnswerFromKnowledge(Action):
                 # Far from every passage, but the classifier has a topic in mind.
                 response = UNSURE_REPLY
             if (
-                response != NOT_COVERED_REPLY
-                and reply.evidence.get("reason") != OTHER_COMPLAINT
+                reply.evidence.get("reason") not in DECLINED_COMPLAINT
                 and name != OUT_OF_SCOPE
                 and wants_someone(question)
             ):
